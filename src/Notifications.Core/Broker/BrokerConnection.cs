@@ -1,0 +1,130 @@
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Notifications.Core.Topology;
+using Polly;
+using Polly.Retry;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
+
+namespace Notifications.Core.Broker;
+
+/// <summary>
+/// The one AMQP connection of a process. It connects in the background and keeps trying until
+/// the broker answers (a component started before the broker waits, it does not crash); after
+/// that the client's automatic recovery brings connection, channels and consumers back.
+/// </summary>
+public sealed class BrokerConnection : IAsyncDisposable
+{
+    private readonly RabbitMqOptions _options;
+    private readonly TopologyDeclarer _declarer;
+    private readonly ILogger<BrokerConnection> _logger;
+    private readonly string _clientName;
+    private readonly ResiliencePipeline _connectPipeline;
+    private readonly TaskCompletionSource<IConnection> _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private IConnection? _connection;
+
+    public BrokerConnection(IOptions<RabbitMqOptions> options, TopologyDeclarer declarer, ILogger<BrokerConnection> logger,
+        BrokerClientName clientName)
+    {
+        _options = options.Value;
+        _declarer = declarer;
+        _logger = logger;
+        _clientName = clientName.Value;
+        _connectPipeline = new ResiliencePipelineBuilder()
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(IsBrokerUnavailable),
+                MaxRetryAttempts = int.MaxValue,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = TimeSpan.FromMilliseconds(200),
+                MaxDelay = TimeSpan.FromSeconds(5),
+                OnRetry = args =>
+                {
+                    _logger.LogWarning("Broker {Broker} not reachable ({Reason}); trying again in {Delay}",
+                        SafeUri.Redact(_options.Uri), args.Outcome.Exception?.GetBaseException().Message, args.RetryDelay);
+                    return default;
+                },
+            })
+            .Build();
+    }
+
+    /// <summary>The connection when it is open right now, else null.</summary>
+    public IConnection? Current => _connection is { IsOpen: true } connection ? connection : null;
+
+    public bool IsConnected => Current is not null;
+
+    /// <summary>Completes once the first connection is up and the topology declared.</summary>
+    public Task<IConnection> WhenConnectedAsync(CancellationToken cancellationToken) =>
+        _connected.Task.WaitAsync(cancellationToken);
+
+    /// <summary>Connects and declares the topology, retrying while the broker is unreachable.</summary>
+    /// <exception cref="TopologyMismatchException">the broker holds our objects with other arguments.</exception>
+    public async Task ConnectAsync(CancellationToken cancellationToken)
+    {
+        var factory = new ConnectionFactory
+        {
+            Uri = _options.Uri!,
+            ClientProvidedName = _clientName,
+            AutomaticRecoveryEnabled = true,
+            TopologyRecoveryEnabled = true,
+            NetworkRecoveryInterval = TimeSpan.FromSeconds(2),
+            RequestedHeartbeat = TimeSpan.FromSeconds(20),
+            RequestedConnectionTimeout = TimeSpan.FromSeconds(5),
+            ConsumerDispatchConcurrency = (ushort)_options.Concurrency,
+        };
+
+        var connection = await _connectPipeline.ExecuteAsync(async ct =>
+        {
+            var candidate = await factory.CreateConnectionAsync(ct);
+            try
+            {
+                await _declarer.DeclareAsync(candidate, ct);
+                return candidate;
+            }
+            catch
+            {
+                await candidate.DisposeAsync();
+                throw;
+            }
+        }, cancellationToken);
+
+        connection.ConnectionShutdownAsync += (_, args) =>
+        {
+            if (args.Initiator != ShutdownInitiator.Application)
+                _logger.LogWarning("Broker connection lost ({Reason}); recovering", args.ReplyText);
+            return Task.CompletedTask;
+        };
+        connection.RecoverySucceededAsync += (_, _) =>
+        {
+            _logger.LogInformation("Broker connection recovered");
+            return Task.CompletedTask;
+        };
+
+        _connection = connection;
+        _logger.LogInformation("Connected to broker {Broker} as {Client}", SafeUri.Redact(_options.Uri), _clientName);
+        _connected.TrySetResult(connection);
+    }
+
+    public static bool IsBrokerUnavailable(Exception ex) => ex is BrokerUnreachableException
+        or ConnectFailureException or AlreadyClosedException or IOException or SocketException or TimeoutException
+        || ex is OperationInterruptedException && ex is not TopologyMismatchException;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_connection is { } connection)
+        {
+            try
+            {
+                await connection.CloseAsync(TimeSpan.FromSeconds(5));
+            }
+            catch (Exception ex) when (IsBrokerUnavailable(ex))
+            {
+                // Already gone: nothing left to close.
+            }
+            await connection.DisposeAsync();
+        }
+        _connected.TrySetCanceled();
+    }
+}

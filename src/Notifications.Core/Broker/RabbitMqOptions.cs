@@ -1,0 +1,27 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Notifications.Core.Broker;
+
+/// <summary>The <c>RabbitMq</c> section.</summary>
+public sealed class RabbitMqOptions
+{
+    public const string Section = "RabbitMq";
+
+    [Required(ErrorMessage = "RabbitMq:Uri is required, e.g. amqp://guest:guest@127.0.0.1:5672/")]
+    public Uri? Uri { get; set; }
+
+    /// <summary>Put in front of every exchange and queue name so deployments can share a broker.</summary>
+    [RegularExpression("^[A-Za-z0-9._-]{0,64}$", ErrorMessage = "RabbitMq:Prefix may hold up to 64 letters, digits, '.', '_' or '-'")]
+    public string Prefix { get; set; } = "";
+
+    /// <summary>Unacked deliveries the broker hands the worker at once.</summary>
+    [Range(1, 65_535, ErrorMessage = "RabbitMq:Prefetch must be between 1 and 65535")]
+    public int Prefetch { get; set; } = 64;
+
+    /// <summary>Deliveries the worker handles at the same time.</summary>
+    [Range(1, 1_024, ErrorMessage = "RabbitMq:Concurrency must be between 1 and 1024")]
+    public int Concurrency { get; set; } = 16;
+
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00", ErrorMessage = "RabbitMq:PublishTimeout must be between 50 ms and 10 minutes")]
+    public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(5);
+}

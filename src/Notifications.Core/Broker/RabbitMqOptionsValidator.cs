@@ -1,0 +1,18 @@
+using Microsoft.Extensions.Options;
+
+namespace Notifications.Core.Broker;
+
+public sealed class RabbitMqOptionsValidator : IValidateOptions<RabbitMqOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RabbitMqOptions options)
+    {
+        if (options.Uri is null)
+            return ValidateOptionsResult.Success; // [Required] reports it
+        if (!options.Uri.IsAbsoluteUri || options.Uri.Scheme is not ("amqp" or "amqps"))
+            return ValidateOptionsResult.Fail("RabbitMq:Uri must be an absolute amqp:// or amqps:// URI");
+        if (options.Prefetch < options.Concurrency)
+            return ValidateOptionsResult.Fail(
+                $"RabbitMq:Prefetch ({options.Prefetch}) must be at least RabbitMq:Concurrency ({options.Concurrency}), or workers sit idle");
+        return ValidateOptionsResult.Success;
+    }
+}

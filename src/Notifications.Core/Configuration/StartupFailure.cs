@@ -1,0 +1,36 @@
+using Microsoft.Extensions.Options;
+using Notifications.Core.Topology;
+
+namespace Notifications.Core.Configuration;
+
+/// <summary>Turns what can go wrong at start-up into one line an operator can act on.</summary>
+public static class StartupFailure
+{
+    /// <summary>Runs a component; bad configuration prints one line on stderr and returns exit code 1.</summary>
+    public static async Task<int> RunAsync(string component, Func<Task> run)
+    {
+        try
+        {
+            await run();
+            return Environment.ExitCode;
+        }
+        catch (Exception ex) when (Describe(ex) is { } line)
+        {
+            await Console.Error.WriteLineAsync($"{component}: cannot start: {line}");
+            return 1;
+        }
+    }
+
+    /// <summary>One line for a configuration problem; null for anything that is a bug and deserves its stack trace.</summary>
+    public static string? Describe(Exception ex) => ex switch
+    {
+        OptionsValidationException validation => string.Join("; ", validation.Failures),
+        TopologyMismatchException mismatch => mismatch.Message,
+        InvalidOperationException { InnerException: FormatException or InvalidCastException or OverflowException } binding
+            when binding.Message.Contains("configuration", StringComparison.OrdinalIgnoreCase) =>
+            binding.Message + " " + binding.InnerException!.Message,
+        InvalidDataException json when json.Message.Contains("JSON", StringComparison.OrdinalIgnoreCase) => json.Message,
+        AggregateException { InnerExceptions.Count: 1 } aggregate => Describe(aggregate.InnerExceptions[0]),
+        _ => null,
+    };
+}

@@ -1,0 +1,26 @@
+namespace Notifications.Core.Topology;
+
+/// <summary>
+/// Names of the broker objects (DESIGN.md, "Broker topology"). The prefix goes in front of every
+/// exchange and queue name; routing keys stay as the contract spells them.
+/// </summary>
+public sealed class TopologyNames(string prefix)
+{
+    public const string SendKey = "email.send";
+    public const string DeadKey = "email.dead";
+    public const int RetryQueueCount = 3;
+
+    /// <summary>Deliveries of one job before the broker dead-letters it: a guard against crash loops.</summary>
+    public const int DeliveryLimit = 20;
+
+    public string Prefix { get; } = prefix;
+    public string Exchange { get; } = prefix + "notifications";
+    public string SendQueue { get; } = prefix + SendKey;
+    public string DeadQueue { get; } = prefix + DeadKey;
+
+    public static string RetryKey(int attempt) => attempt is >= 1 and <= RetryQueueCount
+        ? $"email.retry.{attempt}"
+        : throw new ArgumentOutOfRangeException(nameof(attempt), attempt, $"retry queues are 1..{RetryQueueCount}");
+
+    public string RetryQueue(int attempt) => Prefix + RetryKey(attempt);
+}

@@ -1,0 +1,154 @@
+using Microsoft.Extensions.Options;
+using Notifications.Core.Contract;
+
+namespace Notifications.Core.Validation;
+
+/// <summary>
+/// The rules of a job, shared by the API (answer 400) and the worker (dead-letter as poison), so
+/// a hand-published message is held to the same rules as a request.
+/// </summary>
+public sealed class EmailJobValidator(IOptions<EmailOptions> options)
+{
+    public const int MaxSubjectLength = 998;
+    public const int MaxCustomHeaders = 50;
+    public const int MaxMetadataEntries = 50;
+
+    // Headers the service writes itself; a request must not set or override them.
+    private static readonly HashSet<string> ReservedHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "From", "To", "Cc", "Bcc", "Reply-To", "Sender", "Subject", "Date", "Message-Id",
+        "Return-Path", "Received", "MIME-Version", "Content-Type", "Content-Transfer-Encoding",
+        "Content-Disposition", "Content-Id", "Resent-From", "Resent-To", "Resent-Cc", "Resent-Bcc",
+        "Resent-Date", "Resent-Message-Id", "Resent-Sender",
+    };
+
+    private readonly EmailOptions _options = options.Value;
+
+    /// <summary>Errors by field; empty when the request is valid.</summary>
+    public Dictionary<string, string[]> ValidateRequest(EmailJob request)
+    {
+        var errors = new Errors();
+        ValidateRecipients(request, errors);
+        ValidateSender(request, errors);
+        ValidateContent(request, errors);
+        ValidateHeaders(request, errors);
+        ValidateMetadata(request, errors);
+        return errors.ToDictionary();
+    }
+
+    /// <summary>A job read from the queue: a request's rules, and it must carry its id and sender.</summary>
+    public Dictionary<string, string[]> ValidateJob(EmailJob job)
+    {
+        var errors = new Errors();
+        if (string.IsNullOrWhiteSpace(job.Id))
+            errors.Add("id", "a job must carry its id");
+        if (string.IsNullOrWhiteSpace(job.From))
+            errors.Add("from", "a job must name its sender");
+        foreach (var (field, messages) in ValidateRequest(job))
+            foreach (var message in messages)
+                errors.Add(field, message);
+        return errors.ToDictionary();
+    }
+
+    private void ValidateRecipients(EmailJob request, Errors errors)
+    {
+        var count = 0;
+        foreach (var (field, list) in new[] { ("to", request.To), ("cc", request.Cc), ("bcc", request.Bcc) })
+        {
+            if (list is null)
+                continue;
+            for (var i = 0; i < list.Count; i++)
+            {
+                count++;
+                if (!EmailAddresses.TryParseMailbox(list[i], out _, out var error))
+                    errors.Add($"{field}[{i}]", error!);
+            }
+        }
+        if (count == 0)
+            errors.Add("to", "at least one recipient is required in to, cc or bcc");
+        else if (count > _options.MaxRecipients)
+            errors.Add("to", $"{count} recipients is more than the {_options.MaxRecipients} allowed");
+    }
+
+    private void ValidateSender(EmailJob request, Errors errors)
+    {
+        if (request.From is not null)
+        {
+            if (!EmailAddresses.TryParseMailbox(request.From, out var from, out var error))
+                errors.Add("from", error!);
+            else if (!IsAllowedSender(from!.Address))
+                errors.Add("from", $"'{from.Address}' is not an allowed sender (Email:AllowedFrom)");
+        }
+        if (request.ReplyTo is not null && !EmailAddresses.TryParseMailbox(request.ReplyTo, out _, out var replyError))
+            errors.Add("replyTo", replyError!);
+    }
+
+    private static void ValidateContent(EmailJob request, Errors errors)
+    {
+        if (string.IsNullOrWhiteSpace(request.Subject))
+            errors.Add("subject", "subject is required");
+        else if (request.Subject.AsSpan().IndexOfAny('\r', '\n') >= 0)
+            errors.Add("subject", "subject must be one line (no CR or LF)");
+        else if (request.Subject.Length > MaxSubjectLength)
+            errors.Add("subject", $"subject is longer than {MaxSubjectLength} characters");
+
+        if (string.IsNullOrEmpty(request.Text) && string.IsNullOrEmpty(request.Html))
+            errors.Add("text", "at least one of text or html is required");
+    }
+
+    private static void ValidateHeaders(EmailJob request, Errors errors)
+    {
+        if (request.Headers is null)
+            return;
+        if (request.Headers.Count > MaxCustomHeaders)
+            errors.Add("headers", $"at most {MaxCustomHeaders} custom headers");
+        foreach (var (name, value) in request.Headers)
+        {
+            var field = $"headers.{name}";
+            if (!IsValidHeaderName(name))
+                errors.Add(field, "a header name is 1 to 76 printable ASCII characters without ':' or spaces");
+            else if (ReservedHeaders.Contains(name))
+                errors.Add(field, $"'{name}' is set by the service and cannot be given");
+            if (value is null)
+                errors.Add(field, "header value must not be null");
+            else if (value.AsSpan().IndexOfAny('\r', '\n') >= 0)
+                errors.Add(field, "header value must not contain CR or LF");
+        }
+    }
+
+    private static void ValidateMetadata(EmailJob request, Errors errors)
+    {
+        if (request.Metadata is null)
+            return;
+        if (request.Metadata.Count > MaxMetadataEntries)
+            errors.Add("metadata", $"at most {MaxMetadataEntries} metadata entries");
+        foreach (var (key, value) in request.Metadata)
+            if (value is null)
+                errors.Add($"metadata.{key}", "metadata value must not be null");
+    }
+
+    public bool IsAllowedSender(string address) =>
+        EmailAddresses.TryParseMailbox(_options.DefaultFrom, out var defaultFrom, out _)
+            && string.Equals(defaultFrom!.Address, address, StringComparison.OrdinalIgnoreCase)
+        || _options.AllowedFrom.Any(allowed =>
+            EmailAddresses.TryParseMailbox(allowed, out var mailbox, out _)
+            && string.Equals(mailbox!.Address, address, StringComparison.OrdinalIgnoreCase));
+
+    private static bool IsValidHeaderName(string name) =>
+        name.Length is > 0 and <= 76 && name.All(c => c is > ' ' and <= '~' and not ':');
+
+    private sealed class Errors
+    {
+        private readonly Dictionary<string, List<string>> _byField = new(StringComparer.Ordinal);
+
+        public void Add(string field, string message)
+        {
+            if (!_byField.TryGetValue(field, out var list))
+                _byField[field] = list = [];
+            list.Add(message);
+        }
+
+        public Dictionary<string, string[]> ToDictionary() =>
+            _byField.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray(), StringComparer.Ordinal);
+    }
+}
