@@ -1,0 +1,13 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Notifications.Api;
+
+/// <summary>The <c>Api</c> section.</summary>
+public sealed class ApiOptions
+{
+    public const string Section = "Api";
+
+    /// <summary>Above this many ready jobs in <c>email.send</c> the API answers 429; 0 turns backpressure off.</summary>
+    [Range(0, int.MaxValue, ErrorMessage = "Api:MaxQueueDepth must be 0 (off) or more")]
+    public int MaxQueueDepth { get; set; } = 100_000;
+}

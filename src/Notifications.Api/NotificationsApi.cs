@@ -1,0 +1,40 @@
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Notifications.Api.Backpressure;
+using Notifications.Api.Health;
+using Notifications.Api.Sending;
+using Notifications.Core.Configuration;
+
+namespace Notifications.Api;
+
+/// <summary>Builds the HTTP front door: validate, publish with a confirm, answer 202.</summary>
+public static class NotificationsApi
+{
+    /// <param name="args">command-line arguments (override configuration).</param>
+    /// <param name="configure">extra configuration sources, added last (tests use it).</param>
+    public static WebApplication Create(string[] args, Action<IConfigurationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        configure?.Invoke(builder.Configuration);
+
+        builder.AddNotificationsLogging();
+        builder.AddNotificationsBroker("notifications-api");
+        builder.AddEmailRules();
+        builder.AddValidatedOptions<ApiOptions>(ApiOptions.Section);
+        builder.Services.AddSingleton<QueueDepthMonitor>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueDepthMonitor>());
+        builder.Services.AddProblemDetails();
+        builder.Services.AddHealthChecks().AddCheck<BrokerReadyCheck>("broker", tags: ["ready"]);
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapSendEmail();
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+        return app;
+    }
+}
