@@ -1,0 +1,41 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Notifications.Core.Configuration;
+using Notifications.Worker.Consuming;
+using Notifications.Worker.Retrying;
+using Notifications.Worker.Sending;
+
+namespace Notifications.Worker;
+
+/// <summary>Builds the worker: consume from <c>email.send</c>, send through the relay, ack, retry or dead-letter.</summary>
+public static class NotificationsWorker
+{
+    /// <param name="args">command-line arguments (override configuration).</param>
+    /// <param name="configure">extra configuration sources, added last (tests use it).</param>
+    public static IHost Create(string[] args, Action<IConfigurationBuilder>? configure = null)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        configure?.Invoke(builder.Configuration);
+
+        builder.AddNotificationsLogging();
+        builder.AddNotificationsBroker("notifications-worker");
+        builder.AddEmailRules();
+
+        builder.AddValidatedOptions<SmtpOptions>(SmtpOptions.Section);
+        builder.AddValidatedOptions<RetryOptions>(RetryOptions.Section);
+        builder.Services.AddSingleton<IPostConfigureOptions<RetryOptions>, RetryOptions.Defaults>();
+        builder.Services.AddSingleton<IValidateOptions<RetryOptions>, RetryOptions.Validator>();
+
+        builder.Services.AddSingleton<SmtpClientPool>();
+        builder.Services.AddSingleton<SmtpRelay>();
+        builder.Services.AddSingleton<RetryRouter>();
+        builder.Services.AddHostedService<EmailJobConsumer>();
+        return builder.Build();
+    }
+}

@@ -1,0 +1,21 @@
+using Microsoft.Extensions.Options;
+using Notifications.Core.Contract;
+using Notifications.Core.Topology;
+
+namespace Notifications.Worker.Retrying;
+
+/// <summary>The failure table of DESIGN.md: transient failures retry with growing delays, the rest go to the DLQ.</summary>
+public sealed class RetryRouter(IOptions<RetryOptions> options)
+{
+    private readonly IReadOnlyList<TimeSpan> _delays = options.Value.Delays;
+
+    /// <param name="kind">what this failure was.</param>
+    /// <param name="previousAttempts">failed deliveries before this one (the <c>x-attempts</c> header).</param>
+    public RetryDecision Decide(FailureKind kind, int previousAttempts)
+    {
+        var attempts = Math.Max(previousAttempts, 0) + 1;
+        if (kind == FailureKind.Transient && attempts <= _delays.Count)
+            return new RetryDecision(TopologyNames.RetryKey(attempts), _delays[attempts - 1], kind, attempts);
+        return new RetryDecision(TopologyNames.DeadKey, null, kind, attempts);
+    }
+}

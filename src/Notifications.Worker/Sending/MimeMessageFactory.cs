@@ -1,0 +1,36 @@
+using MimeKit;
+using Notifications.Core.Contract;
+using Notifications.Core.Validation;
+
+namespace Notifications.Worker.Sending;
+
+/// <summary>Turns a validated job into the MIME message the relay receives.</summary>
+public static class MimeMessageFactory
+{
+    /// <exception cref="FormatException">an address or header the validator should have refused.</exception>
+    public static MimeMessage Build(EmailJob job)
+    {
+        var from = Mailbox(job.From);
+        var message = new MimeMessage();
+        message.From.Add(from);
+        message.To.AddRange((job.To ?? []).Select(Mailbox));
+        message.Cc.AddRange((job.Cc ?? []).Select(Mailbox));
+        message.Bcc.AddRange((job.Bcc ?? []).Select(Mailbox));
+        if (job.ReplyTo is not null)
+            message.ReplyTo.Add(Mailbox(job.ReplyTo));
+        message.Subject = job.Subject ?? "";
+        // The job id in the Message-Id ties a mail in any inbox or relay log back to its job.
+        message.MessageId = $"{job.Id}@{from.Domain}";
+        message.Date = job.CreatedAt ?? DateTimeOffset.UtcNow;
+        if (job.Headers is not null)
+            foreach (var (name, value) in job.Headers)
+                message.Headers.Add(name, value ?? "");
+        message.Body = new BodyBuilder { TextBody = job.Text, HtmlBody = job.Html }.ToMessageBody();
+        return message;
+    }
+
+    private static MailboxAddress Mailbox(string? value) =>
+        EmailAddresses.TryParseMailbox(value, out var mailbox, out var error)
+            ? mailbox!
+            : throw new FormatException(error);
+}

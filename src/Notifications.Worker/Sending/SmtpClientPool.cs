@@ -1,0 +1,116 @@
+using System.Collections.Concurrent;
+using MailKit;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using MimeKit;
+
+namespace Notifications.Worker.Sending;
+
+/// <summary>
+/// Up to <c>Smtp:Connections</c> connected, authenticated SMTP sessions, reused from mail to mail;
+/// a session that failed in any way is closed and a fresh one opened on the next send.
+/// </summary>
+public sealed class SmtpClientPool(IOptions<SmtpOptions> options, ILogger<SmtpClientPool> logger) : IAsyncDisposable
+{
+    private readonly SmtpOptions _options = options.Value;
+    private readonly SemaphoreSlim _slots = new(options.Value.Connections, options.Value.Connections);
+    private readonly ConcurrentQueue<SmtpClient> _idle = new();
+
+    /// <summary>Sends one message; returns the relay's final reply.</summary>
+    public async Task<string> SendAsync(MimeMessage message, CancellationToken cancellationToken)
+    {
+        await _slots.WaitAsync(cancellationToken);
+        SmtpClient? client = null;
+        var reused = false;
+        try
+        {
+            if (_idle.TryDequeue(out client) && client.IsConnected)
+            {
+                reused = true;
+            }
+            else
+            {
+                client?.Dispose();
+                client = null;
+                client = await ConnectAsync(cancellationToken);
+            }
+            var reply = await client.SendAsync(message, cancellationToken);
+            _idle.Enqueue(client);
+            client = null;
+            return reply;
+        }
+        catch (Exception ex) when (reused && ex is IOException or SmtpProtocolException or ServiceNotConnectedException)
+        {
+            throw new StaleSmtpConnectionException(ex);
+        }
+        finally
+        {
+            if (client is not null)
+                await DiscardAsync(client);
+            _slots.Release();
+        }
+    }
+
+    private async Task<SmtpClient> ConnectAsync(CancellationToken cancellationToken)
+    {
+        var client = new SmtpClient { Timeout = (int)_options.Timeout.TotalMilliseconds };
+        try
+        {
+            await client.ConnectAsync(_options.Host, _options.Port, ToMailKit(_options.Security), cancellationToken);
+            if (_options.HasCredentials)
+                await client.AuthenticateAsync(_options.Username!, _options.Password ?? "", cancellationToken);
+            logger.LogDebug("Opened SMTP connection to {Host}:{Port}", _options.Host, _options.Port);
+            return client;
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task DiscardAsync(SmtpClient client)
+    {
+        try
+        {
+            if (client.IsConnected)
+                await client.DisconnectAsync(quit: false);
+        }
+        catch (Exception ex) when (ex is IOException or SmtpProtocolException or OperationCanceledException)
+        {
+            // The session is being thrown away; how it ends does not matter.
+        }
+        finally
+        {
+            client.Dispose();
+        }
+    }
+
+    private static SecureSocketOptions ToMailKit(SmtpSecurity security) => security switch
+    {
+        SmtpSecurity.None => SecureSocketOptions.None,
+        SmtpSecurity.StartTls => SecureSocketOptions.StartTls,
+        SmtpSecurity.SslOnConnect => SecureSocketOptions.SslOnConnect,
+        _ => SecureSocketOptions.Auto,
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        while (_idle.TryDequeue(out var client))
+        {
+            try
+            {
+                if (client.IsConnected)
+                    await client.DisconnectAsync(quit: true);
+            }
+            catch (Exception ex) when (ex is IOException or SmtpProtocolException or SmtpCommandException)
+            {
+                // Closing anyway.
+            }
+            client.Dispose();
+        }
+        _slots.Dispose();
+    }
+}
