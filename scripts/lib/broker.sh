@@ -1,0 +1,88 @@
+# Throwaway RabbitMQ nodes from Debian's rabbitmq-server, on loopback, with their own data folder.
+# Sourced by test.sh, up.sh and bench.sh.
+
+RABBITMQ_BIN=/usr/lib/rabbitmq/bin
+
+ensure_rabbitmq_installed() {
+  if [ -x "$RABBITMQ_BIN/rabbitmq-server" ]; then return 0; fi
+  echo "installing rabbitmq-server from Debian..." >&2
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "rabbitmq-server is missing and this is not root: run 'sudo apt-get install rabbitmq-server' once" >&2
+    return 1
+  fi
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server >&2
+  # The package may start a node of its own (on a machine with systemd); we run our own ones.
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet rabbitmq-server 2>/dev/null; then
+    systemctl stop rabbitmq-server || true
+  fi
+}
+
+# A TCP port nothing listens on, on 127.0.0.1.
+free_port() {
+  local port
+  while :; do
+    port=$(( 20000 + RANDOM % 40000 ))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
+  done
+}
+
+# Runs a rabbitmq CLI tool against node $BROKER_NODE as the rabbitmq user, sharing the node's cookie.
+broker_ctl() {
+  local tool=$1; shift
+  runuser -u rabbitmq -- env HOME="$BROKER_DIR" ERL_EPMD_ADDRESS=127.0.0.1 \
+    "$RABBITMQ_BIN/$tool" -n "$BROKER_NODE" "$@"
+}
+
+# start_broker NAME AMQP_PORT [EXTRA_CONF_FILE] [PLUGINS]
+# Sets BROKER_NODE, BROKER_DIR, BROKER_AMQP_PORT; the node runs until stop_broker.
+start_broker() {
+  local name=$1 port=$2 extra_conf=${3:-} plugins=${4:-}
+  ensure_rabbitmq_installed || return 1
+  BROKER_NODE="$name@localhost"
+  BROKER_AMQP_PORT=$port
+  BROKER_DIR=$(mktemp -d "/tmp/$name.XXXXXX")
+  {
+    echo "listeners.tcp.1 = 127.0.0.1:$port"
+    echo "log.console = false"
+    echo "log.file.level = warning"
+    [ -n "$extra_conf" ] && cat "$extra_conf"
+  } > "$BROKER_DIR/rabbitmq.conf"
+  echo "[$plugins]." > "$BROKER_DIR/enabled_plugins"
+  chown -R rabbitmq:rabbitmq "$BROKER_DIR"
+  chmod 700 "$BROKER_DIR"
+
+  runuser -u rabbitmq -- env HOME="$BROKER_DIR" \
+    RABBITMQ_NODENAME="$BROKER_NODE" \
+    RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
+    RABBITMQ_NODE_PORT="$port" \
+    RABBITMQ_DIST_PORT="$(free_port)" \
+    ERL_EPMD_ADDRESS=127.0.0.1 \
+    RABBITMQ_MNESIA_BASE="$BROKER_DIR/mnesia" \
+    RABBITMQ_LOG_BASE="$BROKER_DIR/log" \
+    RABBITMQ_CONFIG_FILE="$BROKER_DIR/rabbitmq.conf" \
+    RABBITMQ_ENABLED_PLUGINS_FILE="$BROKER_DIR/enabled_plugins" \
+    RABBITMQ_PID_FILE="$BROKER_DIR/pid" \
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}" \
+    "$RABBITMQ_BIN/rabbitmq-server" > "$BROKER_DIR/server.out" 2>&1 &
+  BROKER_PID=$!
+
+  # await_startup fails at once while the node is not yet known to epmd; ask again until it answers.
+  local deadline=$(( SECONDS + 120 ))
+  until broker_ctl rabbitmqctl --timeout 60 await_startup > /dev/null 2>&1; do
+    if ! kill -0 "$BROKER_PID" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
+      echo "RabbitMQ node $BROKER_NODE did not start; its output:" >&2
+      tail -n 30 "$BROKER_DIR/server.out" "$BROKER_DIR"/log/*.log >&2 2>/dev/null
+      return 1
+    fi
+    sleep 0.5
+  done
+}
+
+stop_broker() {
+  [ -n "${BROKER_DIR:-}" ] || return 0
+  broker_ctl rabbitmqctl stop > /dev/null 2>&1 || kill "${BROKER_PID:-0}" 2>/dev/null || true
+  wait "${BROKER_PID:-0}" 2>/dev/null || true
+  rm -rf "$BROKER_DIR"
+  BROKER_DIR=
+}

@@ -1,0 +1,116 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Notifications.Api;
+using Notifications.Core.Broker;
+using Notifications.Core.Topology;
+using Notifications.Worker;
+
+namespace Notifications.Tests.Infrastructure;
+
+/// <summary>
+/// The real API and worker, in this process, on their own <c>RabbitMq:Prefix</c> of the shared
+/// broker and with their own scripted relay, so tests run side by side.
+/// </summary>
+public sealed class Pipeline : IAsyncDisposable
+{
+    private WebApplication? _api;
+    private IHost? _worker;
+
+    private Pipeline(Dictionary<string, string?> settings, TestRelay relay)
+    {
+        Settings = settings;
+        Relay = relay;
+        Names = new TopologyNames(settings["RabbitMq:Prefix"]!);
+        Queues = new TestQueues(Names);
+    }
+
+    public Dictionary<string, string?> Settings { get; }
+    public TestRelay Relay { get; }
+    public TopologyNames Names { get; }
+    public TestQueues Queues { get; }
+    public HttpClient Http { get; private set; } = new();
+    public IServiceProvider ApiServices => _api?.Services ?? throw new InvalidOperationException("the API is not running");
+    public IServiceProvider WorkerServices => _worker?.Services ?? throw new InvalidOperationException("the worker is not running");
+
+    public static async Task<Pipeline> StartAsync(bool api = true, bool worker = true,
+        Action<Dictionary<string, string?>>? configure = null)
+    {
+        var relay = new TestRelay();
+        var settings = new Dictionary<string, string?>
+        {
+            ["RabbitMq:Uri"] = (await BrokerEnvironment.UriAsync()).ToString(),
+            ["RabbitMq:Prefix"] = $"t{Guid.NewGuid():N}"[..13] + ".",
+            ["RabbitMq:Prefetch"] = "16",
+            ["RabbitMq:Concurrency"] = "4",
+            ["RabbitMq:PublishTimeout"] = "00:00:05",
+            ["Smtp:Host"] = "127.0.0.1",
+            ["Smtp:Port"] = relay.Port.ToString(),
+            ["Smtp:Security"] = "None",
+            ["Smtp:Connections"] = "2",
+            ["Smtp:Timeout"] = "00:00:05",
+            ["Retry:Delays:0"] = "00:00:00.300",
+            ["Retry:Delays:1"] = "00:00:00.600",
+            ["Retry:Delays:2"] = "00:00:00.900",
+            ["Api:MaxQueueDepth"] = "100000",
+            ["Urls"] = "http://127.0.0.1:0",
+            ["Serilog:MinimumLevel:Default"] = "Warning",
+        };
+        configure?.Invoke(settings);
+
+        var pipeline = new Pipeline(settings, relay);
+        if (api)
+            await pipeline.StartApiAsync();
+        if (worker)
+            await pipeline.StartWorkerAsync();
+        return pipeline;
+    }
+
+    public async Task StartApiAsync(bool waitForBroker = true)
+    {
+        _api = NotificationsApi.Create([], config => config.AddInMemoryCollection(Settings));
+        await _api.StartAsync();
+        Http = new HttpClient { BaseAddress = new Uri(_api.Urls.First()) };
+        if (waitForBroker)
+            await _api.Services.GetRequiredService<BrokerConnection>().WhenConnectedAsync(Timeout());
+    }
+
+    public async Task StartWorkerAsync()
+    {
+        _worker = NotificationsWorker.Create([], config => config.AddInMemoryCollection(Settings));
+        await _worker.StartAsync();
+        await _worker.Services.GetRequiredService<BrokerConnection>().WhenConnectedAsync(Timeout());
+    }
+
+    public async Task StopWorkerAsync()
+    {
+        if (_worker is null)
+            return;
+        await _worker.StopAsync();
+        _worker.Dispose();
+        _worker = null;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await StopWorkerAsync();
+        if (_api is not null)
+        {
+            await _api.StopAsync();
+            await _api.DisposeAsync();
+        }
+        await Relay.DisposeAsync();
+        try
+        {
+            await Queues.DeleteAllAsync();
+        }
+        catch (RabbitMQ.Client.Exceptions.OperationInterruptedException)
+        {
+            // A test that broke the topology on purpose; nothing of ours to clean.
+        }
+    }
+
+    private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
+}

@@ -1,0 +1,130 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Reflection;
+using MimeKit;
+using SmtpServer;
+using SmtpServer.ComponentModel;
+using SmtpServer.IO;
+using SmtpServer.Net;
+using SmtpServer.Protocol;
+using SmtpServer.Storage;
+
+namespace Notifications.Tests.Infrastructure;
+
+/// <summary>
+/// A real SMTP server in the test process (the SmtpServer package) whose answer to each mail the test
+/// scripts. Its listener sets TCP_NODELAY: the package's default stalls ~40 ms per mail.
+/// </summary>
+public sealed class TestRelay : IAsyncDisposable
+{
+    private readonly SmtpServer.SmtpServer _server;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ConcurrentQueue<SmtpResponse> _script = new();
+    private readonly ConcurrentQueue<ReceivedMail> _accepted = new();
+    private readonly ConcurrentQueue<DateTimeOffset> _attempts = new();
+    private readonly Task _running;
+
+    public TestRelay()
+    {
+        var listeners = new NoDelayListenerFactory();
+        var options = new SmtpServerOptionsBuilder()
+            .ServerName("test-relay")
+            .Endpoint(endpoint => endpoint.Endpoint(new IPEndPoint(IPAddress.Loopback, FreePort())))
+            .Build();
+        var services = new ServiceProvider();
+        services.Add(listeners);
+        services.Add(new ScriptedStore(this));
+        _server = new SmtpServer.SmtpServer(options, services);
+        _running = _server.StartAsync(_stop.Token);
+        Port = ((IPEndPoint)options.Endpoints[0].Endpoint).Port;
+    }
+
+    public int Port { get; }
+
+    /// <summary>Every DATA the relay saw, accepted or not, with when it came.</summary>
+    public IReadOnlyList<DateTimeOffset> Attempts => [.. _attempts];
+
+    /// <summary>Mails the relay answered 250.</summary>
+    public IReadOnlyList<ReceivedMail> Accepted => [.. _accepted];
+
+    /// <summary>Answers for the next mails, in order; once used up, every mail gets 250.</summary>
+    public void Script(params SmtpResponse[] answers)
+    {
+        foreach (var answer in answers)
+            _script.Enqueue(answer);
+    }
+
+    public static SmtpResponse Transient(string text = "4.3.0 try again later") => new(SmtpReplyCode.ServiceUnavailable, text);
+
+    public static SmtpResponse Permanent(string text = "5.1.1 mailbox unavailable") => new(SmtpReplyCode.MailboxUnavailable, text);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _server.Shutdown();
+        try
+        {
+            await _running;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        _stop.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    public sealed record ReceivedMail(DateTimeOffset At, MimeMessage Message);
+
+    private sealed class ScriptedStore(TestRelay relay) : MessageStore
+    {
+        public override Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction,
+            ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
+        {
+            var now = DateTimeOffset.UtcNow;
+            relay._attempts.Enqueue(now);
+            if (relay._script.TryDequeue(out var scripted))
+                return Task.FromResult(scripted);
+            using var stream = new MemoryStream(buffer.ToArray());
+            relay._accepted.Enqueue(new ReceivedMail(now, MimeMessage.Load(stream, cancellationToken)));
+            return Task.FromResult(SmtpResponse.Ok);
+        }
+    }
+
+    private sealed class NoDelayListenerFactory : EndpointListenerFactory
+    {
+        public override IEndpointListener CreateListener(IEndpointDefinition endpointDefinition)
+        {
+            var listener = new TcpListener(endpointDefinition.Endpoint);
+            listener.Start();
+            return new NoDelayListener(listener);
+        }
+    }
+
+    private sealed class NoDelayListener(TcpListener listener) : IEndpointListener
+    {
+        public async Task<ISecurableDuplexPipe> GetPipeAsync(ISessionContext context, CancellationToken cancellationToken)
+        {
+            var client = await listener.AcceptTcpClientAsync(cancellationToken);
+            client.NoDelay = true;
+            context.Properties.Add(EndpointListener.LocalEndPointKey, listener.LocalEndpoint);
+            context.Properties.Add(EndpointListener.RemoteEndPointKey, client.Client.RemoteEndPoint);
+            // The package keeps its pipe type internal; its listener is what we replace, not its pipe.
+            return (ISecurableDuplexPipe)Activator.CreateInstance(PipeType,
+                BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public, null,
+                [client.GetStream(), (Action)client.Dispose], null)!;
+        }
+
+        private static readonly Type PipeType =
+            typeof(ISecurableDuplexPipe).Assembly.GetType("SmtpServer.IO.SecurableDuplexPipe", throwOnError: true)!;
+
+        public void Dispose() => listener.Stop();
+    }
+}

@@ -1,0 +1,82 @@
+using System.Net.Sockets;
+using MailKit.Net.Smtp;
+using Microsoft.Extensions.Options;
+using Notifications.Core.Contract;
+using Notifications.Worker.Retrying;
+using Notifications.Worker.Sending;
+
+namespace Notifications.Tests.Unit;
+
+public sealed class FailureRoutingTests
+{
+    private static readonly RetryRouter Router = new(Options.Create(new RetryOptions { Delays = [.. RetryOptions.DefaultDelays] }));
+
+    [Theory]
+    [InlineData(SmtpStatusCode.ServiceNotAvailable, FailureKind.Transient)]
+    [InlineData(SmtpStatusCode.MailboxBusy, FailureKind.Transient)]
+    [InlineData(SmtpStatusCode.InsufficientStorage, FailureKind.Transient)]
+    [InlineData(SmtpStatusCode.MailboxUnavailable, FailureKind.Permanent)]
+    [InlineData(SmtpStatusCode.ExceededStorageAllocation, FailureKind.Permanent)]
+    [InlineData(SmtpStatusCode.TransactionFailed, FailureKind.Permanent)]
+    public void Smtp_replies_are_classified_by_their_code(SmtpStatusCode code, FailureKind expected)
+    {
+        var ex = new SmtpCommandException(SmtpErrorCode.RecipientNotAccepted, code, "relay said no");
+        Assert.Equal(expected, SmtpFailure.Classify(ex));
+        Assert.StartsWith($"SMTP {(int)code}", SmtpFailure.Describe(ex));
+    }
+
+    [Fact]
+    public void Connection_trouble_is_transient()
+    {
+        Assert.Equal(FailureKind.Transient, SmtpFailure.Classify(new SocketException((int)SocketError.ConnectionRefused)));
+        Assert.Equal(FailureKind.Transient, SmtpFailure.Classify(new IOException("connection reset")));
+        Assert.Equal(FailureKind.Transient, SmtpFailure.Classify(new TimeoutException()));
+        Assert.Equal(FailureKind.Transient, SmtpFailure.Classify(new SmtpProtocolException("unexpected disconnect")));
+        Assert.Equal(FailureKind.Transient, SmtpFailure.Classify(new StaleSmtpConnectionException(new IOException("x"))));
+    }
+
+    [Fact]
+    public void Failure_description_is_one_line() =>
+        Assert.DoesNotContain('\n', SmtpFailure.Describe(new IOException("line one\nline two")));
+
+    [Theory]
+    [InlineData(0, "email.retry.1", 5)]
+    [InlineData(1, "email.retry.2", 25)]
+    [InlineData(2, "email.retry.3", 125)]
+    public void Transient_failures_climb_the_retry_queues(int previousAttempts, string queue, int delaySeconds)
+    {
+        var decision = Router.Decide(FailureKind.Transient, previousAttempts);
+        Assert.Equal(queue, decision.RoutingKey);
+        Assert.Equal(TimeSpan.FromSeconds(delaySeconds), decision.Delay);
+        Assert.Equal(previousAttempts + 1, decision.Attempts);
+        Assert.False(decision.IsDeadLetter);
+    }
+
+    [Fact]
+    public void Fourth_transient_failure_goes_to_the_dlq()
+    {
+        var decision = Router.Decide(FailureKind.Transient, 3);
+        Assert.True(decision.IsDeadLetter);
+        Assert.Equal("email.dead", decision.RoutingKey);
+        Assert.Equal(4, decision.Attempts);
+    }
+
+    [Theory]
+    [InlineData(FailureKind.Permanent)]
+    [InlineData(FailureKind.Poison)]
+    public void Permanent_and_poison_go_to_the_dlq_at_once(FailureKind kind)
+    {
+        var decision = Router.Decide(kind, 0);
+        Assert.True(decision.IsDeadLetter);
+        Assert.Equal(kind, decision.Kind);
+        Assert.Equal(1, decision.Attempts);
+    }
+
+    [Fact]
+    public void Fewer_configured_delays_mean_fewer_retries()
+    {
+        var router = new RetryRouter(Options.Create(new RetryOptions { Delays = [TimeSpan.FromSeconds(1)] }));
+        Assert.False(router.Decide(FailureKind.Transient, 0).IsDeadLetter);
+        Assert.True(router.Decide(FailureKind.Transient, 1).IsDeadLetter);
+    }
+}
