@@ -15,4 +15,15 @@ if [ -z "${RABBITMQ_URI:-}" ]; then
   echo "RabbitMQ node $BROKER_NODE on 127.0.0.1:$BROKER_AMQP_PORT" >&2
 fi
 
-dotnet test Notifications.sln "$@"
+log=$(mktemp)
+set +e
+dotnet test Notifications.sln "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One plain closing line over every test assembly, for readers that do not know dotnet test's summary.
+awk '/^(Passed|Failed)! +- /{
+       for (i = 1; i <= NF; i++) { gsub(",", "", $(i+1)); if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) }
+       seen = 1 }
+     END { if (seen) printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+rm -f "$log"
+exit "$status"

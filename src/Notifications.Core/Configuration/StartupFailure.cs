@@ -26,11 +26,17 @@ public static class StartupFailure
     {
         OptionsValidationException validation => string.Join("; ", validation.Failures),
         TopologyMismatchException mismatch => mismatch.Message,
-        InvalidOperationException { InnerException: FormatException or InvalidCastException or OverflowException } binding
-            when binding.Message.Contains("configuration", StringComparison.OrdinalIgnoreCase) =>
-            binding.Message + " " + binding.InnerException!.Message,
+        InvalidOperationException binding
+            when binding.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal) =>
+            binding.Message,
         InvalidDataException json when json.Message.Contains("JSON", StringComparison.OrdinalIgnoreCase) => json.Message,
-        AggregateException { InnerExceptions.Count: 1 } aggregate => Describe(aggregate.InnerExceptions[0]),
+        AggregateException aggregate => DescribeAll(aggregate.InnerExceptions),
         _ => null,
     };
+
+    private static string? DescribeAll(IEnumerable<Exception> exceptions)
+    {
+        var lines = exceptions.Select(Describe).ToList();
+        return lines.Count > 0 && lines.All(line => line is not null) ? string.Join("; ", lines) : null;
+    }
 }

@@ -1,0 +1,111 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+using Notifications.Core.Configuration;
+using Notifications.Core.Topology;
+using Notifications.Tests.Infrastructure;
+using Notifications.Worker;
+using RabbitMQ.Client;
+
+namespace Notifications.Tests.Integration;
+
+public sealed class StartupTests
+{
+    [Fact]
+    public async Task Worker_started_before_the_broker_waits_then_connects_and_delivers()
+    {
+        await using var gate = await TcpGate.ToBrokerAsync();
+        var uri = await gate.UriAsync();
+        await using var pipeline = await Pipeline.StartAsync(api: false, worker: false);
+        pipeline.Settings["RabbitMq:Uri"] = uri;
+
+        var startWorker = pipeline.StartWorkerAsync();
+        await Task.WhenAny(startWorker, Task.Delay(1_500));
+        Assert.False(startWorker.IsCompleted, "the worker cannot be connected while the broker is unreachable");
+
+        gate.Open();
+        await startWorker;
+        await pipeline.StartApiAsync();
+        await Jobs.PostAndGetIdAsync(pipeline.Http, Jobs.Valid());
+        await Eventually.TrueAsync(() => pipeline.Relay.Accepted.Count == 1, "delivery once the broker is reachable");
+    }
+
+    [Fact]
+    public async Task Api_recovers_by_itself_when_the_broker_comes_back()
+    {
+        await using var gate = await TcpGate.ToBrokerAsync();
+        gate.Open();
+        await using var pipeline = await Pipeline.StartAsync(api: false, worker: false);
+        pipeline.Settings["RabbitMq:Uri"] = await gate.UriAsync();
+        await pipeline.StartApiAsync();
+        await Jobs.PostAndGetIdAsync(pipeline.Http, Jobs.Valid());
+
+        gate.Close();
+        var during = await Eventually.ReturnsAsync(
+            () => pipeline.Http.PostAsJsonAsync("/api/send-email", Jobs.Valid()),
+            r => r.StatusCode == HttpStatusCode.ServiceUnavailable, "503 while the broker is away");
+        Assert.NotNull(during.Headers.RetryAfter);
+
+        gate.Open();
+        await Eventually.ReturnsAsync(
+            () => pipeline.Http.PostAsJsonAsync("/api/send-email", Jobs.Valid()),
+            r => r.StatusCode == HttpStatusCode.Accepted, "202 again after recovery");
+        Assert.Equal(2u, await pipeline.Queues.CountAsync(pipeline.Names.SendQueue));
+    }
+
+    [Fact]
+    public async Task Queue_with_other_arguments_stops_start_up_with_one_line_naming_queue_and_fix()
+    {
+        var prefix = $"m{Guid.NewGuid():N}"[..13] + ".";
+        var names = new TopologyNames(prefix);
+        var connection = await BrokerEnvironment.ConnectionAsync();
+        await using (var channel = await connection.CreateChannelAsync())
+            await channel.QueueDeclareAsync(names.SendQueue, durable: true, exclusive: false, autoDelete: false);
+        try
+        {
+            var settings = new Dictionary<string, string?>
+            {
+                ["RabbitMq:Uri"] = (await BrokerEnvironment.UriAsync()).ToString(),
+                ["RabbitMq:Prefix"] = prefix,
+                ["Serilog:MinimumLevel:Default"] = "Fatal",
+            };
+            using var worker = NotificationsWorker.Create([], c => c.AddInMemoryCollection(settings));
+            var exitCode = await StartupFailure.RunAsync("worker", () => worker.RunAsync())
+                .WaitAsync(TimeSpan.FromSeconds(30));
+
+            Assert.Equal(1, exitCode);
+            var declarer = new TopologyDeclarer(names, NullLogger<TopologyDeclarer>.Instance);
+            var mismatch = await Assert.ThrowsAsync<TopologyMismatchException>(() => declarer.DeclareAsync(connection, default));
+            var line = StartupFailure.Describe(mismatch)!;
+            Assert.Contains($"Queue '{names.SendQueue}'", line);
+            Assert.Contains("Fix:", line);
+            Assert.DoesNotContain('\n', line);
+        }
+        finally
+        {
+            Environment.ExitCode = 0;
+            await new TestQueues(names).DeleteAllAsync();
+        }
+    }
+
+    [Theory]
+    [InlineData("RabbitMq:Uri", "http://not-amqp")]
+    [InlineData("Smtp:Connections", "0")]
+    [InlineData("Retry:Delays:3", "00:00:01")]
+    [InlineData("Email:DefaultFrom", "not an address")]
+    [InlineData("RabbitMq:Prefetch", "lots")]
+    public async Task Bad_configuration_stops_start_up_with_one_line_naming_the_key(string key, string value)
+    {
+        var settings = new Dictionary<string, string?> { [key] = value };
+        using var worker = NotificationsWorker.Create([], c => c.AddInMemoryCollection(settings));
+
+        var ex = await Assert.ThrowsAnyAsync<Exception>(() => worker.StartAsync());
+
+        var line = StartupFailure.Describe(ex);
+        Assert.True(line is not null, ex.ToString());
+        Assert.Contains(key.Split(':')[0] + ":" + key.Split(':')[1], line);
+        Assert.DoesNotContain('\n', line);
+    }
+}
