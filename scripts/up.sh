@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Brings the whole stack up on this machine, everything on 127.0.0.1:
+#   RabbitMQ (AMQP 5672, management UI http://127.0.0.1:15672, login notifications/notifications),
+#   smtp4dev (SMTP 2525, web UI http://127.0.0.1:5000), the worker, and the API (http://127.0.0.1:8080).
+# Installs what is missing (rabbitmq-server from Debian, smtp4dev as a local dotnet tool). Ctrl-C stops all of it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+. scripts/lib/broker.sh
+
+AMQP_PORT=${AMQP_PORT:-5672}
+SMTP_PORT=${SMTP_PORT:-2525}
+SMTP_UI_PORT=${SMTP_UI_PORT:-5000}
+API_PORT=${API_PORT:-8080}
+SMTP4DEV_VERSION=3.15.0
+
+for port in "$AMQP_PORT" 15672 15692 "$SMTP_PORT" "$SMTP_UI_PORT" "$API_PORT"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "port $port on 127.0.0.1 is already in use; stop what holds it (or set AMQP_PORT/SMTP_PORT/SMTP_UI_PORT/API_PORT)" >&2
+    exit 1
+  fi
+done
+
+pids=()
+cleanup() {
+  trap - EXIT INT TERM
+  echo "stopping..." >&2
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  stop_broker
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if [ ! -x .tools/smtp4dev ]; then
+  echo "installing smtp4dev $SMTP4DEV_VERSION into .tools/ ..." >&2
+  dotnet tool install --tool-path .tools Rnwood.Smtp4dev --version "$SMTP4DEV_VERSION" >&2
+fi
+echo "building (Release)..." >&2
+dotnet build Notifications.sln -c Release -v quiet -nologo >&2
+
+conf=$(mktemp)
+cat > "$conf" <<CONF
+load_definitions = $root/rabbitmq/definitions.json
+management.tcp.ip = 127.0.0.1
+management.tcp.port = 15672
+prometheus.tcp.ip = 127.0.0.1
+prometheus.tcp.port = 15692
+consumer_timeout = 1800000
+CONF
+chmod 644 "$conf"
+echo "starting RabbitMQ on 127.0.0.1:$AMQP_PORT ..." >&2
+start_broker "notif-up" "$AMQP_PORT" "$conf" "rabbitmq_management,rabbitmq_prometheus"
+rm -f "$conf"
+
+DOTNET_ROLL_FORWARD=Major .tools/smtp4dev --urls="http://127.0.0.1:$SMTP_UI_PORT" --bindaddress=127.0.0.1 \
+  --smtpport="$SMTP_PORT" --imapport=1143 --pop3port=1110 --db="" --hostname=localhost > .tools/smtp4dev.log 2>&1 &
+pids+=($!)
+
+export RabbitMq__Uri="amqp://notifications:notifications@127.0.0.1:$AMQP_PORT/"
+export Smtp__Host=127.0.0.1 Smtp__Port="$SMTP_PORT" Smtp__Security=None
+dotnet src/Notifications.Worker/bin/Release/net10.0/Notifications.Worker.dll &
+pids+=($!)
+Urls="http://127.0.0.1:$API_PORT" dotnet src/Notifications.Api/bin/Release/net10.0/Notifications.Api.dll &
+pids+=($!)
+
+cat >&2 <<INFO
+
+  API              http://127.0.0.1:$API_PORT/api/send-email   (health: /health/ready)
+  RabbitMQ UI      http://127.0.0.1:15672   (notifications / notifications)
+  smtp4dev UI      http://127.0.0.1:$SMTP_UI_PORT
+  Ctrl-C stops everything.
+
+INFO
+# Exit (and clean up) as soon as any part dies.
+wait -n "${pids[@]}"
+echo "a component exited; shutting the stack down" >&2
