@@ -61,7 +61,12 @@ public sealed class BrokerConnection : IAsyncDisposable
 
     /// <summary>Connects and declares the topology, retrying while the broker is unreachable.</summary>
     /// <exception cref="TopologyMismatchException">the broker holds our objects with other arguments.</exception>
-    public async Task ConnectAsync(CancellationToken cancellationToken)
+    public Task ConnectAsync(CancellationToken cancellationToken) => ConnectAsync(waitForBroker: true, declareTopology: true, cancellationToken);
+
+    /// <param name="waitForBroker">keep trying while the broker is unreachable; false fails at once (a console tool).</param>
+    /// <param name="declareTopology">declare the exchange and queues; false only uses what exists.</param>
+    /// <param name="cancellationToken">stops the waiting.</param>
+    public async Task ConnectAsync(bool waitForBroker, bool declareTopology, CancellationToken cancellationToken)
     {
         var factory = new ConnectionFactory
         {
@@ -75,12 +80,14 @@ public sealed class BrokerConnection : IAsyncDisposable
             ConsumerDispatchConcurrency = (ushort)_options.Concurrency,
         };
 
-        var connection = await _connectPipeline.ExecuteAsync(async ct =>
+        var pipeline = waitForBroker ? _connectPipeline : ResiliencePipeline.Empty;
+        var connection = await pipeline.ExecuteAsync(async ct =>
         {
             var candidate = await factory.CreateConnectionAsync(ct);
             try
             {
-                await _declarer.DeclareAsync(candidate, ct);
+                if (declareTopology)
+                    await _declarer.DeclareAsync(candidate, ct);
                 return candidate;
             }
             catch

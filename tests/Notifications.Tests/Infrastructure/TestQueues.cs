@@ -39,6 +39,11 @@ public sealed class TestQueues(TopologyNames names)
             properties ?? new BasicProperties { DeliveryMode = DeliveryModes.Persistent }, body);
     }
 
+    /// <summary>Declares this test's topology the way the API and worker do.</summary>
+    public async Task DeclareAsync() =>
+        await new TopologyDeclarer(names, Microsoft.Extensions.Logging.Abstractions.NullLogger<TopologyDeclarer>.Instance)
+            .DeclareAsync(await BrokerEnvironment.ConnectionAsync(), default);
+
     /// <summary>Removes this test's exchange and queues from the shared broker.</summary>
     public async Task DeleteAllAsync()
     {

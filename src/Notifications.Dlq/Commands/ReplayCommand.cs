@@ -1,0 +1,99 @@
+using Notifications.Core.Broker;
+using Notifications.Core.Contract;
+using Notifications.Dlq.Cli;
+using Notifications.Dlq.DeadLetters;
+
+namespace Notifications.Dlq.Commands;
+
+/// <summary>
+/// <c>dlq replay</c>: each chosen dead letter is published to <c>email.send</c> with a confirm and
+/// only then removed from the DLQ, so a replay stopped midway leaves every message in one of the two.
+/// </summary>
+public static class ReplayCommand
+{
+    public static async Task<int> RunAsync(DlqContext context, DlqArguments args, CancellationToken cancellationToken)
+    {
+        if (args.From is not null)
+            return await ReplayFileAsync(context, args, cancellationToken);
+
+        await using var dlq = await context.OpenDeadLettersAsync(cancellationToken);
+        var letters = await dlq.ReadAsync(int.MaxValue, cancellationToken);
+        var chosen = letters.Where(l => Chosen(l, args)).ToList();
+        var missing = args.Ids.Where(id => letters.All(l => l.Id != id)).ToList();
+        foreach (var id in missing)
+            context.Err.WriteLine($"dlq: no dead letter with id {id} in {context.Names.DeadQueue}");
+
+        if (args.DryRun)
+        {
+            foreach (var letter in chosen)
+                context.Out.WriteLine($"would replay {letter.Id} ({letter.Kind}, replays so far {letter.Replays})");
+            context.Out.WriteLine($"{chosen.Count} dead letter(s) would be replayed; nothing changed");
+            return missing.Count > 0 ? ExitCodes.NotFound : ExitCodes.Done;
+        }
+
+        var replayed = 0;
+        foreach (var letter in chosen)
+        {
+            try
+            {
+                await context.ReplayAsync(letter, cancellationToken);
+            }
+            catch (PublishFailedException ex)
+            {
+                context.Err.WriteLine($"dlq: replay stopped at {letter.Id}: {ex.Message}. " +
+                    $"{replayed} of {chosen.Count} replayed; the rest is still in {context.Names.DeadQueue}");
+                return ExitCodes.Failure;
+            }
+            await dlq.RemoveAsync(letter, cancellationToken);
+            replayed++;
+            context.Out.WriteLine($"replayed {letter.Id}");
+        }
+        context.Out.WriteLine($"{replayed} dead letter(s) replayed to {context.Names.SendQueue}");
+        return missing.Count > 0 ? ExitCodes.NotFound : ExitCodes.Done;
+    }
+
+    private static bool Chosen(DeadLetter letter, DlqArguments args) =>
+        args.All && (args.Kind is null || letter.Kind == args.Kind.Value.ToWire())
+        || args.GroupKey is not null && FailureGroups.Key(letter) == args.GroupKey
+        || args.Ids.Contains(letter.Id);
+
+    /// <summary>Replays an export: every line is read and checked before anything is published.</summary>
+    private static async Task<int> ReplayFileAsync(DlqContext context, DlqArguments args, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(args.From))
+            throw new DlqFailure($"no such file: {args.From}");
+        var letters = new List<DeadLetter>();
+        var number = 0;
+        foreach (var line in await File.ReadAllLinesAsync(args.From, cancellationToken))
+        {
+            number++;
+            if (!string.IsNullOrWhiteSpace(line))
+                letters.Add(ExportFormat.FromLine(line, number));
+        }
+
+        var replayed = 0;
+        foreach (var letter in letters)
+        {
+            if (args.DryRun)
+            {
+                context.Out.WriteLine($"would replay {letter.Id} from {args.From}");
+                continue;
+            }
+            try
+            {
+                await context.ReplayAsync(letter, cancellationToken);
+            }
+            catch (PublishFailedException ex)
+            {
+                context.Err.WriteLine($"dlq: replay from {args.From} stopped at {letter.Id}: {ex.Message}. " +
+                    $"{replayed} of {letters.Count} replayed (the first {replayed} lines)");
+                return ExitCodes.Failure;
+            }
+            replayed++;
+        }
+        context.Out.WriteLine(args.DryRun
+            ? $"{letters.Count} message(s) would be replayed from {args.From}; nothing changed"
+            : $"{replayed} message(s) replayed from {args.From} to {context.Names.SendQueue}");
+        return ExitCodes.Done;
+    }
+}

@@ -1,0 +1,46 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Notifications.Dlq.Cli;
+using Notifications.Dlq.DeadLetters;
+
+namespace Notifications.Dlq.Commands;
+
+/// <summary><c>dlq show ID</c>: one dead letter in full, left where it is.</summary>
+public static class ShowCommand
+{
+    public static async Task<int> RunAsync(DlqContext context, DlqArguments args, CancellationToken cancellationToken)
+    {
+        await using var dlq = await context.OpenDeadLettersAsync(cancellationToken);
+        var letter = (await dlq.ReadAsync(int.MaxValue, cancellationToken)).FirstOrDefault(l => l.Id == args.Ids[0]);
+        await dlq.ReturnRestAsync();
+        if (letter is null)
+        {
+            context.Err.WriteLine($"dlq: no dead letter with id {args.Ids[0]} in {context.Names.DeadQueue}");
+            return ExitCodes.NotFound;
+        }
+
+        var line = JsonNode.Parse(ExportFormat.ToLine(letter))!.AsObject();
+        line.Remove("body");
+        line["group"] = FailureGroups.Key(letter);
+        line["job"] = TryParse(letter.BodyText);
+        if (args.Json)
+        {
+            context.Out.WriteLine(line.ToJsonString());
+            return ExitCodes.Done;
+        }
+        context.Out.WriteLine(line.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        return ExitCodes.Done;
+    }
+
+    private static JsonNode? TryParse(string body)
+    {
+        try
+        {
+            return JsonNode.Parse(body);
+        }
+        catch (JsonException)
+        {
+            return JsonValue.Create(body); // poison: show it as it is
+        }
+    }
+}

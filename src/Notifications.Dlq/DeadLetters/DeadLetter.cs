@@ -1,0 +1,69 @@
+using System.Text;
+using Notifications.Core.Broker;
+using Notifications.Core.Contract;
+using RabbitMQ.Client;
+
+namespace Notifications.Dlq.DeadLetters;
+
+/// <summary>One message in the DLQ as an operator reads it, with what is needed to put it back.</summary>
+public sealed record DeadLetter(
+    ulong DeliveryTag,
+    byte[] Body,
+    IReadOnlyBasicProperties Properties)
+{
+    public string Id => Properties.MessageId ?? "(no id)";
+
+    public IDictionary<string, object?>? Headers => Properties.Headers;
+
+    /// <summary>The worker's header; for a message the broker dead-lettered itself, its reason in <c>x-death</c>.</summary>
+    public string Kind => HeaderValues.GetString(Headers, JobHeaders.FailureKind) ?? DeathReason() switch
+    {
+        "delivery_limit" => FailureKind.DeliveryLimit.ToWire(),
+        "rejected" => FailureKind.Poison.ToWire(),
+        { } other => other,
+        null => "unknown",
+    };
+
+    public string LastError => HeaderValues.GetString(Headers, JobHeaders.LastError) ?? DeathReason() switch
+    {
+        "delivery_limit" => "delivery limit reached: the worker died holding it too often",
+        "rejected" => "rejected by a consumer",
+        { } other => $"dead-lettered by the broker ({other})",
+        null => "",
+    };
+
+    public int Attempts => HeaderValues.GetInt(Headers, JobHeaders.Attempts,
+        HeaderValues.GetInt(Headers, JobHeaders.DeliveryCount, 0));
+
+    public int Replays => HeaderValues.GetInt(Headers, JobHeaders.Replays, 0);
+
+    public DateTimeOffset? DiedAt
+    {
+        get
+        {
+            if (DateTimeOffset.TryParse(HeaderValues.GetString(Headers, JobHeaders.LastFailedAt), out var at))
+                return at;
+            if (FirstDeath() is { } death && death.TryGetValue("time", out var time) && time is AmqpTimestamp stamp)
+                return DateTimeOffset.FromUnixTimeSeconds(stamp.UnixTime);
+            return Properties.IsTimestampPresent() ? DateTimeOffset.FromUnixTimeSeconds(Properties.Timestamp.UnixTime) : null;
+        }
+    }
+
+    public EmailJob? Job => JobCodec.TryDecode(Body, out var job, out _) ? job : null;
+
+    public string Recipients => Job is { } job ? string.Join(", ", job.AllRecipients()) : "";
+
+    public string Subject => Job?.Subject ?? "";
+
+    public string BodyText => Encoding.UTF8.GetString(Body);
+
+    private string? DeathReason() =>
+        HeaderValues.GetString(Headers, JobHeaders.LastDeathReason)
+        ?? HeaderValues.GetString(Headers, JobHeaders.FirstDeathReason)
+        ?? (FirstDeath() is { } death && death.TryGetValue("reason", out var reason) ? HeaderValues.AsString(reason) : null);
+
+    private IDictionary<string, object?>? FirstDeath() =>
+        Headers is not null && Headers.TryGetValue(JobHeaders.Death, out var deaths) && deaths is IList<object?> { Count: > 0 } list
+            ? list[0] as IDictionary<string, object?>
+            : null;
+}

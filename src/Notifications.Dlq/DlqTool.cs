@@ -1,0 +1,106 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Notifications.Core.Broker;
+using Notifications.Core.Topology;
+using Notifications.Dlq.Cli;
+using Notifications.Dlq.Commands;
+using Notifications.Dlq.DeadLetters;
+
+namespace Notifications.Dlq;
+
+/// <summary>The <c>dlq</c> console: parse, connect (once, no waiting), run one command, exit with the contract's code.</summary>
+public static class DlqTool
+{
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error,
+        IDictionary<string, string?>? settings = null, Func<string?>? readLine = null, bool? isTerminal = null,
+        CancellationToken cancellationToken = default)
+    {
+        DlqArguments parsed;
+        try
+        {
+            parsed = DlqArguments.Parse(args);
+        }
+        catch (UsageException ex)
+        {
+            await error.WriteLineAsync($"dlq: {ex.Message}\n{DlqArguments.Usage}");
+            return ExitCodes.Usage;
+        }
+
+        RabbitMqOptions options;
+        try
+        {
+            options = LoadOptions(parsed, settings);
+        }
+        catch (InvalidOperationException ex)
+        {
+            await error.WriteLineAsync($"dlq: configuration is invalid: {ex.Message}");
+            return ExitCodes.Failure;
+        }
+        if (options.Uri is null || !options.Uri.IsAbsoluteUri || options.Uri.Scheme is not ("amqp" or "amqps"))
+        {
+            await error.WriteLineAsync("dlq: no usable broker URI: set --uri amqp://… or RabbitMq:Uri / RabbitMq__Uri");
+            return ExitCodes.Usage;
+        }
+
+        var names = new TopologyNames(options.Prefix);
+        var wrapped = Options.Create(options);
+        await using var broker = new BrokerConnection(wrapped, new TopologyDeclarer(names, NullLogger<TopologyDeclarer>.Instance),
+            NullLogger<BrokerConnection>.Instance, new BrokerClientName("notifications-dlq"));
+        try
+        {
+            await broker.ConnectAsync(waitForBroker: false, declareTopology: false, cancellationToken);
+        }
+        catch (Exception ex) when (BrokerConnection.IsBrokerUnavailable(ex))
+        {
+            await error.WriteLineAsync($"dlq: broker unreachable at {SafeUri.Redact(options.Uri)}: {ex.GetBaseException().Message}");
+            return ExitCodes.Failure;
+        }
+        await using var publisher = new ConfirmedPublisher(broker, names, wrapped);
+        var context = new DlqContext(broker.Current!, publisher, names, output, error,
+            readLine ?? Console.ReadLine, isTerminal ?? !Console.IsInputRedirected);
+
+        try
+        {
+            return parsed.Verb switch
+            {
+                "list" => await ListCommand.RunAsync(context, parsed, cancellationToken),
+                "show" => await ShowCommand.RunAsync(context, parsed, cancellationToken),
+                "replay" => await ReplayCommand.RunAsync(context, parsed, cancellationToken),
+                "delete" => await DeleteCommand.RunAsync(context, parsed, cancellationToken),
+                _ => await ExportCommand.RunAsync(context, parsed, cancellationToken),
+            };
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await error.WriteLineAsync($"dlq: {parsed.Verb} interrupted; messages not yet replayed or deleted are still in the DLQ");
+            return ExitCodes.Failure;
+        }
+        catch (DlqFailure ex)
+        {
+            await error.WriteLineAsync($"dlq: {ex.Message}");
+            return ExitCodes.Failure;
+        }
+        catch (Exception ex) when (BrokerConnection.IsBrokerUnavailable(ex) || ex is IOException or UnauthorizedAccessException)
+        {
+            await error.WriteLineAsync($"dlq: {parsed.Verb} failed: {ex.GetBaseException().Message}; messages not yet replayed or deleted are still in the DLQ");
+            return ExitCodes.Failure;
+        }
+    }
+
+    private static RabbitMqOptions LoadOptions(DlqArguments args, IDictionary<string, string?>? settings)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
+            .AddEnvironmentVariables()
+            .AddInMemoryCollection(settings ?? new Dictionary<string, string?>())
+            .Build();
+        var options = new RabbitMqOptions();
+        configuration.GetSection(RabbitMqOptions.Section).Bind(options);
+        if (args.Uri is not null)
+            options.Uri = System.Uri.TryCreate(args.Uri, UriKind.Absolute, out var uri) ? uri : null;
+        if (args.Prefix is not null)
+            options.Prefix = args.Prefix;
+        return options;
+    }
+}

@@ -1,0 +1,269 @@
+using System.Text;
+using Notifications.Core.Broker;
+using Notifications.Core.Contract;
+using Notifications.Core.Topology;
+using Notifications.Dlq;
+using Notifications.Dlq.DeadLetters;
+using Notifications.Tests.Infrastructure;
+using RabbitMQ.Client;
+
+namespace Notifications.Tests.Integration;
+
+/// <summary>The <c>dlq</c> console against the real broker: nothing it reads is lost or reordered.</summary>
+public sealed class DlqToolTests : IAsyncLifetime
+{
+    private readonly TestQueues _queues = new(new TopologyNames($"d{Guid.NewGuid():N}"[..13] + "."));
+    private Dictionary<string, string?> _settings = null!;
+
+    private TopologyNames Names => _queues.Names;
+
+    public async Task InitializeAsync()
+    {
+        await _queues.DeclareAsync();
+        _settings = new()
+        {
+            ["RabbitMq:Uri"] = (await BrokerEnvironment.UriAsync()).ToString(),
+            ["RabbitMq:Prefix"] = Names.Prefix,
+        };
+    }
+
+    public async Task DisposeAsync() => await _queues.DeleteAllAsync();
+
+    [Fact]
+    public async Task List_neither_removes_nor_reorders()
+    {
+        var ids = new List<string>();
+        for (var i = 0; i < 5; i++)
+            ids.Add(await DeadLetterAsync("transient", $"SMTP 451 4.3.0 try later #{i}", attempts: 4));
+
+        var run = await RunAsync("list");
+        var json = await RunAsync("list", "--json", "--limit", "3");
+
+        Assert.Equal(0, run.Exit);
+        Assert.All(ids, id => Assert.Contains(id, run.Out));
+        Assert.Equal(0, json.Exit);
+        Assert.Equal(3, System.Text.Json.JsonDocument.Parse(json.Out).RootElement.GetArrayLength());
+        var left = await _queues.TakeAsync(Names.DeadQueue);
+        Assert.Equal(ids, left.Select(m => m.Properties.MessageId));
+    }
+
+    [Fact]
+    public async Task Group_counts_failures_of_one_cause_as_one_line()
+    {
+        for (var i = 0; i < 4; i++)
+            await DeadLetterAsync("permanent", $"SMTP 550 MailboxUnavailable: 5.1.1 <user{i}@example.com> unknown", attempts: 1);
+        await DeadLetterAsync("poison", "body is not a valid job: 'x' is invalid", attempts: 1);
+
+        var run = await RunAsync("list", "--group", "--json");
+
+        Assert.Equal(0, run.Exit);
+        var groups = System.Text.Json.JsonDocument.Parse(run.Out).RootElement.EnumerateArray().ToList();
+        Assert.Equal(2, groups.Count);
+        Assert.Equal(4, groups[0].GetProperty("count").GetInt32());
+        Assert.Equal("permanent", groups[0].GetProperty("kind").GetString());
+        Assert.Contains("<address>", groups[0].GetProperty("error").GetString());
+        Assert.Equal(1, groups[1].GetProperty("count").GetInt32());
+        Assert.Equal(5u, await _queues.CountAsync(Names.DeadQueue));
+
+        var replay = await RunAsync("replay", "--group", groups[0].GetProperty("key").GetString()!);
+        Assert.Equal(0, replay.Exit);
+        Assert.Equal(4u, await _queues.CountAsync(Names.SendQueue));
+        Assert.Equal("poison", (await _queues.TakeAsync(Names.DeadQueue)).Single().Header(JobHeaders.FailureKind));
+    }
+
+    [Fact]
+    public async Task Show_of_an_unknown_id_exits_3_and_a_known_one_shows_headers()
+    {
+        var id = await DeadLetterAsync("transient", "SMTP 421 busy", attempts: 4);
+
+        var unknown = await RunAsync("show", "no-such-id");
+        var known = await RunAsync("show", id, "--json");
+
+        Assert.Equal(3, unknown.Exit);
+        Assert.Contains("no-such-id", unknown.Err);
+        Assert.Equal(0, known.Exit);
+        Assert.Contains("SMTP 421 busy", known.Out);
+        Assert.Equal(1u, await _queues.CountAsync(Names.DeadQueue));
+    }
+
+    [Fact]
+    public async Task Replay_puts_the_job_back_with_attempts_reset_and_one_replay_and_removes_the_dead_letter()
+    {
+        var keep = await DeadLetterAsync("permanent", "SMTP 550 no", attempts: 1);
+        var id = await DeadLetterAsync("transient", "SMTP 451 later", attempts: 4);
+
+        var run = await RunAsync("replay", id);
+
+        Assert.Equal(0, run.Exit);
+        var back = (await _queues.WaitAndTakeAsync(Names.SendQueue, 1)).Single();
+        Assert.Equal(id, back.Properties.MessageId);
+        Assert.Equal(-1, back.IntHeader(JobHeaders.Attempts));
+        Assert.Equal(1, back.IntHeader(JobHeaders.Replays));
+        Assert.Equal("SMTP 451 later", back.Header(JobHeaders.LastError));
+        Assert.Equal("2026-01-01T00:00:00.000Z", back.Header(JobHeaders.FirstFailedAt));
+        Assert.Equal(DeliveryModes.Persistent, back.Properties.DeliveryMode);
+        Assert.Equal([keep], (await _queues.TakeAsync(Names.DeadQueue)).Select(m => m.Properties.MessageId!));
+    }
+
+    [Fact]
+    public async Task Replay_of_a_message_the_broker_dead_lettered_takes_its_kind_from_x_death()
+    {
+        var id = Guid.NewGuid().ToString();
+        var death = new Dictionary<string, object?>
+        {
+            ["reason"] = "delivery_limit", ["queue"] = Names.SendQueue, ["count"] = 1L,
+            ["time"] = new AmqpTimestamp(DateTimeOffset.UtcNow.ToUnixTimeSeconds()),
+        };
+        await _queues.PublishRawAsync(TopologyNames.DeadKey, JobCodec.Encode(Job(id)), new BasicProperties
+        {
+            MessageId = id, DeliveryMode = DeliveryModes.Persistent,
+            Headers = new Dictionary<string, object?> { [JobHeaders.Death] = new List<object?> { death } },
+        });
+
+        var list = await RunAsync("list", "--json");
+        var replay = await RunAsync("replay", "--all", "--kind", "delivery-limit");
+
+        Assert.Contains("\"kind\":\"delivery-limit\"", list.Out);
+        Assert.Equal(0, replay.Exit);
+        var back = (await _queues.WaitAndTakeAsync(Names.SendQueue, 1)).Single();
+        Assert.Equal("delivery-limit", back.Header(JobHeaders.FailureKind));
+        Assert.Null(back.Header(JobHeaders.Death));
+    }
+
+    [Fact]
+    public async Task Replay_whose_publish_is_refused_leaves_the_dead_letter_in_place_and_exits_1()
+    {
+        var id = await DeadLetterAsync("transient", "SMTP 451 later", attempts: 4);
+        await using (var channel = await (await BrokerEnvironment.ConnectionAsync()).CreateChannelAsync())
+            await channel.QueueDeleteAsync(Names.SendQueue, ifUnused: false, ifEmpty: false); // nothing to route to
+
+        var run = await RunAsync("replay", id);
+
+        Assert.Equal(1, run.Exit);
+        Assert.Contains("unroutable", run.Err);
+        Assert.Equal([id], (await _queues.TakeAsync(Names.DeadQueue)).Select(m => m.Properties.MessageId!));
+    }
+
+    [Fact]
+    public async Task Export_then_delete_then_replay_from_the_file_restores_every_message()
+    {
+        var ids = new[]
+        {
+            await DeadLetterAsync("transient", "SMTP 451 later", attempts: 4),
+            await DeadLetterAsync("permanent", "SMTP 550 no", attempts: 1),
+        };
+        var file = Path.Combine(Path.GetTempPath(), $"dlq-{Guid.NewGuid():N}.jsonl");
+        try
+        {
+            Assert.Equal(0, (await RunAsync("export", "--out", file)).Exit);
+            Assert.Equal(2, File.ReadAllLines(file).Length);
+            Assert.Equal(2u, await _queues.CountAsync(Names.DeadQueue));
+
+            Assert.Equal(0, (await RunAsync("delete", "--all", "--yes")).Exit);
+            Assert.Equal(0u, await _queues.CountAsync(Names.DeadQueue));
+
+            Assert.Equal(0, (await RunAsync("replay", "--from", file)).Exit);
+            var back = await _queues.WaitAndTakeAsync(Names.SendQueue, 2);
+            Assert.Equal(ids, back.Select(m => m.Properties.MessageId!));
+            Assert.All(back, m => Assert.Equal(1, m.IntHeader(JobHeaders.Replays)));
+            Assert.All(back, m => Assert.True(JobCodec.TryDecode(m.Body, out _, out _)));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task Delete_all_without_a_terminal_refuses_unless_yes()
+    {
+        await DeadLetterAsync("poison", "garbage", attempts: 1);
+
+        var refused = await RunAsync("delete", "--all");
+        var declined = await DlqTool.RunAsync(["delete", "--all"], new StringWriter(), new StringWriter(), _settings,
+            readLine: () => "no", isTerminal: true);
+
+        Assert.Equal(2, refused.Exit);
+        Assert.Contains("--yes", refused.Err);
+        Assert.Equal(0, declined);
+        Assert.Equal(1u, await _queues.CountAsync(Names.DeadQueue));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("frobnicate")]
+    [InlineData("show")]
+    [InlineData("replay")]
+    [InlineData("replay an-id --all")]
+    [InlineData("list --limit -3")]
+    [InlineData("list --limit")]
+    [InlineData("replay --all --kind weird")]
+    [InlineData("export --nope")]
+    [InlineData("delete --all --dry-run")]
+    public async Task Usage_errors_exit_2_with_the_usage(string commandLine)
+    {
+        var run = await RunAsync(commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(2, run.Exit);
+        Assert.Contains("usage:", run.Err);
+    }
+
+    [Fact]
+    public async Task Unreachable_broker_is_one_line_and_exit_1()
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+
+        var exit = await DlqTool.RunAsync(["list", "--uri", "amqp://guest:secret@127.0.0.1:1/"], output, error, _settings);
+
+        Assert.Equal(1, exit);
+        var line = error.ToString().TrimEnd();
+        Assert.StartsWith("dlq: broker unreachable at amqp://guest:***@127.0.0.1:1/", line);
+        Assert.DoesNotContain('\n', line);
+        Assert.DoesNotContain("secret", line);
+    }
+
+    [Fact]
+    public async Task Wrong_prefix_is_reported_not_created()
+    {
+        var run = await DlqTool.RunAsync(["list", "--prefix", "nosuch."], new StringWriter(), new StringWriter(), _settings);
+        Assert.Equal(1, run);
+    }
+
+    [Fact]
+    public void Normalized_errors_keep_reply_codes_and_drop_addresses_and_numbers()
+    {
+        var a = FailureGroups.Normalize("SMTP 550 MailboxUnavailable: 5.1.1 <ann@example.com> unknown after 3 tries");
+        var b = FailureGroups.Normalize("SMTP 550 MailboxUnavailable: 5.1.1 <bob@example.org> unknown after 12 tries");
+        Assert.Equal(a, b);
+        Assert.Contains("550", a);
+        Assert.Contains("5.1.1", a);
+        Assert.NotEqual(FailureGroups.Key("permanent", a), FailureGroups.Key("transient", a));
+    }
+
+    private async Task<string> DeadLetterAsync(string kind, string error, int attempts)
+    {
+        var id = Guid.CreateVersion7().ToString();
+        var properties = JobProperties.ForNewJob(Job(id));
+        properties.Headers![JobHeaders.Attempts] = attempts;
+        properties.Headers[JobHeaders.FailureKind] = kind;
+        properties.Headers[JobHeaders.LastError] = error;
+        properties.Headers[JobHeaders.FirstFailedAt] = "2026-01-01T00:00:00.000Z";
+        properties.Headers[JobHeaders.LastFailedAt] = "2026-01-01T00:03:00.000Z";
+        await _queues.PublishRawAsync(TopologyNames.DeadKey, JobCodec.Encode(Job(id)), properties);
+        return id;
+    }
+
+    private static EmailJob Job(string id) => new()
+    {
+        Id = id, CreatedAt = DateTimeOffset.UtcNow, From = "no-reply@example.com",
+        To = ["alice@example.com"], Subject = "Order " + id[..8], Text = "hello",
+    };
+
+    private async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exit = await DlqTool.RunAsync(args, output, error, _settings, readLine: () => null, isTerminal: false);
+        return (exit, output.ToString(), error.ToString());
+    }
+}
