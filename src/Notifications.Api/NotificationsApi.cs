@@ -3,6 +3,7 @@ using Notifications.Api.Backpressure;
 using Notifications.Api.Health;
 using Notifications.Api.Sending;
 using Notifications.Core.Configuration;
+using Notifications.Core.Store;
 
 namespace Notifications.Api;
 
@@ -23,6 +24,7 @@ public static class NotificationsApi
         builder.AddNotificationsLogging();
         builder.AddNotificationsBroker("notifications-api");
         builder.AddEmailRules();
+        builder.AddJobStore();
         builder.AddValidatedOptions<ApiOptions>(ApiOptions.Section);
         builder.Services.AddSingleton<QueueDepthMonitor>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueDepthMonitor>());

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Notifications.Core.Configuration;
+using Notifications.Core.Store;
 using Notifications.Worker.Consuming;
 using Notifications.Worker.Retrying;
 using Notifications.Worker.Sending;
@@ -32,9 +33,15 @@ public static class NotificationsWorker
         builder.Services.AddSingleton<IPostConfigureOptions<RetryOptions>, RetryOptions.Defaults>();
         builder.Services.AddSingleton<IValidateOptions<RetryOptions>, RetryOptions.Validator>();
 
+        builder.AddJobStore();
+
+        builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SmtpClientPool>();
         builder.Services.AddSingleton<SmtpRelay>();
+        builder.Services.AddSingleton<RelayOutage>();
         builder.Services.AddSingleton<RetryRouter>();
+        builder.Services.AddSingleton<FailureParker>();
+        builder.Services.AddSingleton<JobHandler>();
         builder.Services.AddHostedService<EmailJobConsumer>();
         return builder.Build();
     }

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Notifications.Api.Backpressure;
 using Notifications.Core.Broker;
 using Notifications.Core.Contract;
+using Notifications.Core.Store;
 using Notifications.Core.Topology;
 using Notifications.Core.Validation;
 using Serilog.Context;
@@ -26,6 +27,7 @@ public static partial class SendEmailEndpoint
     private static async Task<IResult> SendAsync(
         HttpContext http,
         EmailJobValidator validator,
+        IJobStore store,
         ConfirmedPublisher publisher,
         QueueDepthMonitor queueDepth,
         IOptions<EmailOptions> emailOptions,
@@ -42,15 +44,21 @@ public static partial class SendEmailEndpoint
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeLimit)
             sizeLimit.MaxRequestBodySize = email.MaxRequestBytes;
 
-        var (job, readError) = await ReadJobAsync(request, cancellationToken);
+        var (body, tooLarge) = await ReadBodyAsync(request, email.MaxRequestBytes, cancellationToken);
+        if (tooLarge)
+            return TooLarge(email.MaxRequestBytes);
+        var (job, readError) = ReadJob(body);
         if (readError is not null)
             return readError;
+        var idempotencyKey = request.Headers[IdempotencyKey.Header].ToString();
 
         var errors = validator.ValidateRequest(job!);
         if (job!.Id is not null)
             errors["id"] = ["id is assigned by the service"];
         if (job.CreatedAt is not null)
             errors["createdAt"] = ["createdAt is assigned by the service"];
+        if (idempotencyKey.Length > 0 && !IdempotencyKey.IsValid(idempotencyKey))
+            errors[IdempotencyKey.Header] = [$"1 to {IdempotencyKey.MaxLength} printable ASCII characters"];
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors, title: "The email job is not valid");
 
@@ -61,9 +69,26 @@ public static partial class SendEmailEndpoint
                 detail: $"{queueDepth.Depth} jobs are waiting; try again later.");
         }
 
+        if (idempotencyKey.Length > 0)
+        {
+            try
+            {
+                if (!await store.TryRememberIdempotencyKeyAsync(idempotencyKey, IdempotencyKey.Hash(body), cancellationToken))
+                    return TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "Idempotency-Key reused",
+                        detail: "This Idempotency-Key was already used for a different request.");
+            }
+            catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
+            {
+                http.Response.Headers.RetryAfter = RetryAfterSeconds;
+                return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Store unavailable",
+                    detail: "The Idempotency-Key could not be checked: " + ex.Message);
+            }
+        }
+
         job = job with
         {
-            Id = Guid.CreateVersion7().ToString(),
+            // The same key always names the same job, on any API instance: the worker sends a job id once.
+            Id = idempotencyKey.Length > 0 ? IdempotencyKey.JobId(idempotencyKey) : Guid.CreateVersion7().ToString(),
             CreatedAt = DateTimeOffset.UtcNow,
             From = job.From ?? email.DefaultFrom,
         };
@@ -84,11 +109,26 @@ public static partial class SendEmailEndpoint
         return TypedResults.Accepted((string?)null, new SendEmailAccepted(job.Id, "queued"));
     }
 
-    private static async Task<(EmailJob? Job, IResult? Error)> ReadJobAsync(HttpRequest request, CancellationToken cancellationToken)
+    /// <summary>Reads the whole body, at most <paramref name="limit"/> bytes (chunked bodies have no Content-Length to check).</summary>
+    private static async Task<(byte[] Body, bool TooLarge)> ReadBodyAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream(request.ContentLength is > 0 and var length ? (int)length : 4096);
+        try
+        {
+            await request.Body.CopyToAsync(buffer, cancellationToken);
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return ([], true);
+        }
+        return buffer.Length > limit ? ([], true) : (buffer.ToArray(), false);
+    }
+
+    private static (EmailJob? Job, IResult? Error) ReadJob(byte[] body)
     {
         try
         {
-            var job = await JsonSerializer.DeserializeAsync(request.Body, JobJsonContext.Default.EmailJob, cancellationToken);
+            var job = JsonSerializer.Deserialize(body, JobJsonContext.Default.EmailJob);
             return job is null
                 ? (null, BodyError("body", "the body must be a JSON object"))
                 : (job, null);
@@ -97,10 +137,6 @@ public static partial class SendEmailEndpoint
         {
             var field = ex.Path is null or "$" ? "body" : ex.Path.TrimStart('$', '.');
             return (null, BodyError(field, DescribeJsonError(ex)));
-        }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return (null, TooLarge(request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize));
         }
     }
 

@@ -53,6 +53,22 @@ public sealed class SmtpClientPool(IOptions<SmtpOptions> options, ILogger<SmtpCl
         }
     }
 
+    /// <summary>Whether the relay answers a fresh connection (and NOOP) now, without sending anything.</summary>
+    public async Task<bool> ProbeAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var client = await ConnectAsync(cancellationToken);
+            await client.NoOpAsync(cancellationToken);
+            await client.DisconnectAsync(quit: true, cancellationToken);
+            return true;
+        }
+        catch (Exception ex) when (SmtpFailure.IsRelayDown(ex) || ex is SmtpCommandException)
+        {
+            return false;
+        }
+    }
+
     private async Task<SmtpClient> ConnectAsync(CancellationToken cancellationToken)
     {
         var client = new SmtpClient { Timeout = (int)_options.Timeout.TotalMilliseconds };

@@ -14,6 +14,18 @@ public static class SmtpFailure
         _ => FailureKind.Transient, // 4xx, refused, reset, timeout, protocol or TLS trouble: the relay may do better later
     };
 
+    /// <summary>
+    /// The relay itself is unreachable or unwilling (not this mail's fault): these feed the circuit breaker.
+    /// A 4xx about one mail (greylisting, mailbox busy) does not.
+    /// </summary>
+    public static bool IsRelayDown(Exception ex) => Unwrap(ex) switch
+    {
+        SmtpCommandException command => command.StatusCode == SmtpStatusCode.ServiceNotAvailable, // 421
+        SocketException or IOException or TimeoutException or SmtpProtocolException => true,
+        MailKit.Security.AuthenticationException or MailKit.Security.SslHandshakeException => true,
+        _ => false,
+    };
+
     public static string Describe(Exception ex)
     {
         var line = Unwrap(ex) switch

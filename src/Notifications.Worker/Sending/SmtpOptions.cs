@@ -34,5 +34,16 @@ public sealed class SmtpOptions
     [Range(1, 64, ErrorMessage = "Smtp:Connections must be between 1 and 64")]
     public int Connections { get; set; } = 4;
 
+    /// <summary>How long the circuit stays open after the relay looked down, before one send probes it again.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00", ErrorMessage = "Smtp:CircuitBreakDuration must be between 100 ms and 10 minutes")]
+    public TimeSpan CircuitBreakDuration { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long the worker holds its deliveries during a relay outage before it returns them and stops
+    /// consuming; below the broker's consumer_timeout (30 min by default), so the channel is never closed under it.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:25:00", ErrorMessage = "Smtp:OutageHold must be between 100 ms and 25 minutes")]
+    public TimeSpan OutageHold { get; set; } = TimeSpan.FromMinutes(10);
+
     public bool HasCredentials => !string.IsNullOrEmpty(Username);
 }

@@ -1,20 +1,47 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using MimeKit;
 using Polly;
+using Polly.CircuitBreaker;
 using Polly.Retry;
 
 namespace Notifications.Worker.Sending;
 
-/// <summary>The relay as the consumer sees it: the connection pool behind a Polly pipeline.</summary>
+/// <summary>
+/// The relay as the consumer sees it: the connection pool behind a Polly pipeline — a circuit breaker
+/// that opens when the relay itself is down, and one immediate retry for a pooled connection gone stale.
+/// </summary>
 public sealed class SmtpRelay
 {
     private readonly SmtpClientPool _pool;
     private readonly ResiliencePipeline _pipeline;
+    private readonly CircuitBreakerStateProvider _circuit = new();
 
-    public SmtpRelay(SmtpClientPool pool, ILogger<SmtpRelay> logger)
+    public SmtpRelay(SmtpClientPool pool, IOptions<SmtpOptions> options, ILogger<SmtpRelay> logger)
     {
         _pool = pool;
+        BreakDuration = options.Value.CircuitBreakDuration;
         _pipeline = new ResiliencePipelineBuilder()
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(SmtpFailure.IsRelayDown),
+                FailureRatio = 0.5,
+                MinimumThroughput = 2,
+                SamplingDuration = TimeSpan.FromSeconds(10),
+                BreakDuration = BreakDuration,
+                StateProvider = _circuit,
+                OnOpened = args =>
+                {
+                    logger.LogWarning("SMTP relay looks down ({Reason}); sends paused for {BreakDuration}, no attempts are spent meanwhile",
+                        args.Outcome.Exception is { } ex ? SmtpFailure.Describe(ex) : "unknown", args.BreakDuration);
+                    return default;
+                },
+                OnClosed = _ =>
+                {
+                    logger.LogInformation("SMTP relay is back; sending resumed");
+                    return default;
+                },
+            })
             // A relay closes idle sessions; that is the pool's staleness, not the job's failure, so it costs no attempt.
             .AddRetry(new RetryStrategyOptions
             {
@@ -31,8 +58,16 @@ public sealed class SmtpRelay
             .Build();
     }
 
+    public TimeSpan BreakDuration { get; }
+
+    /// <summary>Open: the relay is considered down and sends fail fast with <see cref="BrokenCircuitException"/>.</summary>
+    public CircuitState Circuit => _circuit.CircuitState;
+
     /// <summary>Sends one message; returns the relay's reply.</summary>
+    /// <exception cref="BrokenCircuitException">the relay is down: not this mail's failure.</exception>
     public ValueTask<string> SendAsync(MimeMessage message, CancellationToken cancellationToken) =>
         _pipeline.ExecuteAsync(static async (state, token) => await state.Pool.SendAsync(state.Message, token),
             (Pool: _pool, Message: message), cancellationToken);
+
+    public Task<bool> ProbeAsync(CancellationToken cancellationToken) => _pool.ProbeAsync(cancellationToken);
 }

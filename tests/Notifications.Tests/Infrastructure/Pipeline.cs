@@ -56,7 +56,10 @@ public sealed class Pipeline : IAsyncDisposable
             ["Api:MaxQueueDepth"] = "100000",
             ["Urls"] = "http://127.0.0.1:0",
             ["Serilog:MinimumLevel:Default"] = "Warning",
+            ["Store:Kind"] = "Sqlite",
+            ["HostOptions:ShutdownTimeout"] = "00:00:10",
         };
+        settings["Store:Path"] = Path.Combine(Path.GetTempPath(), "notifications-tests", settings["RabbitMq:Prefix"] + "db");
         configure?.Invoke(settings);
 
         var pipeline = new Pipeline(settings, relay);

@@ -1,0 +1,157 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace Notifications.Core.Store;
+
+/// <summary>
+/// The store in one SQLite file (WAL), shared by the processes of one machine; no server to run.
+/// </summary>
+public sealed class SqliteJobStore : IJobStore
+{
+    private static readonly TimeSpan CleanupInterval = TimeSpan.FromMinutes(10);
+
+    private readonly string _connectionString;
+    private readonly StoreOptions _options;
+    private readonly TimeProvider _clock;
+    private long _nextCleanup;
+
+    public SqliteJobStore(IOptions<StoreOptions> options, TimeProvider? clock = null)
+    {
+        _options = options.Value;
+        _clock = clock ?? TimeProvider.System;
+        var path = _options.ResolvedPath;
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Shared,
+            DefaultTimeout = 30,
+        }.ToString();
+        using var connection = Open();
+        Execute(connection, """
+            PRAGMA journal_mode = WAL;
+            CREATE TABLE IF NOT EXISTS idempotency_keys (key TEXT PRIMARY KEY, request_hash TEXT NOT NULL, expires INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS sends (job_id TEXT PRIMARY KEY, state TEXT NOT NULL, lease_until INTEGER NOT NULL, expires INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS statuses (job_id TEXT PRIMARY KEY, status TEXT NOT NULL, at INTEGER NOT NULL,
+                attempt INTEGER, kind TEXT, error TEXT, expires INTEGER NOT NULL);
+            """);
+    }
+
+    public Task<bool> TryRememberIdempotencyKeyAsync(string key, string requestHash, CancellationToken cancellationToken)
+    {
+        using var connection = Open();
+        Execute(connection, "INSERT OR IGNORE INTO idempotency_keys (key, request_hash, expires) VALUES ($key, $hash, $expires)",
+            ("$key", key), ("$hash", requestHash), ("$expires", Expires()));
+        var stored = Scalar(connection, "SELECT request_hash FROM idempotency_keys WHERE key = $key", ("$key", key)) as string;
+        return Task.FromResult(stored == requestHash);
+    }
+
+    public Task<SendClaim> TryStartSendAsync(string jobId, CancellationToken cancellationToken)
+    {
+        var now = Now();
+        using var connection = Open();
+        // Taken when no one has it, or when the last claimer's lease ran out (it died mid-send).
+        var acquired = Scalar(connection, """
+            INSERT INTO sends (job_id, state, lease_until, expires) VALUES ($id, 'sending', $lease, $expires)
+            ON CONFLICT (job_id) DO UPDATE SET state = 'sending', lease_until = $lease, expires = $expires
+                WHERE sends.state = 'sending' AND sends.lease_until < $now
+            RETURNING state
+            """, ("$id", jobId), ("$lease", now + (long)_options.SendLease.TotalMilliseconds), ("$expires", Expires()), ("$now", now));
+        if (acquired is not null)
+            return Task.FromResult(SendClaim.Acquired);
+        var state = Scalar(connection, "SELECT state FROM sends WHERE job_id = $id", ("$id", jobId)) as string;
+        return Task.FromResult(state == "sent" ? SendClaim.AlreadySent : SendClaim.InProgress);
+    }
+
+    public Task MarkSentAsync(string jobId, CancellationToken cancellationToken)
+    {
+        using var connection = Open();
+        Execute(connection, """
+            INSERT INTO sends (job_id, state, lease_until, expires) VALUES ($id, 'sent', 0, $expires)
+            ON CONFLICT (job_id) DO UPDATE SET state = 'sent', lease_until = 0, expires = $expires
+            """, ("$id", jobId), ("$expires", Expires()));
+        CleanupIfDue(connection);
+        return Task.CompletedTask;
+    }
+
+    public Task ReleaseSendAsync(string jobId, CancellationToken cancellationToken)
+    {
+        using var connection = Open();
+        Execute(connection, "DELETE FROM sends WHERE job_id = $id AND state = 'sending'", ("$id", jobId));
+        return Task.CompletedTask;
+    }
+
+    public Task SetStatusAsync(JobStatus status, CancellationToken cancellationToken)
+    {
+        using var connection = Open();
+        // Events arrive at least once and not always in order: an older status never overwrites a newer one.
+        Execute(connection, """
+            INSERT INTO statuses (job_id, status, at, attempt, kind, error, expires) VALUES ($id, $status, $at, $attempt, $kind, $error, $expires)
+            ON CONFLICT (job_id) DO UPDATE SET status = $status, at = $at, attempt = $attempt, kind = $kind, error = $error, expires = $expires
+                WHERE statuses.at <= $at
+            """, ("$id", status.JobId), ("$status", status.Status), ("$at", status.At.ToUnixTimeMilliseconds()),
+            ("$attempt", status.Attempt), ("$kind", status.Kind), ("$error", status.Error), ("$expires", Expires()));
+        return Task.CompletedTask;
+    }
+
+    public Task<JobStatus?> GetStatusAsync(string jobId, CancellationToken cancellationToken)
+    {
+        using var connection = Open();
+        using var command = Command(connection, "SELECT status, at, attempt, kind, error FROM statuses WHERE job_id = $id AND expires > $now",
+            ("$id", jobId), ("$now", Now()));
+        using var reader = command.ExecuteReader();
+        JobStatus? status = reader.Read()
+            ? new JobStatus(jobId, reader.GetString(0), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)),
+                reader.IsDBNull(2) ? null : reader.GetInt32(2), reader.IsDBNull(3) ? null : reader.GetString(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4))
+            : null;
+        return Task.FromResult(status);
+    }
+
+    private void CleanupIfDue(SqliteConnection connection)
+    {
+        var now = Now();
+        var due = Interlocked.Read(ref _nextCleanup);
+        if (now < due || Interlocked.CompareExchange(ref _nextCleanup, now + (long)CleanupInterval.TotalMilliseconds, due) != due)
+            return;
+        Execute(connection, """
+            DELETE FROM idempotency_keys WHERE expires < $now;
+            DELETE FROM sends WHERE expires < $now;
+            DELETE FROM statuses WHERE expires < $now;
+            """, ("$now", now));
+    }
+
+    private long Now() => _clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private long Expires() => Now() + (long)_options.Retention.TotalMilliseconds;
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        return connection;
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        return command;
+    }
+
+    private static void Execute(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = Command(connection, sql, parameters);
+        command.ExecuteNonQuery();
+    }
+
+    private static object? Scalar(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = Command(connection, sql, parameters);
+        var value = command.ExecuteScalar();
+        return value is DBNull ? null : value;
+    }
+}

@@ -1,0 +1,38 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Notifications.Core.Store;
+
+public enum StoreKind
+{
+    /// <summary>A SQLite file: no server, for one machine (API and worker on the same host).</summary>
+    Sqlite,
+
+    /// <summary>Redis: shared by several API and worker instances.</summary>
+    Redis,
+}
+
+/// <summary>The <c>Store</c> section: where idempotency keys, sent markers and job statuses live.</summary>
+public sealed class StoreOptions
+{
+    public const string Section = "Store";
+
+    public StoreKind Kind { get; set; } = StoreKind.Sqlite;
+
+    /// <summary>The SQLite file (Kind = Sqlite); a relative path is taken from the program's folder.</summary>
+    public string Path { get; set; } = "notifications.db";
+
+    /// <summary>StackExchange.Redis configuration string (Kind = Redis), e.g. <c>127.0.0.1:6379</c>.</summary>
+    public string? Redis { get; set; }
+
+    /// <summary>How long sent markers, idempotency keys and statuses are kept.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "365.00:00:00", ErrorMessage = "Store:Retention must be between 1 minute and 365 days")]
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How long a worker may hold a job's send claim before another worker may take it over.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Store:SendLease must be between 1 second and 1 hour")]
+    public TimeSpan SendLease { get; set; } = TimeSpan.FromMinutes(2);
+
+    public string ResolvedPath => System.IO.Path.IsPathRooted(Path)
+        ? Path
+        : System.IO.Path.Combine(AppContext.BaseDirectory, Path);
+}

@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Logging;
+using Notifications.Core.Broker;
+using Notifications.Core.Contract;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
+
+namespace Notifications.Worker.Consuming;
+
+/// <summary>One delivery from <c>email.send</c> and the two ways to settle it.</summary>
+public sealed class Delivery(BasicDeliverEventArgs args, IChannel channel, ILogger logger)
+{
+    public BasicDeliverEventArgs Args => args;
+    public IReadOnlyBasicProperties Properties => args.BasicProperties;
+    public ReadOnlyMemory<byte> Body => args.Body;
+    public string JobId => args.BasicProperties.MessageId ?? "(none)";
+
+    /// <summary>Failed deliveries before this one (<c>x-attempts</c>).</summary>
+    public int PreviousAttempts { get; } = HeaderValues.GetInt(args.BasicProperties.Headers, JobHeaders.Attempts);
+
+    /// <summary>Done with: the mail was accepted, or its copy elsewhere is confirmed.</summary>
+    public async Task AckAsync()
+    {
+        try
+        {
+            await channel.BasicAckAsync(args.DeliveryTag, multiple: false);
+        }
+        catch (Exception ex) when (BrokerConnection.IsBrokerUnavailable(ex))
+        {
+            // The broker hands the job out again; the sent marker keeps it from being mailed twice.
+            logger.LogWarning("Ack of job {JobId} lost with the channel ({Reason}); it will be delivered again", JobId, ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// Back to the queue, not this job's fault (outage, shutdown). basic.nack, not reject: from RabbitMQ 4.3
+    /// a nack does not count towards the delivery limit.
+    /// </summary>
+    public async Task ReturnAsync()
+    {
+        try
+        {
+            await channel.BasicNackAsync(args.DeliveryTag, multiple: false, requeue: true);
+        }
+        catch (Exception ex) when (BrokerConnection.IsBrokerUnavailable(ex))
+        {
+            logger.LogDebug("Channel already gone ({Reason}); the broker requeues job {JobId} by itself", ex.Message, JobId);
+        }
+    }
+}

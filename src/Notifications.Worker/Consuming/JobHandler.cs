@@ -1,0 +1,151 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Notifications.Core.Contract;
+using Notifications.Core.Store;
+using Notifications.Core.Validation;
+using Notifications.Worker.Retrying;
+using Notifications.Worker.Sending;
+using Polly.CircuitBreaker;
+
+namespace Notifications.Worker.Consuming;
+
+/// <summary>
+/// What happens to one delivery: read it, make sure it is not mailed twice, send it, and settle it
+/// (ack, retry or dead-letter). A relay outage is not the job's failure: the job waits, costing no attempt.
+/// </summary>
+public sealed class JobHandler(
+    SmtpRelay relay,
+    RetryRouter router,
+    FailureParker parker,
+    EmailJobValidator validator,
+    IJobStore store,
+    RelayOutage outage,
+    IOptions<SmtpOptions> smtpOptions,
+    IOptions<StoreOptions> storeOptions,
+    ILogger<JobHandler> logger)
+{
+    private static readonly TimeSpan HoldPollInterval = TimeSpan.FromMilliseconds(200);
+    private readonly TimeSpan _outageHold = smtpOptions.Value.OutageHold;
+    private readonly TimeSpan _sendLease = storeOptions.Value.SendLease;
+
+    public async Task HandleAsync(Delivery delivery, CancellationToken sendsAborted)
+    {
+        if (outage.IsPaused)
+        {
+            await delivery.ReturnAsync(); // consumption is being stopped; this one came in before the cancel
+            return;
+        }
+        if (!JobCodec.TryDecode(delivery.Body.Span, out var job, out var decodeError))
+        {
+            await parker.ParkAsync(delivery, router.Decide(FailureKind.Poison, delivery.PreviousAttempts), decodeError!);
+            return;
+        }
+        var errors = validator.ValidateJob(job!);
+        if (errors.Count > 0)
+        {
+            var summary = string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}"));
+            await parker.ParkAsync(delivery, router.Decide(FailureKind.Poison, delivery.PreviousAttempts), "not a valid job: " + summary);
+            return;
+        }
+
+        var claim = await ClaimAsync(job!.Id!, sendsAborted);
+        if (claim == SendClaim.AlreadySent)
+        {
+            logger.LogInformation("Job {JobId} was already accepted by the relay; acked without sending it again", job.Id);
+            await delivery.AckAsync();
+            return;
+        }
+        await SendAsync(delivery, job, sendsAborted);
+    }
+
+    private async Task SendAsync(Delivery delivery, EmailJob job, CancellationToken sendsAborted)
+    {
+        var attempt = delivery.PreviousAttempts + 1;
+        try
+        {
+            var message = MimeMessageFactory.Build(job);
+            while (true)
+            {
+                try
+                {
+                    var reply = await relay.SendAsync(message, sendsAborted);
+                    outage.Ended();
+                    await MarkSentAsync(job.Id!);
+                    await delivery.AckAsync();
+                    logger.LogInformation("Sent job {JobId} attempt {Attempt} to {RecipientCount} recipients: {Reply}",
+                        job.Id, attempt, job.AllRecipients().Count(), reply);
+                    return;
+                }
+                catch (BrokenCircuitException)
+                {
+                    if (outage.HoldExpired(_outageHold))
+                    {
+                        outage.TryPause();
+                        await ReleaseClaimAsync(job.Id!);
+                        await delivery.ReturnAsync();
+                        return;
+                    }
+                    await Task.Delay(HoldPollInterval, sendsAborted);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (sendsAborted.IsCancellationRequested)
+        {
+            // Shut down past the grace period: not the job's failure; the broker hands it out again.
+            logger.LogWarning("Send of job {JobId} aborted by shutdown; returning it to the queue", job.Id);
+            await ReleaseClaimAsync(job.Id!);
+            await delivery.ReturnAsync();
+        }
+        catch (Exception ex)
+        {
+            await ReleaseClaimAsync(job.Id!);
+            var decision = router.Decide(SmtpFailure.Classify(ex), delivery.PreviousAttempts);
+            await parker.ParkAsync(delivery, decision, SmtpFailure.Describe(ex));
+        }
+    }
+
+    /// <summary>Claims the send; waits while another worker holds it. Without a store, sends (at least once).</summary>
+    private async Task<SendClaim> ClaimAsync(string jobId, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + _sendLease + TimeSpan.FromSeconds(1);
+        try
+        {
+            while (true)
+            {
+                var claim = await store.TryStartSendAsync(jobId, cancellationToken);
+                if (claim != SendClaim.InProgress || DateTime.UtcNow > deadline)
+                    return claim == SendClaim.InProgress ? SendClaim.Acquired : claim;
+                await Task.Delay(HoldPollInterval, cancellationToken);
+            }
+        }
+        catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
+        {
+            logger.LogWarning("Job store unavailable ({Reason}); sending job {JobId} without the duplicate check", ex.Message, jobId);
+            return SendClaim.Acquired;
+        }
+    }
+
+    private async Task MarkSentAsync(string jobId)
+    {
+        try
+        {
+            await store.MarkSentAsync(jobId, CancellationToken.None);
+        }
+        catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
+        {
+            logger.LogWarning("Job store unavailable ({Reason}); job {JobId} is sent but a redelivery could send it again", ex.Message, jobId);
+        }
+    }
+
+    private async Task ReleaseClaimAsync(string jobId)
+    {
+        try
+        {
+            await store.ReleaseSendAsync(jobId, CancellationToken.None);
+        }
+        catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
+        {
+            logger.LogDebug("Could not release the send claim of job {JobId} ({Reason}); it lapses by itself", jobId, ex.Message);
+        }
+    }
+}

@@ -1,0 +1,39 @@
+namespace Notifications.Worker.Consuming;
+
+/// <summary>
+/// The clock of a relay outage, shared by every delivery in flight: how long the worker has been
+/// holding jobs for a relay that is down, and whether it is time to give them back and stop consuming.
+/// </summary>
+public sealed class RelayOutage(TimeProvider clock)
+{
+    private readonly Lock _lock = new();
+    private long _startedAt; // unix ms; 0 = no outage
+
+    public bool IsPaused { get; private set; }
+
+    /// <summary>Called while a job waits for the relay; true once the outage has lasted longer than <paramref name="hold"/>.</summary>
+    public bool HoldExpired(TimeSpan hold)
+    {
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        Interlocked.CompareExchange(ref _startedAt, now, 0);
+        return now - Interlocked.Read(ref _startedAt) > hold.TotalMilliseconds;
+    }
+
+    public void Ended()
+    {
+        Interlocked.Exchange(ref _startedAt, 0);
+        IsPaused = false;
+    }
+
+    /// <summary>True for the caller that flips it to paused, false if someone already did.</summary>
+    public bool TryPause()
+    {
+        lock (_lock)
+        {
+            if (IsPaused)
+                return false;
+            IsPaused = true;
+            return true;
+        }
+    }
+}
