@@ -5,14 +5,37 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/broker.sh
 
+redis_pid=
+cleanup() {
+  [ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null && wait "$redis_pid" 2>/dev/null
+  stop_fault_broker
+  stop_broker
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
 if [ -z "${RABBITMQ_URI:-}" ]; then
-  trap stop_broker EXIT
-  trap 'exit 130' INT TERM
   start_broker "notif-test-$$" "$(free_port)"
   export RABBITMQ_URI="amqp://guest:guest@127.0.0.1:$BROKER_AMQP_PORT/"
-  # Fault tests stop and start this node through these.
-  export RABBITMQ_TEST_NODE="$BROKER_NODE" RABBITMQ_TEST_DIR="$BROKER_DIR"
   echo "RabbitMQ node $BROKER_NODE on 127.0.0.1:$BROKER_AMQP_PORT" >&2
+fi
+
+# A second node only for the broker-restart tests, which stop and start it while the others run.
+if [ -z "${RABBITMQ_FAULT_URI:-}" ]; then
+  start_fault_broker "notif-fault-$$" "$(free_port)"
+  export RABBITMQ_FAULT_URI="amqp://guest:guest@127.0.0.1:$FAULT_AMQP_PORT/"
+  export RABBITMQ_FAULT_CTL="$PWD/scripts/lib/fault-ctl.sh $FAULT_NODE $FAULT_DIR"
+  echo "RabbitMQ fault node $FAULT_NODE on 127.0.0.1:$FAULT_AMQP_PORT" >&2
+fi
+
+# Redis for the shared job store's tests.
+if [ -z "${REDIS_URI:-}" ]; then
+  ensure_redis_installed
+  redis_port=$(free_port)
+  redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no --protected-mode yes > /dev/null &
+  redis_pid=$!
+  export REDIS_URI="127.0.0.1:$redis_port"
+  echo "Redis on $REDIS_URI" >&2
 fi
 
 log=$(mktemp)

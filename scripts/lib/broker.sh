@@ -3,15 +3,26 @@
 
 RABBITMQ_BIN=/usr/lib/rabbitmq/bin
 
-ensure_rabbitmq_installed() {
-  if [ -x "$RABBITMQ_BIN/rabbitmq-server" ]; then return 0; fi
-  echo "installing rabbitmq-server from Debian..." >&2
+apt_install() {
   if [ "$(id -u)" -ne 0 ]; then
-    echo "rabbitmq-server is missing and this is not root: run 'sudo apt-get install rabbitmq-server' once" >&2
+    echo "$* missing and this is not root: run 'sudo apt-get install $*' once" >&2
     return 1
   fi
+  echo "installing $* from Debian..." >&2
   apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
+}
+
+ensure_redis_installed() {
+  command -v redis-server > /dev/null 2>&1 && return 0
+  apt_install redis-server
+  # The package starts a server of its own where it can; ours run on their own ports.
+  service redis-server stop > /dev/null 2>&1 || true
+}
+
+ensure_rabbitmq_installed() {
+  if [ -x "$RABBITMQ_BIN/rabbitmq-server" ]; then return 0; fi
+  apt_install rabbitmq-server
   # The package may start a node of its own (on a machine with systemd); we run our own ones.
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet rabbitmq-server 2>/dev/null; then
     systemctl stop rabbitmq-server || true
@@ -85,4 +96,21 @@ stop_broker() {
   wait "${BROKER_PID:-0}" 2>/dev/null || true
   rm -rf "$BROKER_DIR"
   BROKER_DIR=
+}
+
+# The same for a second node, kept in FAULT_* variables.
+start_fault_broker() {
+  local saved_node=${BROKER_NODE:-} saved_dir=${BROKER_DIR:-} saved_port=${BROKER_AMQP_PORT:-} saved_pid=${BROKER_PID:-}
+  start_broker "$1" "$2" || return 1
+  FAULT_NODE=$BROKER_NODE FAULT_DIR=$BROKER_DIR FAULT_AMQP_PORT=$BROKER_AMQP_PORT FAULT_PID=$BROKER_PID
+  BROKER_NODE=$saved_node BROKER_DIR=$saved_dir BROKER_AMQP_PORT=$saved_port BROKER_PID=$saved_pid
+}
+
+stop_fault_broker() {
+  [ -n "${FAULT_DIR:-}" ] || return 0
+  runuser -u rabbitmq -- env HOME="$FAULT_DIR" ERL_EPMD_ADDRESS=127.0.0.1 "$RABBITMQ_BIN/rabbitmqctl" -n "$FAULT_NODE" stop > /dev/null 2>&1 \
+    || kill "${FAULT_PID:-0}" 2>/dev/null || true
+  wait "${FAULT_PID:-0}" 2>/dev/null || true
+  rm -rf "$FAULT_DIR"
+  FAULT_DIR=
 }

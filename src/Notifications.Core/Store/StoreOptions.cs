@@ -30,7 +30,7 @@ public sealed class StoreOptions
 
     /// <summary>How long a worker may hold a job's send claim before another worker may take it over.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Store:SendLease must be between 1 second and 1 hour")]
-    public TimeSpan SendLease { get; set; } = TimeSpan.FromMinutes(2);
+    public TimeSpan SendLease { get; set; } = TimeSpan.FromMinutes(1);
 
     public string ResolvedPath => System.IO.Path.IsPathRooted(Path)
         ? Path

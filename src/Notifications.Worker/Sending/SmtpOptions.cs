@@ -35,7 +35,7 @@ public sealed class SmtpOptions
     public int Connections { get; set; } = 4;
 
     /// <summary>How long the circuit stays open after the relay looked down, before one send probes it again.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00", ErrorMessage = "Smtp:CircuitBreakDuration must be between 100 ms and 10 minutes")]
+    [Range(typeof(TimeSpan), "00:00:00.500", "00:10:00", ErrorMessage = "Smtp:CircuitBreakDuration must be between 500 ms and 10 minutes")]
     public TimeSpan CircuitBreakDuration { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>

@@ -15,6 +15,7 @@ namespace Notifications.Tests.Infrastructure;
 /// </summary>
 public sealed class Pipeline : IAsyncDisposable
 {
+    private readonly List<IHost> _extraWorkers = [];
     private WebApplication? _api;
     private IHost? _worker;
 
@@ -57,6 +58,7 @@ public sealed class Pipeline : IAsyncDisposable
             ["Urls"] = "http://127.0.0.1:0",
             ["Serilog:MinimumLevel:Default"] = "Warning",
             ["Store:Kind"] = "Sqlite",
+            ["Store:SendLease"] = "00:00:03",
             ["HostOptions:ShutdownTimeout"] = "00:00:10",
         };
         settings["Store:Path"] = Path.Combine(Path.GetTempPath(), "notifications-tests", settings["RabbitMq:Prefix"] + "db");
@@ -86,6 +88,18 @@ public sealed class Pipeline : IAsyncDisposable
         await _worker.Services.GetRequiredService<BrokerConnection>().WhenConnectedAsync(Timeout());
     }
 
+    /// <summary>A second worker on the same broker, relay and settings (its own store file unless the store is shared).</summary>
+    public async Task<IHost> StartAnotherWorkerAsync(Action<Dictionary<string, string?>>? configure = null)
+    {
+        var settings = new Dictionary<string, string?>(Settings);
+        configure?.Invoke(settings);
+        var worker = NotificationsWorker.Create([], config => config.AddInMemoryCollection(settings));
+        await worker.StartAsync();
+        await worker.Services.GetRequiredService<BrokerConnection>().WhenConnectedAsync(Timeout());
+        _extraWorkers.Add(worker);
+        return worker;
+    }
+
     public async Task StopWorkerAsync()
     {
         if (_worker is null)
@@ -99,6 +113,11 @@ public sealed class Pipeline : IAsyncDisposable
     {
         Http.Dispose();
         await StopWorkerAsync();
+        foreach (var worker in _extraWorkers)
+        {
+            await worker.StopAsync();
+            worker.Dispose();
+        }
         if (_api is not null)
         {
             await _api.StopAsync();

@@ -43,6 +43,9 @@ public sealed class TestRelay : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>How long the relay takes over each mail before it answers (a remote provider, a slow relay).</summary>
+    public TimeSpan Delay { get; set; } = TimeSpan.Zero;
+
     /// <summary>Every DATA the relay saw, accepted or not, with when it came.</summary>
     public IReadOnlyList<DateTimeOffset> Attempts => [.. _attempts];
 
@@ -81,20 +84,25 @@ public sealed class TestRelay : IAsyncDisposable
         return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
+    /// <summary>Job ids of the accepted mails (from their Message-Id), one entry per mail.</summary>
+    public IReadOnlyList<string> AcceptedJobIds => Accepted.Select(m => (m.Message.MessageId ?? "").Split('@')[0]).ToList();
+
     public sealed record ReceivedMail(DateTimeOffset At, MimeMessage Message);
 
     private sealed class ScriptedStore(TestRelay relay) : MessageStore
     {
-        public override Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction,
+        public override async Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction,
             ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
         {
             var now = DateTimeOffset.UtcNow;
             relay._attempts.Enqueue(now);
+            if (relay.Delay > TimeSpan.Zero)
+                await Task.Delay(relay.Delay, cancellationToken);
             if (relay._script.TryDequeue(out var scripted))
-                return Task.FromResult(scripted);
+                return scripted;
             using var stream = new MemoryStream(buffer.ToArray());
             relay._accepted.Enqueue(new ReceivedMail(now, MimeMessage.Load(stream, cancellationToken)));
-            return Task.FromResult(SmtpResponse.Ok);
+            return SmtpResponse.Ok;
         }
     }
 

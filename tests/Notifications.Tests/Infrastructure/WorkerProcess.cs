@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Notifications.Tests.Infrastructure;
+
+/// <summary>The real worker as its own process, so a test can kill -9 it or send it SIGTERM.</summary>
+public sealed class WorkerProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private WorkerProcess(Process process)
+    {
+        _process = process;
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+                return _output.ToString();
+        }
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    public static WorkerProcess Start(IReadOnlyDictionary<string, string?> settings)
+    {
+        var folder = WorkerFolder();
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(folder, "Notifications.Worker.dll")])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = folder,
+        };
+        foreach (var (key, value) in settings)
+            start.Environment[key.Replace(":", "__")] = value;
+        start.Environment["Serilog__MinimumLevel__Default"] = "Information";
+        return new WorkerProcess(Process.Start(start)!);
+    }
+
+    /// <summary>
+    /// The worker's own build output (tests/…/bin/Debug/net10.0 → src/Notifications.Worker/bin/Debug/net10.0):
+    /// the copy beside the tests resolves its libraries from the test's ASP.NET framework and cannot run alone.
+    /// </summary>
+    private static string WorkerFolder()
+    {
+        var testBin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var (framework, configuration) = (testBin.Name, testBin.Parent!.Name);
+        var root = testBin;
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Notifications.sln")))
+            root = root.Parent;
+        if (root is null)
+            throw new InvalidOperationException("cannot find Notifications.sln above " + AppContext.BaseDirectory);
+        return Path.Combine(root.FullName, "src", "Notifications.Worker", "bin", configuration, framework);
+    }
+
+    /// <summary>kill -9: no shutdown code runs.</summary>
+    public void Kill() => _process.Kill(entireProcessTree: true);
+
+    /// <summary>What an orchestrator sends to stop a container.</summary>
+    public void Terminate()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString()]);
+        kill.WaitForExit();
+        if (kill.ExitCode != 0)
+            throw new InvalidOperationException($"kill -TERM {_process.Id} failed with exit code {kill.ExitCode}");
+    }
+
+    public Task WaitForExitAsync(TimeSpan timeout) => _process.WaitForExitAsync(new CancellationTokenSource(timeout).Token);
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+            _process.Kill(entireProcessTree: true);
+        _process.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+            return;
+        lock (_output)
+            _output.AppendLine(line);
+    }
+}

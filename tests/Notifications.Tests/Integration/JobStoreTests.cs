@@ -1,0 +1,111 @@
+using Microsoft.Extensions.Options;
+using Notifications.Core.Store;
+using Notifications.Tests.Infrastructure;
+
+namespace Notifications.Tests.Integration;
+
+/// <summary>One contract, both stores, each for real: a SQLite file and a Redis server.</summary>
+public abstract class JobStoreTests
+{
+    protected static readonly StoreOptions Options = new() { SendLease = TimeSpan.FromMilliseconds(500), Retention = TimeSpan.FromHours(1) };
+
+    protected abstract Task<IJobStore> CreateAsync();
+
+    [Fact]
+    public async Task A_job_is_sent_once_whoever_asks()
+    {
+        var store = await CreateAsync();
+        var other = await CreateAsync(); // another worker on the same store
+        var id = Guid.NewGuid().ToString();
+
+        Assert.Equal(SendClaim.Acquired, await store.TryStartSendAsync(id, default));
+        Assert.Equal(SendClaim.InProgress, await other.TryStartSendAsync(id, default));
+        await store.MarkSentAsync(id, default);
+        Assert.Equal(SendClaim.AlreadySent, await other.TryStartSendAsync(id, default));
+        Assert.Equal(SendClaim.AlreadySent, await store.TryStartSendAsync(id, default));
+    }
+
+    [Fact]
+    public async Task A_released_claim_lets_the_next_delivery_try()
+    {
+        var store = await CreateAsync();
+        var id = Guid.NewGuid().ToString();
+        await store.TryStartSendAsync(id, default);
+
+        await store.ReleaseSendAsync(id, default);
+
+        Assert.Equal(SendClaim.Acquired, await store.TryStartSendAsync(id, default));
+    }
+
+    [Fact]
+    public async Task A_claim_of_a_worker_that_died_lapses_after_the_lease()
+    {
+        var store = await CreateAsync();
+        var id = Guid.NewGuid().ToString();
+        await store.TryStartSendAsync(id, default);
+
+        var claim = await Eventually.ReturnsAsync(() => store.TryStartSendAsync(id, default), c => c == SendClaim.Acquired,
+            "the lease to run out", TimeSpan.FromSeconds(5));
+
+        Assert.Equal(SendClaim.Acquired, claim);
+    }
+
+    [Fact]
+    public async Task Marking_sent_is_final_even_after_a_release()
+    {
+        var store = await CreateAsync();
+        var id = Guid.NewGuid().ToString();
+        await store.MarkSentAsync(id, default);
+        await store.ReleaseSendAsync(id, default);
+        Assert.Equal(SendClaim.AlreadySent, await store.TryStartSendAsync(id, default));
+    }
+
+    [Fact]
+    public async Task An_idempotency_key_belongs_to_one_request()
+    {
+        var store = await CreateAsync();
+        var key = Guid.NewGuid().ToString();
+
+        Assert.True(await store.TryRememberIdempotencyKeyAsync(key, "hash-a", default));
+        Assert.True(await store.TryRememberIdempotencyKeyAsync(key, "hash-a", default));
+        Assert.False(await store.TryRememberIdempotencyKeyAsync(key, "hash-b", default));
+    }
+
+    [Fact]
+    public async Task A_status_is_never_overwritten_by_an_older_one()
+    {
+        var store = await CreateAsync();
+        var id = Guid.NewGuid().ToString();
+        var t0 = DateTimeOffset.UtcNow;
+
+        Assert.Null(await store.GetStatusAsync(id, default));
+        await store.SetStatusAsync(new JobStatus(id, "retrying", t0.AddSeconds(1), Attempt: 1, Error: "SMTP 451"), default);
+        await store.SetStatusAsync(new JobStatus(id, "queued", t0), default);
+        var retrying = await store.GetStatusAsync(id, default);
+        await store.SetStatusAsync(new JobStatus(id, "sent", t0.AddSeconds(2), Attempt: 2), default);
+        var sent = await store.GetStatusAsync(id, default);
+
+        Assert.Equal(("retrying", 1, "SMTP 451"), (retrying!.Status, retrying.Attempt, retrying.Error));
+        Assert.Equal(("sent", 2, (string?)null), (sent!.Status, sent.Attempt, sent.Error));
+        Assert.Equal(t0.AddSeconds(2).ToUnixTimeMilliseconds(), sent.At.ToUnixTimeMilliseconds());
+    }
+}
+
+public sealed class SqliteJobStoreTests : JobStoreTests
+{
+    private readonly string _path = Path.Combine(Path.GetTempPath(), "notifications-tests", $"store-{Guid.NewGuid():N}.db");
+
+    protected override Task<IJobStore> CreateAsync()
+    {
+        var options = new StoreOptions { Path = _path, SendLease = Options.SendLease, Retention = Options.Retention };
+        return Task.FromResult<IJobStore>(new SqliteJobStore(Microsoft.Extensions.Options.Options.Create(options)));
+    }
+}
+
+public sealed class RedisJobStoreTests : JobStoreTests
+{
+    private readonly string _prefix = $"t{Guid.NewGuid():N}:";
+
+    protected override async Task<IJobStore> CreateAsync() =>
+        new RedisJobStore(await RedisEnvironment.ConnectionAsync(), Microsoft.Extensions.Options.Options.Create(Options), _prefix);
+}
