@@ -4,8 +4,10 @@ using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Notifications.Core.Broker;
 using Notifications.Core.Contract;
+using Notifications.Core.Topology;
 using Notifications.Tests.Infrastructure;
 using Notifications.Worker.Consuming;
+using RabbitMQ.Client;
 using Xunit.Abstractions;
 
 namespace Notifications.Tests.Integration;
@@ -204,6 +206,32 @@ public sealed class FaultTests(ITestOutputHelper output)
 
         await Eventually.TrueAsync(() => accepted.All(pipeline.Relay.AcceptedJobIds.Contains), "every accepted job delivered",
             TimeSpan.FromSeconds(60));
+    }
+
+    [Fact]
+    public async Task A_job_that_keeps_killing_its_consumer_ends_in_the_dlq_as_delivery_limit()
+    {
+        await using var pipeline = await Pipeline.StartAsync(worker: false);
+        var id = await Jobs.PostAndGetIdAsync(pipeline.Http, Jobs.Valid("crashes every worker"));
+        var connection = await BrokerEnvironment.ConnectionAsync();
+
+        // Each round is a worker that took the job and died before settling it: its channel closes.
+        var deliveries = 0;
+        while (await pipeline.Queues.CountAsync(pipeline.Names.DeadQueue) == 0 && deliveries <= TopologyNames.DeliveryLimit + 1)
+        {
+            await using var channel = await connection.CreateChannelAsync();
+            if (await channel.BasicGetAsync(pipeline.Names.SendQueue, autoAck: false) is not null)
+                deliveries++;
+            await channel.CloseAsync(CancellationToken.None);
+            await Eventually.ReturnsAsync(async () => await pipeline.Queues.CountAsync(pipeline.Names.SendQueue)
+                + await pipeline.Queues.CountAsync(pipeline.Names.DeadQueue), n => n == 1, "the job back in a queue");
+        }
+
+        Assert.Equal(TopologyNames.DeliveryLimit + 1, deliveries);
+        var dead = (await pipeline.Queues.TakeAsync(pipeline.Names.DeadQueue)).Single();
+        Assert.Equal(id, dead.Properties.MessageId);
+        var letter = new Notifications.Dlq.DeadLetters.DeadLetter(0, dead.Body, dead.Properties);
+        Assert.Equal("delivery-limit", letter.Kind);
     }
 
     private static async Task<(HttpStatusCode Status, string? Id)> PostWithKeyAsync(Pipeline pipeline, string key, object body)
