@@ -2,7 +2,10 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Notifications.Api.Backpressure;
 using Notifications.Api.Health;
 using Notifications.Api.Sending;
+using MassTransit;
+using Notifications.Api.Status;
 using Notifications.Core.Configuration;
+using Notifications.Core.Events;
 using Notifications.Core.Store;
 
 namespace Notifications.Api;
@@ -25,6 +28,10 @@ public static class NotificationsApi
         builder.AddNotificationsBroker("notifications-api");
         builder.AddEmailRules();
         builder.AddJobStore();
+        builder.AddOutcomeEvents(
+            bus => bus.AddConsumer<JobStatusConsumer>(),
+            (context, rabbit, options) => rabbit.ReceiveEndpoint(options.Prefix + "email.status",
+                endpoint => endpoint.ConfigureConsumer<JobStatusConsumer>(context)));
         builder.AddValidatedOptions<ApiOptions>(ApiOptions.Section);
         builder.Services.AddSingleton<QueueDepthMonitor>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueDepthMonitor>());
@@ -35,6 +42,7 @@ public static class NotificationsApi
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapSendEmail();
+        app.MapJobStatus();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
         return app;

@@ -58,7 +58,8 @@ public static class DlqTool
         }
         await using var publisher = new ConfirmedPublisher(broker, names, wrapped);
         var context = new DlqContext(broker.Current!, publisher, names, output, error,
-            readLine ?? Console.ReadLine, isTerminal ?? !Console.IsInputRedirected);
+            readLine ?? Console.ReadLine, isTerminal ?? !Console.IsInputRedirected,
+            (replayed, token) => ReplayEvents.PublishAsync(options, replayed, token));
 
         try
         {

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Notifications.Core.Configuration;
+using Notifications.Core.Events;
 using Notifications.Core.Store;
 using Notifications.Worker.Consuming;
 using Notifications.Worker.Retrying;
@@ -34,6 +35,7 @@ public static class NotificationsWorker
         builder.Services.AddSingleton<IValidateOptions<RetryOptions>, RetryOptions.Validator>();
 
         builder.AddJobStore();
+        builder.AddOutcomeEvents();
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SmtpClientPool>();

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Notifications.Api.Backpressure;
+using Notifications.Api.Status;
 using Notifications.Core.Broker;
 using Notifications.Core.Contract;
 using Notifications.Core.Store;
@@ -105,8 +106,17 @@ public static partial class SendEmailEndpoint
             return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Queue unavailable",
                 detail: "The job could not be stored safely: " + ex.Message);
         }
+        try
+        {
+            await store.SetStatusAsync(new JobStatus(job.Id, "queued", job.CreatedAt.Value), CancellationToken.None);
+        }
+        catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
+        {
+            // The job is safe in the broker; only its status starts late, with the first event.
+            logger.LogWarning("Job {JobId} queued, but its status could not be stored: {Reason}", job.Id, ex.Message);
+        }
         logger.LogDebug("Job {JobId} queued for {RecipientCount} recipients", job.Id, job.AllRecipients().Count());
-        return TypedResults.Accepted((string?)null, new SendEmailAccepted(job.Id, "queued"));
+        return TypedResults.Accepted(JobStatusEndpoint.PathOf(job.Id), new SendEmailAccepted(job.Id, "queued"));
     }
 
     /// <summary>Reads the whole body, at most <paramref name="limit"/> bytes (chunked bodies have no Content-Length to check).</summary>

@@ -13,7 +13,8 @@ public sealed class DlqContext(
     TextWriter output,
     TextWriter error,
     Func<string?> readLine,
-    bool isTerminal)
+    bool isTerminal,
+    Func<IReadOnlyList<DeadLetter>, CancellationToken, Task>? replayEvents = null)
 {
     public IConnection Connection => connection;
     public ConfirmedPublisher Publisher => publisher;
@@ -30,4 +31,19 @@ public sealed class DlqContext(
     /// <summary>Puts a dead letter back into <c>email.send</c>; returns once the broker confirmed it.</summary>
     public Task ReplayAsync(DeadLetter letter, CancellationToken cancellationToken) =>
         publisher.PublishAsync(TopologyNames.SendKey, ReplayProperties.For(letter), letter.Body, cancellationToken);
+
+    /// <summary>Tells subscribers (and the status query) that a job was replayed; a failure here is reported, the replay stands.</summary>
+    public async Task AnnounceReplaysAsync(IReadOnlyList<DeadLetter> replayed, CancellationToken cancellationToken)
+    {
+        if (replayed.Count == 0 || replayEvents is null)
+            return;
+        try
+        {
+            await replayEvents(replayed, cancellationToken);
+        }
+        catch (PublishFailedException ex)
+        {
+            error.WriteLine($"dlq: the jobs were replayed, but their EmailReplayed events were not all published: {ex.Message}");
+        }
+    }
 }

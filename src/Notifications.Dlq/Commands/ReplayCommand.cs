@@ -31,7 +31,7 @@ public static class ReplayCommand
             return missing.Count > 0 ? ExitCodes.NotFound : ExitCodes.Done;
         }
 
-        var replayed = 0;
+        var replayed = new List<DeadLetter>();
         foreach (var letter in chosen)
         {
             try
@@ -41,14 +41,16 @@ public static class ReplayCommand
             catch (PublishFailedException ex)
             {
                 context.Err.WriteLine($"dlq: replay stopped at {letter.Id}: {ex.Message}. " +
-                    $"{replayed} of {chosen.Count} replayed; the rest is still in {context.Names.DeadQueue}");
+                    $"{replayed.Count} of {chosen.Count} replayed; the rest is still in {context.Names.DeadQueue}");
+                await context.AnnounceReplaysAsync(replayed, cancellationToken);
                 return ExitCodes.Failure;
             }
             await dlq.RemoveAsync(letter, cancellationToken);
-            replayed++;
+            replayed.Add(letter);
             context.Out.WriteLine($"replayed {letter.Id}");
         }
-        context.Out.WriteLine($"{replayed} dead letter(s) replayed to {context.Names.SendQueue}");
+        await context.AnnounceReplaysAsync(replayed, cancellationToken);
+        context.Out.WriteLine($"{replayed.Count} dead letter(s) replayed to {context.Names.SendQueue}");
         return missing.Count > 0 ? ExitCodes.NotFound : ExitCodes.Done;
     }
 
@@ -71,7 +73,7 @@ public static class ReplayCommand
                 letters.Add(ExportFormat.FromLine(line, number));
         }
 
-        var replayed = 0;
+        var replayed = new List<DeadLetter>();
         foreach (var letter in letters)
         {
             if (args.DryRun)
@@ -86,14 +88,16 @@ public static class ReplayCommand
             catch (PublishFailedException ex)
             {
                 context.Err.WriteLine($"dlq: replay from {args.From} stopped at {letter.Id}: {ex.Message}. " +
-                    $"{replayed} of {letters.Count} replayed (the first {replayed} lines)");
+                    $"{replayed.Count} of {letters.Count} replayed (the first {replayed.Count} lines)");
+                await context.AnnounceReplaysAsync(replayed, cancellationToken);
                 return ExitCodes.Failure;
             }
-            replayed++;
+            replayed.Add(letter);
         }
+        await context.AnnounceReplaysAsync(replayed, cancellationToken);
         context.Out.WriteLine(args.DryRun
             ? $"{letters.Count} message(s) would be replayed from {args.From}; nothing changed"
-            : $"{replayed} message(s) replayed from {args.From} to {context.Names.SendQueue}");
+            : $"{replayed.Count} message(s) replayed from {args.From} to {context.Names.SendQueue}");
         return ExitCodes.Done;
     }
 }

@@ -1,6 +1,9 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Notifications.Contracts;
+using Notifications.Core.Broker;
 using Notifications.Core.Contract;
+using Notifications.Core.Events;
 using Notifications.Core.Store;
 using Notifications.Core.Validation;
 using Notifications.Worker.Retrying;
@@ -19,6 +22,7 @@ public sealed class JobHandler(
     FailureParker parker,
     EmailJobValidator validator,
     IJobStore store,
+    OutcomeEvents events,
     RelayOutage outage,
     IOptions<SmtpOptions> smtpOptions,
     IOptions<StoreOptions> storeOptions,
@@ -51,8 +55,9 @@ public sealed class JobHandler(
         var claim = await ClaimAsync(job!.Id!, sendsAborted);
         if (claim == SendClaim.AlreadySent)
         {
+            // Sent before, but its delivery was not acked (a crash, or its event was not confirmed): tell, then ack.
             logger.LogInformation("Job {JobId} was already accepted by the relay; acked without sending it again", job.Id);
-            await delivery.AckAsync();
+            await CompleteAsync(delivery, job, "already accepted by the relay earlier", delivery.PreviousAttempts + 1);
             return;
         }
         await SendAsync(delivery, job, sendsAborted);
@@ -71,9 +76,9 @@ public sealed class JobHandler(
                     var reply = await relay.SendAsync(message, sendsAborted);
                     outage.Ended();
                     await MarkSentAsync(job.Id!);
-                    await delivery.AckAsync();
                     logger.LogInformation("Sent job {JobId} attempt {Attempt} to {RecipientCount} recipients: {Reply}",
                         job.Id, attempt, job.AllRecipients().Count(), reply);
+                    await CompleteAsync(delivery, job, reply, attempt);
                     return;
                 }
                 catch (BrokenCircuitException)
@@ -102,6 +107,24 @@ public sealed class JobHandler(
             var decision = router.Decide(SmtpFailure.Classify(ex), delivery.PreviousAttempts);
             await parker.ParkAsync(delivery, decision, SmtpFailure.Describe(ex));
         }
+    }
+
+    /// <summary>EmailSent, confirmed, then the ack. An unconfirmed event returns the job; the sent marker keeps the mail from going out again.</summary>
+    private async Task CompleteAsync(Delivery delivery, EmailJob job, string reply, int attempts)
+    {
+        try
+        {
+            await events.PublishAsync(new EmailSent(job.Id!, [.. job.AllRecipients()], reply, attempts, DateTimeOffset.UtcNow),
+                CancellationToken.None);
+        }
+        catch (PublishFailedException ex)
+        {
+            logger.LogError("Job {JobId} is sent but its EmailSent event was not confirmed ({Reason}); returning it so the event is published again",
+                job.Id, ex.Message);
+            await delivery.ReturnAsync();
+            return;
+        }
+        await delivery.AckAsync();
     }
 
     /// <summary>Claims the send; waits while another worker holds it. Without a store, sends (at least once).</summary>

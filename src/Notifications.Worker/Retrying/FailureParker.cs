@@ -1,6 +1,8 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
+using Notifications.Contracts;
 using Notifications.Core.Broker;
+using Notifications.Core.Events;
 using Notifications.Core.Contract;
 using Notifications.Core.Topology;
 using Notifications.Worker.Consuming;
@@ -8,7 +10,7 @@ using Notifications.Worker.Consuming;
 namespace Notifications.Worker.Retrying;
 
 /// <summary>Moves a failed job to its retry queue or the DLQ with its history; the original is acked only after the copy is confirmed.</summary>
-public sealed class FailureParker(ConfirmedPublisher publisher, TopologyNames names, ILogger<FailureParker> logger)
+public sealed class FailureParker(ConfirmedPublisher publisher, OutcomeEvents events, TopologyNames names, ILogger<FailureParker> logger)
 {
     private static readonly TimeSpan ParkFailureBackoff = TimeSpan.FromSeconds(1);
 
@@ -27,7 +29,8 @@ public sealed class FailureParker(ConfirmedPublisher publisher, TopologyNames na
 
         try
         {
-            // Ack only after this copy is confirmed, or a crash in between loses the job.
+            // The event first: if it fails the job is simply returned; ack only after the copy is confirmed, or a crash loses the job.
+            await PublishOutcomeAsync(delivery.JobId, decision, error);
             await publisher.PublishAsync(decision.RoutingKey, properties, delivery.Body, CancellationToken.None);
         }
         catch (PublishFailedException ex)
@@ -44,7 +47,12 @@ public sealed class FailureParker(ConfirmedPublisher publisher, TopologyNames na
             logger.LogWarning("Dead-lettered job {JobId} to {Queue} after {Attempts} attempts as {FailureKind}: {Error}",
                 delivery.JobId, names.DeadQueue, decision.Attempts, decision.Kind.ToWire(), error);
         else
-            logger.LogInformation("Job {JobId} failed attempt {Attempt} ({Error}); retry via {RetryQueue} in {Delay}",
-                delivery.JobId, decision.Attempts, error, names.Prefix + decision.RoutingKey, decision.Delay);
+            logger.LogInformation("Job {JobId} failed attempt {Attempt} as {FailureKind} ({Error}); retry via {RetryQueue} in {Delay}",
+                delivery.JobId, decision.Attempts, decision.Kind.ToWire(), error, names.Prefix + decision.RoutingKey, decision.Delay);
     }
+
+    private Task PublishOutcomeAsync(string jobId, RetryDecision decision, string error) => decision.Delay is { } delay
+        ? events.PublishAsync(new EmailRetryScheduled(jobId, decision.Attempts, delay, error, DateTimeOffset.UtcNow), CancellationToken.None)
+        : events.PublishAsync(new EmailDeadLettered(jobId, decision.Kind.ToWire(), error, decision.Attempts, DateTimeOffset.UtcNow),
+            CancellationToken.None);
 }

@@ -1,0 +1,33 @@
+using Notifications.Core.Store;
+
+namespace Notifications.Api.Status;
+
+/// <summary><c>GET /api/emails/{id}</c>: the job's last known state and when.</summary>
+public static class JobStatusEndpoint
+{
+    public static string PathOf(string jobId) => "/api/emails/" + Uri.EscapeDataString(jobId);
+
+    public static IEndpointRouteBuilder MapJobStatus(this IEndpointRouteBuilder routes)
+    {
+        routes.MapGet("/api/emails/{id}", async Task<IResult> (string id, IJobStore store, CancellationToken cancellationToken) =>
+        {
+            JobStatus? status;
+            try
+            {
+                status = await store.GetStatusAsync(id, cancellationToken);
+            }
+            catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
+            {
+                return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Store unavailable", detail: ex.Message);
+            }
+            return status is null
+                ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown job",
+                    detail: $"No job with id '{id}' is known (or it is older than Store:Retention).")
+                : TypedResults.Ok(new JobStatusResponse(status.JobId, status.Status, status.At, status.Attempt, status.Kind, status.Error));
+        });
+        return routes;
+    }
+}
+
+/// <summary>The answer of the status query; absent fields are null.</summary>
+public sealed record JobStatusResponse(string Id, string Status, DateTimeOffset At, int? Attempt, string? Kind, string? Error);

@@ -1,0 +1,9 @@
+namespace Notifications.Contracts;
+
+/// <summary>The relay accepted the job's mail.</summary>
+/// <param name="JobId">the id the API answered with.</param>
+/// <param name="Recipients">to, cc and bcc.</param>
+/// <param name="RelayReply">the relay's final reply.</param>
+/// <param name="Attempts">deliveries it took, this one included.</param>
+/// <param name="SentAt">when the relay accepted it.</param>
+public sealed record EmailSent(string JobId, IReadOnlyList<string> Recipients, string RelayReply, int Attempts, DateTimeOffset SentAt);

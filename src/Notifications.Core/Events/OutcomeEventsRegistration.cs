@@ -1,0 +1,53 @@
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Notifications.Core.Broker;
+
+namespace Notifications.Core.Events;
+
+public static class OutcomeEventsRegistration
+{
+    /// <summary>
+    /// MassTransit on the same broker, its exchanges named with <c>RabbitMq:Prefix</c> in front like ours.
+    /// <paramref name="consumers"/> adds consumers; <paramref name="endpoints"/> declares their queues.
+    /// </summary>
+    public static IHostApplicationBuilder AddOutcomeEvents(this IHostApplicationBuilder builder,
+        Action<IBusRegistrationConfigurator>? consumers = null,
+        Action<IBusRegistrationContext, IRabbitMqBusFactoryConfigurator, RabbitMqOptions>? endpoints = null)
+    {
+        builder.Services.AddMassTransit(bus =>
+        {
+            consumers?.Invoke(bus);
+            bus.UsingRabbitMq((context, rabbit) =>
+            {
+                var options = context.GetRequiredService<IOptions<RabbitMqOptions>>().Value;
+                ConfigureHost(rabbit, options);
+                endpoints?.Invoke(context, rabbit, options);
+            });
+        });
+        builder.Services.AddSingleton<OutcomeEvents>();
+        return builder;
+    }
+
+    /// <summary>The broker from <c>RabbitMq:Uri</c>, and event exchange names with the deployment's prefix.</summary>
+    public static void ConfigureHost(IRabbitMqBusFactoryConfigurator rabbit, RabbitMqOptions options)
+    {
+        var uri = options.Uri!;
+        var user = Uri.UnescapeDataString(uri.UserInfo.Split(':', 2)[0]);
+        var password = uri.UserInfo.Contains(':') ? Uri.UnescapeDataString(uri.UserInfo.Split(':', 2)[1]) : "";
+        var virtualHost = uri.AbsolutePath is "" or "/" ? "/" : Uri.UnescapeDataString(uri.AbsolutePath[1..]);
+        rabbit.Host(uri.Host, (ushort)(uri.IsDefaultPort ? 5672 : uri.Port), virtualHost, host =>
+        {
+            if (user.Length > 0)
+            {
+                host.Username(user);
+                host.Password(password);
+            }
+            if (uri.Scheme == "amqps")
+                host.UseSsl(ssl => ssl.ServerName = uri.Host);
+        });
+        if (options.Prefix.Length > 0)
+            rabbit.MessageTopology.SetEntityNameFormatter(new PrefixEntityNameFormatter(rabbit.MessageTopology.EntityNameFormatter, options.Prefix));
+    }
+}

@@ -1,0 +1,32 @@
+using MassTransit;
+using Notifications.Contracts;
+using Notifications.Core.Broker;
+using Notifications.Core.Events;
+
+namespace Notifications.Dlq.DeadLetters;
+
+/// <summary>EmailReplayed for each replayed job, through a MassTransit bus started just for that.</summary>
+public static class ReplayEvents
+{
+    public static async Task PublishAsync(RabbitMqOptions options, IReadOnlyList<DeadLetter> replayed, CancellationToken cancellationToken)
+    {
+        var bus = Bus.Factory.CreateUsingRabbitMq(rabbit => OutcomeEventsRegistration.ConfigureHost(rabbit, options));
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.PublishTimeout * 2);
+        try
+        {
+            await bus.StartAsync(timeout.Token);
+            var now = DateTimeOffset.UtcNow;
+            foreach (var letter in replayed)
+                await bus.Publish(new EmailReplayed(letter.Id, letter.Replays + 1, now), timeout.Token);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            throw new PublishFailedException(ex.GetBaseException().Message, ex);
+        }
+        finally
+        {
+            await bus.StopAsync(CancellationToken.None);
+        }
+    }
+}
