@@ -6,6 +6,9 @@ using MassTransit;
 using Notifications.Api.Status;
 using Notifications.Core.Configuration;
 using Notifications.Core.Events;
+using Notifications.Core.Telemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using Notifications.Core.Store;
 
 namespace Notifications.Api;
@@ -33,6 +36,9 @@ public static class NotificationsApi
             (context, rabbit, options) => rabbit.ReceiveEndpoint(options.Prefix + "email.status",
                 endpoint => endpoint.ConfigureConsumer<JobStatusConsumer>(context)));
         builder.AddValidatedOptions<ApiOptions>(ApiOptions.Section);
+        builder.AddNotificationsTelemetry("notifications-api",
+            tracing => tracing.AddAspNetCoreInstrumentation(),
+            metrics => metrics.AddAspNetCoreInstrumentation().AddPrometheusExporter());
         builder.Services.AddSingleton<QueueDepthMonitor>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueDepthMonitor>());
         builder.Services.AddProblemDetails();
@@ -43,6 +49,7 @@ public static class NotificationsApi
         app.UseStatusCodePages();
         app.MapSendEmail();
         app.MapJobStatus();
+        app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
         return app;

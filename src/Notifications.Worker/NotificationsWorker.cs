@@ -4,6 +4,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Notifications.Core.Configuration;
 using Notifications.Core.Events;
+using Notifications.Core.Telemetry;
+using OpenTelemetry.Metrics;
 using Notifications.Core.Store;
 using Notifications.Worker.Consuming;
 using Notifications.Worker.Retrying;
@@ -36,6 +38,18 @@ public static class NotificationsWorker
 
         builder.AddJobStore();
         builder.AddOutcomeEvents();
+        // The worker has no web server: its Prometheus scrape endpoint is a small listener of its own (port 0: none).
+        var metricsPort = builder.Configuration.GetValue("OpenTelemetry:WorkerMetricsPort", 9464);
+        var metricsHost = builder.Configuration.GetValue("OpenTelemetry:WorkerMetricsHost", "127.0.0.1")!;
+        builder.AddNotificationsTelemetry("notifications-worker", metrics: metrics =>
+        {
+            if (metricsPort > 0)
+                metrics.AddPrometheusHttpListener(listener =>
+                {
+                    listener.Host = metricsHost;
+                    listener.Port = metricsPort;
+                });
+        });
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SmtpClientPool>();

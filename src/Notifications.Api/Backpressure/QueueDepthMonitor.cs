@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Options;
 using Notifications.Core.Broker;
 using Notifications.Core.Topology;
+using System.Diagnostics.Metrics;
+using Notifications.Core.Telemetry;
 using RabbitMQ.Client;
 
 namespace Notifications.Api.Backpressure;
@@ -9,16 +11,30 @@ namespace Notifications.Api.Backpressure;
 /// Samples the depth of <c>email.send</c> once a second, so a request decides on 429 without a
 /// round trip to the broker of its own.
 /// </summary>
-public sealed class QueueDepthMonitor(
-    BrokerConnection broker,
-    TopologyNames names,
-    IOptions<ApiOptions> options,
-    ILogger<QueueDepthMonitor> logger) : BackgroundService
+public sealed class QueueDepthMonitor : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
-    private readonly int _maxDepth = options.Value.MaxQueueDepth;
+    private readonly BrokerConnection broker;
+    private readonly TopologyNames names;
+    private readonly ILogger<QueueDepthMonitor> logger;
+    private readonly int _maxDepth;
+    private readonly string[] _queues;
+    private readonly long[] _depths;
     private long _depth;
+
+    public QueueDepthMonitor(BrokerConnection broker, TopologyNames names, IOptions<ApiOptions> options,
+        NotificationsTelemetry telemetry, ILogger<QueueDepthMonitor> logger)
+    {
+        this.broker = broker;
+        this.names = names;
+        this.logger = logger;
+        _maxDepth = options.Value.MaxQueueDepth;
+        _queues = TopologyDefinition.Queues(names).Select(q => q.Name).ToArray();
+        _depths = new long[_queues.Length];
+        telemetry.ObserveGauge("notifications.queue.depth", "{message}", "Ready messages per queue, sampled once a second",
+            () => _queues.Select((queue, i) => new Measurement<long>(Interlocked.Read(ref _depths[i]), new KeyValuePair<string, object?>("queue", queue))));
+    }
 
     /// <summary>Ready jobs in the work queue at the last sample.</summary>
     public long Depth => Interlocked.Read(ref _depth);
@@ -27,8 +43,6 @@ public sealed class QueueDepthMonitor(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (_maxDepth == 0)
-            return;
         await broker.WhenConnectedAsync(stoppingToken);
         IChannel? channel = null;
         using var timer = new PeriodicTimer(Interval);
@@ -54,8 +68,9 @@ public sealed class QueueDepthMonitor(
                 {
                     if (channel is not { IsOpen: true })
                         channel = await connection.CreateChannelAsync(cancellationToken: stoppingToken);
-                    var ok = await channel.QueueDeclarePassiveAsync(names.SendQueue, stoppingToken);
-                    Interlocked.Exchange(ref _depth, ok.MessageCount);
+                    for (var i = 0; i < _queues.Length; i++)
+                        Interlocked.Exchange(ref _depths[i], (await channel.QueueDeclarePassiveAsync(_queues[i], stoppingToken)).MessageCount);
+                    Interlocked.Exchange(ref _depth, Interlocked.Read(ref _depths[0]));
                 }
             }
             catch (Exception ex) when (BrokerConnection.IsBrokerUnavailable(ex))

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.Features;
@@ -8,6 +9,7 @@ using Notifications.Api.Status;
 using Notifications.Core.Broker;
 using Notifications.Core.Contract;
 using Notifications.Core.Store;
+using Notifications.Core.Telemetry;
 using Notifications.Core.Topology;
 using Notifications.Core.Validation;
 using Serilog.Context;
@@ -29,6 +31,7 @@ public static partial class SendEmailEndpoint
         HttpContext http,
         EmailJobValidator validator,
         IJobStore store,
+        NotificationsTelemetry telemetry,
         ConfirmedPublisher publisher,
         QueueDepthMonitor queueDepth,
         IOptions<EmailOptions> emailOptions,
@@ -95,9 +98,14 @@ public static partial class SendEmailEndpoint
         };
         var logger = loggers.CreateLogger(typeof(SendEmailEndpoint));
         using var jobScope = LogContext.PushProperty("JobId", job.Id);
+        using var activity = NotificationsTelemetry.Source.StartActivity($"{TopologyNames.SendKey} publish", ActivityKind.Producer);
+        activity?.SetTag("messaging.system", "rabbitmq").SetTag("messaging.destination.name", TopologyNames.SendKey)
+            .SetTag("messaging.message.id", job.Id);
+        var properties = JobProperties.ForNewJob(job);
+        TraceContext.Inject(activity, properties.Headers!);
         try
         {
-            await publisher.PublishAsync(TopologyNames.SendKey, JobProperties.ForNewJob(job), JobCodec.Encode(job), cancellationToken);
+            await publisher.PublishAsync(TopologyNames.SendKey, properties, JobCodec.Encode(job), cancellationToken);
         }
         catch (PublishFailedException ex)
         {
@@ -106,6 +114,7 @@ public static partial class SendEmailEndpoint
             return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Queue unavailable",
                 detail: "The job could not be stored safely: " + ex.Message);
         }
+        telemetry.Accepted.Add(1);
         try
         {
             await store.SetStatusAsync(new JobStatus(job.Id, "queued", job.CreatedAt.Value), CancellationToken.None);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Notifications.Core.Telemetry;
 using Notifications.Core.Topology;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
@@ -10,8 +11,8 @@ namespace Notifications.Core.Broker;
 /// A few long-lived channels with confirm tracking are shared by every caller, so many publishes
 /// are in flight at once instead of one channel per publish or one publish at a time.
 /// </summary>
-public sealed class ConfirmedPublisher(BrokerConnection broker, TopologyNames names, IOptions<RabbitMqOptions> options)
-    : IAsyncDisposable
+public sealed class ConfirmedPublisher(BrokerConnection broker, TopologyNames names, IOptions<RabbitMqOptions> options,
+    NotificationsTelemetry? telemetry = null) : IAsyncDisposable
 {
     private const int ChannelCount = 2;
     private const int MaxOutstandingConfirmsPerChannel = 1_024;
@@ -38,6 +39,7 @@ public sealed class ConfirmedPublisher(BrokerConnection broker, TopologyNames na
         {
             var channel = await GetChannelAsync(connection, timeout.Token);
             await channel.BasicPublishAsync(names.Exchange, routingKey, mandatory: true, properties, body, timeout.Token);
+            telemetry?.Published.Add(1, NotificationsTelemetry.RabbitMq, NotificationsTelemetry.Destination(routingKey));
         }
         catch (PublishException ex) when (ex.IsReturn)
         {

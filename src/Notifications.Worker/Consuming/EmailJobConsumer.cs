@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Notifications.Core.Broker;
+using Notifications.Core.Telemetry;
 using Notifications.Core.Topology;
 using Notifications.Worker.Sending;
 using RabbitMQ.Client;
@@ -21,6 +23,7 @@ public sealed class EmailJobConsumer(
     JobHandler handler,
     SmtpRelay relay,
     RelayOutage outage,
+    NotificationsTelemetry telemetry,
     IOptions<RabbitMqOptions> rabbitOptions,
     IOptions<SmtpOptions> smtpOptions,
     ILogger<EmailJobConsumer> logger) : BackgroundService
@@ -80,9 +83,18 @@ public sealed class EmailJobConsumer(
         using var jobScope = LogContext.PushProperty("JobId", delivery.JobId);
         using var attemptScope = LogContext.PushProperty("Attempt", delivery.PreviousAttempts + 1);
         using var queueScope = LogContext.PushProperty("Queue", names.SendQueue);
+        // A child of the span that published the job: every attempt of a job, retries included, is one trace.
+        using var activity = NotificationsTelemetry.Source.StartActivity($"{TopologyNames.SendKey} process", ActivityKind.Consumer,
+            TraceContext.Extract(args.BasicProperties.Headers));
+        activity?.SetTag("messaging.system", "rabbitmq").SetTag("messaging.destination.name", names.SendQueue)
+            .SetTag("messaging.message.id", delivery.JobId).SetTag("notifications.attempt", delivery.PreviousAttempts + 1);
+        telemetry.Consumed.Add(1, NotificationsTelemetry.RabbitMq, NotificationsTelemetry.Destination(names.SendQueue));
+        var started = Stopwatch.GetTimestamp();
         try
         {
             await handler.HandleAsync(delivery, _sendsAborted.Token);
+            telemetry.ProcessDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds,
+                NotificationsTelemetry.RabbitMq, NotificationsTelemetry.Destination(names.SendQueue));
             if (outage.IsPaused)
                 await PauseAsync();
         }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Notifications.Contracts;
@@ -5,6 +6,7 @@ using Notifications.Core.Broker;
 using Notifications.Core.Contract;
 using Notifications.Core.Events;
 using Notifications.Core.Store;
+using Notifications.Core.Telemetry;
 using Notifications.Core.Validation;
 using Notifications.Worker.Retrying;
 using Notifications.Worker.Sending;
@@ -24,6 +26,7 @@ public sealed class JobHandler(
     IJobStore store,
     OutcomeEvents events,
     RelayOutage outage,
+    NotificationsTelemetry telemetry,
     IOptions<SmtpOptions> smtpOptions,
     IOptions<StoreOptions> storeOptions,
     ILogger<JobHandler> logger)
@@ -73,8 +76,11 @@ public sealed class JobHandler(
             {
                 try
                 {
-                    var reply = await relay.SendAsync(message, sendsAborted);
+                    var reply = await SendOnceAsync(message, sendsAborted);
                     outage.Ended();
+                    telemetry.Sent.Add(1);
+                    if (job.CreatedAt is { } createdAt)
+                        telemetry.DeliveryLatency.Record((DateTimeOffset.UtcNow - createdAt).TotalSeconds);
                     await MarkSentAsync(job.Id!);
                     logger.LogInformation("Sent job {JobId} attempt {Attempt} to {RecipientCount} recipients: {Reply}",
                         job.Id, attempt, job.AllRecipients().Count(), reply);
@@ -106,6 +112,25 @@ public sealed class JobHandler(
             await ReleaseClaimAsync(job.Id!);
             var decision = router.Decide(SmtpFailure.Classify(ex), delivery.PreviousAttempts);
             await parker.ParkAsync(delivery, decision, SmtpFailure.Describe(ex));
+        }
+    }
+
+    private async Task<string> SendOnceAsync(MimeKit.MimeMessage message, CancellationToken cancellationToken)
+    {
+        using var activity = NotificationsTelemetry.Source.StartActivity("smtp send", ActivityKind.Client);
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            return await relay.SendAsync(message, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, SmtpFailure.Describe(ex));
+            throw;
+        }
+        finally
+        {
+            telemetry.SmtpDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
     }
 

@@ -4,13 +4,19 @@ using Notifications.Contracts;
 using Notifications.Core.Broker;
 using Notifications.Core.Events;
 using Notifications.Core.Contract;
+using Notifications.Core.Telemetry;
 using Notifications.Core.Topology;
 using Notifications.Worker.Consuming;
 
 namespace Notifications.Worker.Retrying;
 
 /// <summary>Moves a failed job to its retry queue or the DLQ with its history; the original is acked only after the copy is confirmed.</summary>
-public sealed class FailureParker(ConfirmedPublisher publisher, OutcomeEvents events, TopologyNames names, ILogger<FailureParker> logger)
+public sealed class FailureParker(
+    ConfirmedPublisher publisher,
+    OutcomeEvents events,
+    TopologyNames names,
+    NotificationsTelemetry telemetry,
+    ILogger<FailureParker> logger)
 {
     private static readonly TimeSpan ParkFailureBackoff = TimeSpan.FromSeconds(1);
 
@@ -43,6 +49,10 @@ public sealed class FailureParker(ConfirmedPublisher publisher, OutcomeEvents ev
         }
         await delivery.AckAsync();
 
+        if (decision.IsDeadLetter)
+            telemetry.DeadLettered.Add(1, new KeyValuePair<string, object?>("kind", decision.Kind.ToWire()));
+        else
+            telemetry.Retried.Add(1, new KeyValuePair<string, object?>("attempt", decision.Attempts));
         if (decision.IsDeadLetter)
             logger.LogWarning("Dead-lettered job {JobId} to {Queue} after {Attempts} attempts as {FailureKind}: {Error}",
                 delivery.JobId, names.DeadQueue, decision.Attempts, decision.Kind.ToWire(), error);

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MimeKit;
+using System.Diagnostics.Metrics;
+using Notifications.Core.Telemetry;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;
@@ -17,9 +19,11 @@ public sealed class SmtpRelay
     private readonly ResiliencePipeline _pipeline;
     private readonly CircuitBreakerStateProvider _circuit = new();
 
-    public SmtpRelay(SmtpClientPool pool, IOptions<SmtpOptions> options, ILogger<SmtpRelay> logger)
+    public SmtpRelay(SmtpClientPool pool, IOptions<SmtpOptions> options, NotificationsTelemetry telemetry, ILogger<SmtpRelay> logger)
     {
         _pool = pool;
+        telemetry.ObserveGauge("notifications.smtp.circuit.state", "{state}", "The relay's circuit: 0 closed, 1 open, 2 half-open, 3 isolated",
+            () => [new Measurement<long>((long)_circuit.CircuitState)]);
         BreakDuration = options.Value.CircuitBreakDuration;
         _pipeline = new ResiliencePipelineBuilder()
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions

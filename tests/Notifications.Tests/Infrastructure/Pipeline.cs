@@ -59,6 +59,7 @@ public sealed class Pipeline : IAsyncDisposable
             ["Serilog:MinimumLevel:Default"] = "Warning",
             ["Store:Kind"] = "Sqlite",
             ["Store:SendLease"] = "00:00:03",
+            ["OpenTelemetry:WorkerMetricsPort"] = "0",
             ["HostOptions:ShutdownTimeout"] = "00:00:10",
         };
         settings["Store:Path"] = Path.Combine(Path.GetTempPath(), "notifications-tests", settings["RabbitMq:Prefix"] + "db");

@@ -71,7 +71,7 @@ public sealed class FaultTests(ITestOutputHelper output)
     {
         await using var pipeline = await Pipeline.StartAsync(worker: false);
         pipeline.Relay.Delay = TimeSpan.FromMilliseconds(500);
-        using var worker = WorkerProcess.Start(pipeline.Settings);
+        using var worker = ServiceProcess.StartWorker(pipeline.Settings);
         for (var i = 0; i < 4; i++)
             await Jobs.PostAndGetIdAsync(pipeline.Http, Jobs.Valid());
         await Eventually.TrueAsync(() => pipeline.Relay.Attempts.Count >= 1 || worker.HasExited, "the first send to start", TimeSpan.FromSeconds(60));
@@ -97,7 +97,7 @@ public sealed class FaultTests(ITestOutputHelper output)
         for (var i = 0; i < jobs; i++)
             ids.Add(await Jobs.PostAndGetIdAsync(pipeline.Http, Jobs.Valid($"job {i}")));
 
-        using (var first = WorkerProcess.Start(pipeline.Settings))
+        using (var first = ServiceProcess.StartWorker(pipeline.Settings))
         {
             await Eventually.TrueAsync(() => pipeline.Relay.Accepted.Count >= jobs / 3 || first.HasExited, "a third of the mails", TimeSpan.FromSeconds(60));
             Assert.False(first.HasExited, first.Output);
@@ -107,7 +107,7 @@ public sealed class FaultTests(ITestOutputHelper output)
         var settings = new Dictionary<string, string?>(pipeline.Settings);
         if (!sameStore)
             settings["Store:Path"] += ".other"; // a worker that knows nothing of what the first one sent
-        using var second = WorkerProcess.Start(settings);
+        using var second = ServiceProcess.StartWorker(settings);
         await Eventually.TrueAsync(() => pipeline.Relay.AcceptedJobIds.Distinct().Count() >= jobs, "every job delivered",
             TimeSpan.FromSeconds(60));
 

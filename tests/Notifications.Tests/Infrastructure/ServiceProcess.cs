@@ -3,13 +3,13 @@ using System.Text;
 
 namespace Notifications.Tests.Infrastructure;
 
-/// <summary>The real worker as its own process, so a test can kill -9 it or send it SIGTERM.</summary>
-public sealed class WorkerProcess : IDisposable
+/// <summary>The real worker or API as its own process: a test can kill -9 it, send it SIGTERM, or read its metrics alone.</summary>
+public sealed class ServiceProcess : IDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    private WorkerProcess(Process process)
+    private ServiceProcess(Process process)
     {
         _process = process;
         process.OutputDataReceived += (_, e) => Append(e.Data);
@@ -31,10 +31,14 @@ public sealed class WorkerProcess : IDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    public static WorkerProcess Start(IReadOnlyDictionary<string, string?> settings)
+    public static ServiceProcess StartWorker(IReadOnlyDictionary<string, string?> settings) => Start("Notifications.Worker", settings);
+
+    public static ServiceProcess StartApi(IReadOnlyDictionary<string, string?> settings) => Start("Notifications.Api", settings);
+
+    private static ServiceProcess Start(string project, IReadOnlyDictionary<string, string?> settings)
     {
-        var folder = WorkerFolder();
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(folder, "Notifications.Worker.dll")])
+        var folder = BuildFolder(project);
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(folder, project + ".dll")])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -43,14 +47,14 @@ public sealed class WorkerProcess : IDisposable
         foreach (var (key, value) in settings)
             start.Environment[key.Replace(":", "__")] = value;
         start.Environment["Serilog__MinimumLevel__Default"] = "Information";
-        return new WorkerProcess(Process.Start(start)!);
+        return new ServiceProcess(Process.Start(start)!);
     }
 
     /// <summary>
-    /// The worker's own build output (tests/…/bin/Debug/net10.0 → src/Notifications.Worker/bin/Debug/net10.0):
+    /// The program's own build output (tests/…/bin/Debug/net10.0 → src/Notifications.Worker/bin/Debug/net10.0):
     /// the copy beside the tests resolves its libraries from the test's ASP.NET framework and cannot run alone.
     /// </summary>
-    private static string WorkerFolder()
+    private static string BuildFolder(string project)
     {
         var testBin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var (framework, configuration) = (testBin.Name, testBin.Parent!.Name);
@@ -59,7 +63,7 @@ public sealed class WorkerProcess : IDisposable
             root = root.Parent;
         if (root is null)
             throw new InvalidOperationException("cannot find Notifications.sln above " + AppContext.BaseDirectory);
-        return Path.Combine(root.FullName, "src", "Notifications.Worker", "bin", configuration, framework);
+        return Path.Combine(root.FullName, "src", project, "bin", configuration, framework);
     }
 
     /// <summary>kill -9: no shutdown code runs.</summary>

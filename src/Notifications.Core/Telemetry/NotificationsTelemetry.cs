@@ -1,0 +1,50 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Notifications.Core.Telemetry;
+
+/// <summary>
+/// The service's own traces and metrics, in one place. Instrument names follow the OpenTelemetry
+/// messaging conventions where they apply (<c>messaging.*</c>), the rest are <c>notifications.*</c>.
+/// </summary>
+public sealed class NotificationsTelemetry : IDisposable
+{
+    public const string Name = "Notifications";
+    public static readonly ActivitySource Source = new(Name);
+
+    private readonly Meter _meter;
+
+    public NotificationsTelemetry(IMeterFactory meters)
+    {
+        _meter = meters.Create(Name);
+        Published = _meter.CreateCounter<long>("messaging.client.sent.messages", "{message}", "Messages published to the broker and confirmed");
+        Consumed = _meter.CreateCounter<long>("messaging.client.consumed.messages", "{message}", "Jobs delivered to the worker");
+        ProcessDuration = _meter.CreateHistogram<double>("messaging.process.duration", "s", "Time the worker spent on one delivery");
+        Accepted = _meter.CreateCounter<long>("notifications.jobs.accepted", "{job}", "Jobs answered 202");
+        Sent = _meter.CreateCounter<long>("notifications.jobs.sent", "{job}", "Jobs the relay accepted");
+        Retried = _meter.CreateCounter<long>("notifications.jobs.retried", "{job}", "Jobs sent to a retry queue, by attempt");
+        DeadLettered = _meter.CreateCounter<long>("notifications.jobs.dead_lettered", "{job}", "Jobs sent to the DLQ, by kind");
+        SmtpDuration = _meter.CreateHistogram<double>("notifications.smtp.send.duration", "s", "One SMTP send, connection included");
+        DeliveryLatency = _meter.CreateHistogram<double>("notifications.job.delivery.duration", "s", "From acceptance (202) to the relay's 250");
+    }
+
+    public Counter<long> Published { get; }
+    public Counter<long> Consumed { get; }
+    public Histogram<double> ProcessDuration { get; }
+    public Counter<long> Accepted { get; }
+    public Counter<long> Sent { get; }
+    public Counter<long> Retried { get; }
+    public Counter<long> DeadLettered { get; }
+    public Histogram<double> SmtpDuration { get; }
+    public Histogram<double> DeliveryLatency { get; }
+
+    /// <summary>A gauge read when metrics are collected (queue depths, circuit state).</summary>
+    public void ObserveGauge(string name, string unit, string description, Func<IEnumerable<Measurement<long>>> observe) =>
+        _meter.CreateObservableGauge(name, observe, unit, description);
+
+    public static KeyValuePair<string, object?> Destination(string queueOrKey) => new("messaging.destination.name", queueOrKey);
+
+    public static readonly KeyValuePair<string, object?> RabbitMq = new("messaging.system", "rabbitmq");
+
+    public void Dispose() => _meter.Dispose();
+}

@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Notifications.Core.Telemetry;
+
+public static class TelemetryRegistration
+{
+    /// <summary>
+    /// Traces and metrics through OpenTelemetry. Spans go to OTLP when <c>OpenTelemetry:Endpoint</c> is
+    /// set and nowhere otherwise; <paramref name="tracing"/> and <paramref name="metrics"/> add a component's own parts.
+    /// </summary>
+    public static IHostApplicationBuilder AddNotificationsTelemetry(this IHostApplicationBuilder builder, string serviceName,
+        Action<TracerProviderBuilder>? tracing = null, Action<MeterProviderBuilder>? metrics = null)
+    {
+        builder.Services.AddSingleton<NotificationsTelemetry>();
+        var endpoint = builder.Configuration["OpenTelemetry:Endpoint"];
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(serviceName))
+            .WithTracing(trace =>
+            {
+                trace.AddSource(NotificationsTelemetry.Name, "MassTransit");
+                tracing?.Invoke(trace);
+                if (!string.IsNullOrWhiteSpace(endpoint))
+                    trace.AddOtlpExporter(otlp => otlp.Endpoint = new Uri(endpoint));
+            })
+            .WithMetrics(meter =>
+            {
+                meter.AddMeter(NotificationsTelemetry.Name);
+                metrics?.Invoke(meter);
+            });
+        return builder;
+    }
+}
