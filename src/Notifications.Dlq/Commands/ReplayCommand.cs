@@ -47,7 +47,7 @@ public static class ReplayCommand
             }
             await dlq.RemoveAsync(letter, cancellationToken);
             replayed.Add(letter);
-            context.Out.WriteLine($"replayed {letter.Id}");
+            context.Out.WriteLine($"replayed {letter.Id} ({letter.Kind}) from {context.Names.DeadQueue} to {context.Names.SendQueue}");
         }
         await context.AnnounceReplaysAsync(replayed, cancellationToken);
         context.Out.WriteLine($"{replayed.Count} dead letter(s) replayed to {context.Names.SendQueue}");
