@@ -77,7 +77,7 @@ public sealed class ConfirmedPublisher(BrokerConnection broker, TopologyNames na
             channel = await connection.CreateChannelAsync(new CreateChannelOptions(
                 publisherConfirmationsEnabled: true,
                 publisherConfirmationTrackingEnabled: true,
-                outstandingPublisherConfirmationsRateLimiter: new ThrottlingRateLimiter(MaxOutstandingConfirmsPerChannel)),
+                outstandingPublisherConfirmationsRateLimiter: new ThrottlingRateLimiter(MaxOutstandingConfirmsPerChannel, throttlingPercentage: null)),
                 cancellationToken);
             _channels[slot] = channel;
             return channel;

@@ -2,12 +2,10 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
-using System.Reflection;
 using MimeKit;
+using Notifications.SmtpSink;
 using SmtpServer;
 using SmtpServer.ComponentModel;
-using SmtpServer.IO;
-using SmtpServer.Net;
 using SmtpServer.Protocol;
 using SmtpServer.Storage;
 
@@ -104,35 +102,5 @@ public sealed class TestRelay : IAsyncDisposable
             relay._accepted.Enqueue(new ReceivedMail(now, MimeMessage.Load(stream, cancellationToken)));
             return SmtpResponse.Ok;
         }
-    }
-
-    private sealed class NoDelayListenerFactory : EndpointListenerFactory
-    {
-        public override IEndpointListener CreateListener(IEndpointDefinition endpointDefinition)
-        {
-            var listener = new TcpListener(endpointDefinition.Endpoint);
-            listener.Start();
-            return new NoDelayListener(listener);
-        }
-    }
-
-    private sealed class NoDelayListener(TcpListener listener) : IEndpointListener
-    {
-        public async Task<ISecurableDuplexPipe> GetPipeAsync(ISessionContext context, CancellationToken cancellationToken)
-        {
-            var client = await listener.AcceptTcpClientAsync(cancellationToken);
-            client.NoDelay = true;
-            context.Properties.Add(EndpointListener.LocalEndPointKey, listener.LocalEndpoint);
-            context.Properties.Add(EndpointListener.RemoteEndPointKey, client.Client.RemoteEndPoint);
-            // The package keeps its pipe type internal; its listener is what we replace, not its pipe.
-            return (ISecurableDuplexPipe)Activator.CreateInstance(PipeType,
-                BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public, null,
-                [client.GetStream(), (Action)client.Dispose], null)!;
-        }
-
-        private static readonly Type PipeType =
-            typeof(ISecurableDuplexPipe).Assembly.GetType("SmtpServer.IO.SecurableDuplexPipe", throwOnError: true)!;
-
-        public void Dispose() => listener.Stop();
     }
 }

@@ -1,0 +1,33 @@
+using System.Globalization;
+
+namespace Notifications.Bench;
+
+public sealed record BenchOptions(int Count, int Clients, int RelayDelayMs, string? Out)
+{
+    public static BenchOptions Parse(string[] args)
+    {
+        var options = new BenchOptions(20_000, 64, 0, null);
+        for (var i = 0; i < args.Count(); i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            options = args[i] switch
+            {
+                "--count" => options with { Count = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--clients" => options with { Clients = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--large" => options with { Count = 100_000 },
+                "--relay-delay-ms" => options with { RelayDelayMs = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--out" => options with { Out = Next() },
+                _ => throw new ArgumentException($"unknown option {args[i]}; see README.md, Benchmark"),
+            };
+        }
+        return options;
+    }
+
+    public static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Notifications.sln")))
+                return dir.FullName;
+        throw new InvalidOperationException("cannot find Notifications.sln above " + AppContext.BaseDirectory);
+    }
+}

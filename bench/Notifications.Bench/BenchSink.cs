@@ -1,0 +1,106 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Notifications.SmtpSink;
+using SmtpServer;
+using SmtpServer.ComponentModel;
+using SmtpServer.Protocol;
+using SmtpServer.Storage;
+
+namespace Notifications.Bench;
+
+/// <summary>The SMTP sink every stage sends to: counts each mail by its Message-Id and when it came.</summary>
+public sealed class BenchSink : IAsyncDisposable
+{
+    private readonly SmtpServer.SmtpServer _server;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _running;
+    private ConcurrentDictionary<string, List<long>> _arrivals = new();
+    private long _count;
+
+    public BenchSink(TimeSpan replyDelay)
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        Port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        var options = new SmtpServerOptionsBuilder().ServerName("bench-sink")
+            .Endpoint(e => e.Endpoint(new IPEndPoint(IPAddress.Loopback, Port))).Build();
+        var services = new ServiceProvider();
+        services.Add(new NoDelayListenerFactory());
+        services.Add(new Store(this, replyDelay));
+        _server = new SmtpServer.SmtpServer(options, services);
+        _running = _server.StartAsync(_stop.Token);
+    }
+
+    public int Port { get; }
+
+    public long Count => Interlocked.Read(ref _count);
+
+    /// <summary>Arrival times (Stopwatch ticks) per Message-Id local part (the job id).</summary>
+    public IReadOnlyDictionary<string, List<long>> Arrivals => _arrivals;
+
+    public void Reset()
+    {
+        _arrivals = new ConcurrentDictionary<string, List<long>>();
+        Interlocked.Exchange(ref _count, 0);
+    }
+
+    public async Task WaitForAsync(long count, TimeSpan timeout)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        while (Count < count)
+        {
+            if (Stopwatch.GetTimestamp() > deadline)
+                throw new TimeoutException($"the sink saw {Count} of {count} mails");
+            await Task.Delay(20);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _server.Shutdown();
+        try
+        {
+            await _running;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private sealed class Store(BenchSink sink, TimeSpan replyDelay) : MessageStore
+    {
+        private static readonly byte[] MessageIdHeader = "\nMessage-Id: <"u8.ToArray();
+
+        public override async Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction,
+            ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
+        {
+            if (replyDelay > TimeSpan.Zero)
+                await Task.Delay(replyDelay, cancellationToken); // a remote provider's round trip
+            var now = Stopwatch.GetTimestamp();
+            var id = JobIdOf(buffer);
+            var list = sink._arrivals.GetOrAdd(id, _ => []);
+            lock (list)
+                list.Add(now);
+            Interlocked.Increment(ref sink._count);
+            return SmtpResponse.Ok;
+        }
+
+        // The headers come first; no MIME parsing, which would cost the sink more CPU than the relay it stands for.
+        private static string JobIdOf(ReadOnlySequence<byte> buffer)
+        {
+            var head = buffer.Slice(0, Math.Min(buffer.Length, 4096)).ToArray();
+            var at = head.AsSpan().IndexOf(MessageIdHeader);
+            if (at < 0)
+                return "(none)";
+            var rest = head.AsSpan(at + MessageIdHeader.Length);
+            var end = rest.IndexOfAny((byte)'@', (byte)'>');
+            return Encoding.ASCII.GetString(end < 0 ? rest : rest[..end]);
+        }
+    }
+}

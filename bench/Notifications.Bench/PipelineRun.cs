@@ -1,0 +1,186 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text.Json;
+
+namespace Notifications.Bench;
+
+/// <summary>The real API and worker under N concurrent HTTP clients posting a fixed count of jobs to the sink.</summary>
+public sealed class PipelineRun(string root, Uri broker, string prefix, BenchSink sink, int count, int clients)
+{
+    public const int Prefetch = 64, Concurrency = 16, Connections = 4; // the shipped defaults (appsettings.json)
+    private const int WarmUp = 500;
+
+    public async Task<PipelineResult> RunAsync()
+    {
+        var apiPort = FreePort();
+        var common = new Dictionary<string, string>
+        {
+            ["RabbitMq__Uri"] = broker.ToString(),
+            ["RabbitMq__Prefix"] = prefix,
+            ["RabbitMq__Prefetch"] = Prefetch.ToString(),
+            ["RabbitMq__Concurrency"] = Concurrency.ToString(),
+            ["Smtp__Host"] = "127.0.0.1",
+            ["Smtp__Port"] = sink.Port.ToString(),
+            ["Smtp__Security"] = "None",
+            ["Smtp__Connections"] = Connections.ToString(),
+            ["Api__MaxQueueDepth"] = "0",
+            ["Serilog__MinimumLevel__Default"] = "Warning",
+            ["OpenTelemetry__WorkerMetricsPort"] = "0",
+            ["Urls"] = $"http://127.0.0.1:{apiPort}",
+        };
+        using var api = ServiceUnderTest.Start(root, "Notifications.Api", With(common, "Store__Path", Path.Combine(Path.GetTempPath(), prefix + "api.db")));
+        using var worker = ServiceUnderTest.Start(root, "Notifications.Worker", With(common, "Store__Path", Path.Combine(Path.GetTempPath(), prefix + "worker.db")));
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients, UseProxy = false })
+        {
+            BaseAddress = new Uri($"http://127.0.0.1:{apiPort}"),
+        };
+        await WaitReadyAsync(http);
+
+        // Warm-up (JIT, pools, connections), then measure from a clean sink.
+        sink.Reset();
+        await PostAllAsync(http, Bodies(WarmUp, "warm"), clients, new ConcurrentDictionary<string, long>(), new ConcurrentBag<double>());
+        await sink.WaitForAsync(WarmUp, TimeSpan.FromMinutes(2));
+        sink.Reset();
+
+        var bodies = Bodies(count, "job");
+        var posted = new ConcurrentDictionary<string, long>();
+        var latencies = new ConcurrentBag<double>();
+        var memory = new MemorySamples { ApiStart = api.WorkingSetBytes, WorkerStart = worker.WorkingSetBytes };
+        var tenths = new long[11];
+        var started = Stopwatch.GetTimestamp();
+        tenths[0] = started;
+        var sampler = SampleTenthsAsync(tenths, memory, api, worker);
+        var errors = await PostAllAsync(http, bodies, clients, posted, latencies);
+        var acceptedAt = Stopwatch.GetTimestamp();
+        await sink.WaitForAsync(posted.Count, TimeSpan.FromMinutes(30));
+        var deliveredAt = Stopwatch.GetTimestamp();
+        await sampler;
+        memory.ApiEnd = api.WorkingSetBytes;
+        memory.WorkerEnd = worker.WorkingSetBytes;
+
+        return new PipelineResult(count, clients, posted.Count, errors,
+            posted.Count / Seconds(started, acceptedAt),
+            posted.Count / Seconds(started, deliveredAt),
+            Percentiles(latencies),
+            Percentiles(posted.Select(p => Seconds(p.Value, sink.Arrivals.TryGetValue(p.Key, out var a) ? a[0] : p.Value) * 1000)),
+            CheckExactlyOnce(posted),
+            memory,
+            Enumerable.Range(1, 10).Select(k => count / 10.0 / Seconds(tenths[k - 1], tenths[k])).ToArray());
+    }
+
+    private static Dictionary<string, string> With(Dictionary<string, string> settings, string key, string value) =>
+        new(settings) { [key] = value };
+
+    private async Task SampleTenthsAsync(long[] tenths, MemorySamples memory, ServiceUnderTest api, ServiceUnderTest worker)
+    {
+        var k = 1;
+        while (k <= 10)
+        {
+            if (sink.Count >= (long)count * k / 10)
+            {
+                tenths[k] = Stopwatch.GetTimestamp();
+                if (k == 1)
+                    (memory.ApiTenth, memory.WorkerTenth) = (api.WorkingSetBytes, worker.WorkingSetBytes);
+                k++;
+                continue;
+            }
+            await Task.Delay(5);
+        }
+    }
+
+    private static List<(string Id, byte[] Body)> Bodies(int n, string tag) =>
+        Enumerable.Range(0, n).Select(i => ($"{tag}-{i}", JsonSerializer.SerializeToUtf8Bytes(SampleJob.Request(i)))).ToList();
+
+    private static async Task<int> PostAllAsync(HttpClient http, List<(string Id, byte[] Body)> bodies, int clients,
+        ConcurrentDictionary<string, long> posted, ConcurrentBag<double> latencies)
+    {
+        var next = -1;
+        var errors = 0;
+        var json = new MediaTypeHeaderValue("application/json");
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(async _ =>
+        {
+            int n;
+            while ((n = Interlocked.Increment(ref next)) < bodies.Count)
+            {
+                var start = Stopwatch.GetTimestamp();
+                using var content = new ByteArrayContent(bodies[n].Body);
+                content.Headers.ContentType = json;
+                using var response = await http.PostAsync("/api/send-email", content);
+                var elapsed = Seconds(start, Stopwatch.GetTimestamp()) * 1000;
+                if (response.StatusCode != HttpStatusCode.Accepted)
+                {
+                    Interlocked.Increment(ref errors);
+                    continue;
+                }
+                using var body = JsonDocument.Parse(await response.Content.ReadAsStreamAsync());
+                posted[body.RootElement.GetProperty("id").GetString()!] = start;
+                latencies.Add(elapsed);
+            }
+        }));
+        return errors;
+    }
+
+    private string CheckExactlyOnce(ConcurrentDictionary<string, long> posted)
+    {
+        var missing = posted.Keys.Count(id => !sink.Arrivals.ContainsKey(id));
+        var doubled = sink.Arrivals.Count(a => a.Value.Count > 1);
+        var unknown = sink.Arrivals.Keys.Count(id => !posted.ContainsKey(id));
+        return missing == 0 && doubled == 0 && unknown == 0 ? "ok" : $"missing {missing}, doubled {doubled}, unknown {unknown}";
+    }
+
+    private static async Task WaitReadyAsync(HttpClient http)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                if ((await http.GetAsync("/health/ready")).IsSuccessStatusCode)
+                    return;
+            }
+            catch (HttpRequestException)
+            {
+                // not listening yet
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException("the API did not become ready");
+    }
+
+    private static Percentile Percentiles(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        double At(double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))];
+        return new Percentile(At(0.50), At(0.95), At(0.99), sorted.Length == 0 ? double.NaN : sorted[^1]);
+    }
+
+    public static double Seconds(long from, long to) => (to - from) / (double)Stopwatch.Frequency;
+
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+}
+
+public sealed record Percentile(double P50, double P95, double P99, double Max);
+
+public sealed class MemorySamples
+{
+    public long ApiStart { get; set; }
+    public long ApiTenth { get; set; }
+    public long ApiEnd { get; set; }
+    public long WorkerStart { get; set; }
+    public long WorkerTenth { get; set; }
+    public long WorkerEnd { get; set; }
+}
+
+public sealed record PipelineResult(
+    int Count, int Clients, int Accepted, int Errors,
+    double AcceptedPerSecond, double DeliveredPerSecond,
+    Percentile PostLatencyMs, Percentile EndToEndMs,
+    string ExactlyOnce, MemorySamples Memory, double[] DeliveredPerSecondByTenth);

@@ -1,0 +1,48 @@
+using System.Diagnostics;
+
+namespace Notifications.Bench;
+
+/// <summary>The real API or worker, Release build, as its own process.</summary>
+public sealed class ServiceUnderTest : IDisposable
+{
+    private readonly Process _process;
+
+    private ServiceUnderTest(Process process) => _process = process;
+
+    public long WorkingSetBytes
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.WorkingSet64;
+        }
+    }
+
+    public static ServiceUnderTest Start(string root, string project, IReadOnlyDictionary<string, string> environment)
+    {
+        var dll = Path.Combine(root, "src", project, "bin", "Release", "net10.0", project + ".dll");
+        if (!File.Exists(dll))
+            throw new FileNotFoundException($"build it first: dotnet build -c Release ({dll} is missing)");
+        var start = new ProcessStartInfo("dotnet", [dll]) { WorkingDirectory = Path.GetDirectoryName(dll)!, RedirectStandardOutput = true };
+        foreach (var (key, value) in environment)
+            start.Environment[key] = value;
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line && (line.Contains(" ERR]", StringComparison.Ordinal) || line.Contains(" FTL]", StringComparison.Ordinal)))
+                Console.Error.WriteLine($"[{project}] {line}");
+        };
+        process.BeginOutputReadLine();
+        return new ServiceUnderTest(process);
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(5_000);
+        }
+        _process.Dispose();
+    }
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The benchmark, run by hand: broker and relay ceilings, the real pipeline (API + worker, Release,
+# their own processes), and the MassTransit peer, all in one run. Prints a Markdown table and writes
+# every figure to bench/results/*.json. Without RABBITMQ_URI it starts (and removes) a throwaway node.
+#   scripts/bench.sh [--count 20000] [--clients 64] [--large] [--relay-delay-ms 0] [--out FILE.json]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib/broker.sh
+
+if [ -z "${RABBITMQ_URI:-}" ]; then
+  trap stop_broker EXIT
+  trap 'exit 130' INT TERM
+  start_broker "notif-bench-$$" "$(free_port)"
+  export RABBITMQ_URI="amqp://guest:guest@127.0.0.1:$BROKER_AMQP_PORT/"
+fi
+dotnet build Notifications.sln -c Release -v quiet -nologo > /dev/null
+dotnet bench/Notifications.Bench/bin/Release/net10.0/Notifications.Bench.dll "$@"
