@@ -57,7 +57,8 @@ public sealed class TestRelay : IAsyncDisposable
             _script.Enqueue(answer);
     }
 
-    public static SmtpResponse Transient(string text = "4.3.0 try again later") => new(SmtpReplyCode.ServiceUnavailable, text);
+    // 451 (local error), a refusal of this mail; 421 would mean the relay itself is going away and feed the circuit breaker.
+    public static SmtpResponse Transient(string text = "4.3.0 try again later") => new((SmtpReplyCode)451, text);
 
     public static SmtpResponse Permanent(string text = "5.1.1 mailbox unavailable") => new(SmtpReplyCode.MailboxUnavailable, text);
 

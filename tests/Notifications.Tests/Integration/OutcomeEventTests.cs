@@ -8,7 +8,7 @@ using RabbitMQ.Client;
 namespace Notifications.Tests.Integration;
 
 /// <summary>Outcome events a subscriber receives, and the status query they feed.</summary>
-public sealed class OutcomeEventTests
+public sealed class OutcomeEventTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     [Fact]
     public async Task Subscriber_hears_EmailSent_for_a_delivered_job_and_EmailDeadLettered_for_a_5xx_one()
@@ -22,6 +22,8 @@ public sealed class OutcomeEventTests
         var deadId = await Jobs.PostAndGetIdAsync(pipeline.Http, Jobs.Valid("refused"));
         await Eventually.TrueAsync(() => subscriber.Of<EmailDeadLettered>(deadId).Any(), "EmailDeadLettered");
 
+        foreach (var received in subscriber.Received)
+            output.WriteLine($"subscriber received {received.GetType().Name}: {JsonSerializer.Serialize(received, received.GetType())}");
         var sent = subscriber.Of<EmailSent>(sentId).First();
         Assert.Equal(["Alice <alice@example.com>"], sent.Recipients);
         Assert.Equal(1, sent.Attempts);
@@ -47,6 +49,8 @@ public sealed class OutcomeEventTests
         var retrying = await Eventually.ReturnsAsync(() => StatusAsync(pipeline, id), s => s.GetProperty("status").GetString() != "queued", "retrying");
         var sent = await Eventually.ReturnsAsync(() => StatusAsync(pipeline, id), s => s.GetProperty("status").GetString() == "sent", "sent");
 
+        foreach (var answer in new[] { queued, retrying, sent })
+            output.WriteLine($"GET /api/emails/{id} → {answer}");
         Assert.Equal("queued", queued.GetProperty("status").GetString());
         Assert.Equal("retrying", retrying.GetProperty("status").GetString());
         Assert.Equal(1, retrying.GetProperty("attempt").GetInt32());

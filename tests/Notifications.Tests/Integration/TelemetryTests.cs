@@ -10,7 +10,7 @@ using Notifications.Tests.Infrastructure;
 namespace Notifications.Tests.Integration;
 
 /// <summary>Metrics and traces: what /metrics shows matches what the test did, and one job is one trace.</summary>
-public sealed partial class TelemetryTests
+public sealed partial class TelemetryTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     [Fact]
     public async Task Metrics_endpoints_count_what_happened()
@@ -43,6 +43,8 @@ public sealed partial class TelemetryTests
             m => Value(m, "notifications_queue_depth", $"queue=\"{pipeline.Names.DeadQueue}\"") == 1,
             "the DLQ depth sample", TimeSpan.FromSeconds(20));
 
+        output.WriteLine("API /metrics (ours):\n" + string.Join('\n', apiMetrics.Split('\n').Where(l => l.StartsWith("notifications_") || l.StartsWith("messaging_") || l.Contains("status_code=\"4") || l.Contains("status_code=\"2")).Where(l => !l.Contains("_bucket"))));
+        output.WriteLine("worker /metrics (ours):\n" + string.Join('\n', workerMetrics.Split('\n').Where(l => l.StartsWith("notifications_") || l.StartsWith("messaging_")).Where(l => !l.Contains("_bucket"))));
         Assert.Equal(3, Value(apiMetrics, "notifications_jobs_accepted_total"));
         Assert.Equal(3, Value(apiMetrics, "http_server_request_duration_seconds_count", "http_response_status_code=\"202\""));
         Assert.Equal(1, Value(apiMetrics, "http_server_request_duration_seconds_count", "http_response_status_code=\"400\""));

@@ -36,6 +36,16 @@ public sealed class FailureRoutingTests
     }
 
     [Fact]
+    public void Only_failures_of_the_relay_itself_feed_the_circuit_breaker()
+    {
+        Assert.True(SmtpFailure.IsRelayDown(new SmtpCommandException(SmtpErrorCode.UnexpectedStatusCode, SmtpStatusCode.ServiceNotAvailable, "421 closing")));
+        Assert.True(SmtpFailure.IsRelayDown(new SocketException((int)SocketError.ConnectionRefused)));
+        Assert.True(SmtpFailure.IsRelayDown(new StaleSmtpConnectionException(new IOException("reset"))));
+        Assert.False(SmtpFailure.IsRelayDown(new SmtpCommandException(SmtpErrorCode.MessageNotAccepted, (SmtpStatusCode)451, "451 try later")));
+        Assert.False(SmtpFailure.IsRelayDown(new SmtpCommandException(SmtpErrorCode.RecipientNotAccepted, SmtpStatusCode.MailboxUnavailable, "550 no")));
+    }
+
+    [Fact]
     public void Failure_description_is_one_line() =>
         Assert.DoesNotContain('\n', SmtpFailure.Describe(new IOException("line one\nline two")));
 
