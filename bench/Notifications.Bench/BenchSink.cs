@@ -1,12 +1,9 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Notifications.SmtpSink;
 using SmtpServer;
-using SmtpServer.ComponentModel;
 using SmtpServer.Protocol;
 using SmtpServer.Storage;
 
@@ -15,28 +12,13 @@ namespace Notifications.Bench;
 /// <summary>The SMTP sink every stage sends to: counts each mail by its Message-Id and when it came.</summary>
 public sealed class BenchSink : IAsyncDisposable
 {
-    private readonly SmtpServer.SmtpServer _server;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _running;
+    private readonly SinkServer _server;
     private ConcurrentDictionary<string, List<long>> _arrivals = new();
     private long _count;
 
-    public BenchSink(TimeSpan replyDelay)
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        Port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        var options = new SmtpServerOptionsBuilder().ServerName("bench-sink")
-            .Endpoint(e => e.Endpoint(new IPEndPoint(IPAddress.Loopback, Port))).Build();
-        var services = new ServiceProvider();
-        services.Add(new NoDelayListenerFactory());
-        services.Add(new Store(this, replyDelay));
-        _server = new SmtpServer.SmtpServer(options, services);
-        _running = _server.StartAsync(_stop.Token);
-    }
+    public BenchSink(TimeSpan replyDelay) => _server = new SinkServer(new Store(this, replyDelay), "bench-sink");
 
-    public int Port { get; }
+    public int Port => _server.Port;
 
     public long Count => Interlocked.Read(ref _count);
 
@@ -60,18 +42,7 @@ public sealed class BenchSink : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        _server.Shutdown();
-        try
-        {
-            await _running;
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 
     private sealed class Store(BenchSink sink, TimeSpan replyDelay) : MessageStore
     {

@@ -9,7 +9,6 @@ using Notifications.Core.Events;
 using Notifications.Core.Telemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
-using Notifications.Core.Store;
 
 namespace Notifications.Api;
 
@@ -27,10 +26,7 @@ public static class NotificationsApi
         });
         configure?.Invoke(builder.Configuration);
 
-        builder.AddNotificationsLogging();
-        builder.AddNotificationsBroker("notifications-api");
-        builder.AddEmailRules();
-        builder.AddJobStore();
+        builder.AddNotificationsService("notifications-api");
         builder.AddOutcomeEvents(
             bus => bus.AddConsumer<JobStatusConsumer>(),
             (context, rabbit, options) => rabbit.ReceiveEndpoint(options.Prefix + "email.status",

@@ -6,7 +6,6 @@ using Notifications.Core.Configuration;
 using Notifications.Core.Events;
 using Notifications.Core.Telemetry;
 using OpenTelemetry.Metrics;
-using Notifications.Core.Store;
 using Notifications.Worker.Consuming;
 using Notifications.Worker.Retrying;
 using Notifications.Worker.Sending;
@@ -27,16 +26,13 @@ public static class NotificationsWorker
         });
         configure?.Invoke(builder.Configuration);
 
-        builder.AddNotificationsLogging();
-        builder.AddNotificationsBroker("notifications-worker");
-        builder.AddEmailRules();
+        builder.AddNotificationsService("notifications-worker");
 
         builder.AddValidatedOptions<SmtpOptions>(SmtpOptions.Section);
         builder.AddValidatedOptions<RetryOptions>(RetryOptions.Section);
         builder.Services.AddSingleton<IPostConfigureOptions<RetryOptions>, RetryOptions.Defaults>();
         builder.Services.AddSingleton<IValidateOptions<RetryOptions>, RetryOptions.Validator>();
 
-        builder.AddJobStore();
         builder.AddOutcomeEvents();
         // The worker has no web server: its Prometheus scrape endpoint is a small listener of its own (port 0: none).
         var metricsPort = builder.Configuration.GetValue("OpenTelemetry:WorkerMetricsPort", 9464);

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Notifications.Core.Broker;
+using Notifications.Core.Store;
 using Notifications.Core.Topology;
 using Notifications.Core.Validation;
 using Serilog;
@@ -40,6 +41,16 @@ public static class NotificationsHostExtensions
         builder.Services.AddSingleton<BrokerConnection>();
         builder.Services.AddSingleton<ConfirmedPublisher>();
         builder.Services.AddHostedService<BrokerConnectionService>();
+        return builder;
+    }
+
+    /// <summary>What the API and the worker both stand on: logging, the broker, the email rules and the job store.</summary>
+    public static IHostApplicationBuilder AddNotificationsService(this IHostApplicationBuilder builder, string clientName)
+    {
+        builder.AddNotificationsLogging();
+        builder.AddNotificationsBroker(clientName);
+        builder.AddEmailRules();
+        builder.AddJobStore();
         return builder;
     }
 

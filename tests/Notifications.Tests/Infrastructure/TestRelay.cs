@@ -1,11 +1,8 @@
 using System.Buffers;
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Sockets;
 using MimeKit;
 using Notifications.SmtpSink;
 using SmtpServer;
-using SmtpServer.ComponentModel;
 using SmtpServer.Protocol;
 using SmtpServer.Storage;
 
@@ -17,29 +14,14 @@ namespace Notifications.Tests.Infrastructure;
 /// </summary>
 public sealed class TestRelay : IAsyncDisposable
 {
-    private readonly SmtpServer.SmtpServer _server;
-    private readonly CancellationTokenSource _stop = new();
+    private readonly SinkServer _server;
     private readonly ConcurrentQueue<SmtpResponse> _script = new();
     private readonly ConcurrentQueue<ReceivedMail> _accepted = new();
     private readonly ConcurrentQueue<DateTimeOffset> _attempts = new();
-    private readonly Task _running;
 
-    public TestRelay()
-    {
-        var listeners = new NoDelayListenerFactory();
-        var options = new SmtpServerOptionsBuilder()
-            .ServerName("test-relay")
-            .Endpoint(endpoint => endpoint.Endpoint(new IPEndPoint(IPAddress.Loopback, FreePort())))
-            .Build();
-        var services = new ServiceProvider();
-        services.Add(listeners);
-        services.Add(new ScriptedStore(this));
-        _server = new SmtpServer.SmtpServer(options, services);
-        _running = _server.StartAsync(_stop.Token);
-        Port = ((IPEndPoint)options.Endpoints[0].Endpoint).Port;
-    }
+    public TestRelay() => _server = new SinkServer(new ScriptedStore(this), "test-relay");
 
-    public int Port { get; }
+    public int Port => _server.Port;
 
     /// <summary>How long the relay takes over each mail before it answers (a remote provider, a slow relay).</summary>
     public TimeSpan Delay { get; set; } = TimeSpan.Zero;
@@ -62,26 +44,7 @@ public sealed class TestRelay : IAsyncDisposable
 
     public static SmtpResponse Permanent(string text = "5.1.1 mailbox unavailable") => new(SmtpReplyCode.MailboxUnavailable, text);
 
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        _server.Shutdown();
-        try
-        {
-            await _running;
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        _stop.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 
     /// <summary>Job ids of the accepted mails (from their Message-Id), one entry per mail.</summary>
     public IReadOnlyList<string> AcceptedJobIds => Accepted.Select(m => (m.Message.MessageId ?? "").Split('@')[0]).ToList();
