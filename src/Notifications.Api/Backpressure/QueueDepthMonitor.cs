@@ -8,16 +8,15 @@ using RabbitMQ.Client;
 namespace Notifications.Api.Backpressure;
 
 /// <summary>
-/// Samples the depth of <c>email.send</c> once a second, so a request decides on 429 without a
-/// round trip to the broker of its own.
+/// Samples the depth of every queue once a second: <c>email.send</c>'s decides on 429 without a round
+/// trip to the broker per request, and all of them are the <c>notifications.queue.depth</c> gauge.
 /// </summary>
 public sealed class QueueDepthMonitor : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
-    private readonly BrokerConnection broker;
-    private readonly TopologyNames names;
-    private readonly ILogger<QueueDepthMonitor> logger;
+    private readonly BrokerConnection _broker;
+    private readonly ILogger<QueueDepthMonitor> _logger;
     private readonly int _maxDepth;
     private readonly string[] _queues;
     private readonly long[] _depths;
@@ -26,9 +25,8 @@ public sealed class QueueDepthMonitor : BackgroundService
     public QueueDepthMonitor(BrokerConnection broker, TopologyNames names, IOptions<ApiOptions> options,
         NotificationsTelemetry telemetry, ILogger<QueueDepthMonitor> logger)
     {
-        this.broker = broker;
-        this.names = names;
-        this.logger = logger;
+        _broker = broker;
+        _logger = logger;
         _maxDepth = options.Value.MaxQueueDepth;
         _queues = TopologyDefinition.Queues(names).Select(q => q.Name).ToArray();
         _depths = new long[_queues.Length];
@@ -43,7 +41,7 @@ public sealed class QueueDepthMonitor : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await broker.WhenConnectedAsync(stoppingToken);
+        await _broker.WhenConnectedAsync(stoppingToken);
         IChannel? channel = null;
         using var timer = new PeriodicTimer(Interval);
         try
@@ -64,7 +62,7 @@ public sealed class QueueDepthMonitor : BackgroundService
         {
             try
             {
-                if (broker.Current is { } connection)
+                if (_broker.Current is { } connection)
                 {
                     if (channel is not { IsOpen: true })
                         channel = await connection.CreateChannelAsync(cancellationToken: stoppingToken);
@@ -76,7 +74,7 @@ public sealed class QueueDepthMonitor : BackgroundService
             catch (Exception ex) when (BrokerConnection.IsBrokerUnavailable(ex))
             {
                 // Publishing answers 503 while the broker is away; the next sample tries again.
-                logger.LogDebug("Queue depth sample failed: {Reason}", ex.Message);
+                _logger.LogDebug("Queue depth sample failed: {Reason}", ex.Message);
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
