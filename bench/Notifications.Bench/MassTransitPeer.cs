@@ -43,7 +43,8 @@ public static class MassTransitPeer
                 while ((n = Interlocked.Increment(ref next)) < count)
                     await bus.Publish(SampleJob.Job($"mt-{n}"));
             }));
-            await sink.WaitForAsync(count, TimeSpan.FromMinutes(10));
+            if (!await sink.WaitForAsync(count, TimeSpan.FromSeconds(30)))
+                throw new TimeoutException($"the sink saw {sink.Count} of {count} mails");
             return count / clock.Elapsed.TotalSeconds;
         }
         finally

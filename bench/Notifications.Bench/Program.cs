@@ -88,7 +88,7 @@ await File.WriteAllTextAsync(outFile, JsonSerializer.Serialize(new
     pipeline,
     massTransitPeerPerSecond = peer,
     targets = targets.Select(t => new { target = t.Item1, met = t.Item2, figures = t.Item3 }),
-}, new JsonSerializerOptions { WriteIndented = true }));
+}, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
 Console.Error.WriteLine($"figures written to {outFile}");
 return pipeline.ExactlyOnce == "ok" && pipeline.Errors == 0 ? 0 : 1;
 

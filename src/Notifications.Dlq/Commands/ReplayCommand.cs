@@ -31,8 +31,28 @@ public static class ReplayCommand
             return missing.Count > 0 ? ExitCodes.NotFound : ExitCodes.Done;
         }
 
+        var (replayed, stop) = await ReplayInOrderAsync(context, chosen, async letter =>
+        {
+            await dlq.RemoveAsync(letter, cancellationToken);
+            context.Out.WriteLine($"replayed {letter.Id} ({letter.Kind}) from {context.Names.DeadQueue} to {context.Names.SendQueue}");
+        }, cancellationToken);
+        if (stop is not null)
+        {
+            context.Err.WriteLine($"dlq: replay {stop}. {replayed} of {chosen.Count} replayed; the rest is still in {context.Names.DeadQueue}");
+            return ExitCodes.Failure;
+        }
+        context.Out.WriteLine($"{replayed} dead letter(s) replayed to {context.Names.SendQueue}");
+        return missing.Count > 0 ? ExitCodes.NotFound : ExitCodes.Done;
+    }
+
+    /// <summary>Replays one by one, each confirmed before <paramref name="afterEach"/>; stops at the first the broker refuses.</summary>
+    /// <returns>how many were replayed, and why it stopped (null: all done).</returns>
+    private static async Task<(int Replayed, string? Stop)> ReplayInOrderAsync(DlqContext context, IReadOnlyList<DeadLetter> letters,
+        Func<DeadLetter, Task> afterEach, CancellationToken cancellationToken)
+    {
         var replayed = new List<DeadLetter>();
-        foreach (var letter in chosen)
+        string? stop = null;
+        foreach (var letter in letters)
         {
             try
             {
@@ -40,18 +60,14 @@ public static class ReplayCommand
             }
             catch (PublishFailedException ex)
             {
-                context.Err.WriteLine($"dlq: replay stopped at {letter.Id}: {ex.Message}. " +
-                    $"{replayed.Count} of {chosen.Count} replayed; the rest is still in {context.Names.DeadQueue}");
-                await context.AnnounceReplaysAsync(replayed, cancellationToken);
-                return ExitCodes.Failure;
+                stop = $"stopped at {letter.Id}: {ex.Message}";
+                break;
             }
-            await dlq.RemoveAsync(letter, cancellationToken);
+            await afterEach(letter);
             replayed.Add(letter);
-            context.Out.WriteLine($"replayed {letter.Id} ({letter.Kind}) from {context.Names.DeadQueue} to {context.Names.SendQueue}");
         }
         await context.AnnounceReplaysAsync(replayed, cancellationToken);
-        context.Out.WriteLine($"{replayed.Count} dead letter(s) replayed to {context.Names.SendQueue}");
-        return missing.Count > 0 ? ExitCodes.NotFound : ExitCodes.Done;
+        return (replayed.Count, stop);
     }
 
     private static bool Chosen(DeadLetter letter, DlqArguments args) =>
@@ -73,31 +89,20 @@ public static class ReplayCommand
                 letters.Add(ExportFormat.FromLine(line, number));
         }
 
-        var replayed = new List<DeadLetter>();
-        foreach (var letter in letters)
+        if (args.DryRun)
         {
-            if (args.DryRun)
-            {
+            foreach (var letter in letters)
                 context.Out.WriteLine($"would replay {letter.Id} from {args.From}");
-                continue;
-            }
-            try
-            {
-                await context.ReplayAsync(letter, cancellationToken);
-            }
-            catch (PublishFailedException ex)
-            {
-                context.Err.WriteLine($"dlq: replay from {args.From} stopped at {letter.Id}: {ex.Message}. " +
-                    $"{replayed.Count} of {letters.Count} replayed (the first {replayed.Count} lines)");
-                await context.AnnounceReplaysAsync(replayed, cancellationToken);
-                return ExitCodes.Failure;
-            }
-            replayed.Add(letter);
+            context.Out.WriteLine($"{letters.Count} message(s) would be replayed from {args.From}; nothing changed");
+            return ExitCodes.Done;
         }
-        await context.AnnounceReplaysAsync(replayed, cancellationToken);
-        context.Out.WriteLine(args.DryRun
-            ? $"{letters.Count} message(s) would be replayed from {args.From}; nothing changed"
-            : $"{replayed.Count} message(s) replayed from {args.From} to {context.Names.SendQueue}");
+        var (replayed, stop) = await ReplayInOrderAsync(context, letters, _ => Task.CompletedTask, cancellationToken);
+        if (stop is not null)
+        {
+            context.Err.WriteLine($"dlq: replay from {args.From} {stop}. {replayed} of {letters.Count} replayed (the first {replayed} lines)");
+            return ExitCodes.Failure;
+        }
+        context.Out.WriteLine($"{replayed} message(s) replayed from {args.From} to {context.Names.SendQueue}");
         return ExitCodes.Done;
     }
 }
