@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Brings the whole stack up on this machine, everything on 127.0.0.1:
 #   RabbitMQ (AMQP 5672, management UI http://127.0.0.1:15672, login notifications/notifications),
-#   smtp4dev (SMTP 2525, web UI http://127.0.0.1:5000), the worker, and the API (http://127.0.0.1:8080).
+#   smtp4dev (SMTP 2525, web UI http://127.0.0.1:5000), the worker (metrics on 9464), and the API (http://127.0.0.1:8080).
 # Installs what is missing (rabbitmq-server from Debian, smtp4dev as a local dotnet tool). Ctrl-C stops all of it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +14,7 @@ SMTP_UI_PORT=${SMTP_UI_PORT:-5000}
 API_PORT=${API_PORT:-8080}
 SMTP4DEV_VERSION=3.15.0
 
-for port in "$AMQP_PORT" 15672 15692 "$SMTP_PORT" "$SMTP_UI_PORT" "$API_PORT"; do
+for port in "$AMQP_PORT" 15672 15692 "$SMTP_PORT" "$SMTP_UI_PORT" "$API_PORT" 9464; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "port $port on 127.0.0.1 is already in use; stop what holds it (or set AMQP_PORT/SMTP_PORT/SMTP_UI_PORT/API_PORT)" >&2
     exit 1
@@ -66,7 +66,8 @@ pids+=($!)
 
 cat >&2 <<INFO
 
-  API              http://127.0.0.1:$API_PORT/api/send-email   (health: /health/ready)
+  API              http://127.0.0.1:$API_PORT/api/send-email   (status: /api/emails/{id}, health: /health/ready, metrics: /metrics)
+  worker metrics   http://127.0.0.1:9464/metrics
   RabbitMQ UI      http://127.0.0.1:15672   (notifications / notifications)
   smtp4dev UI      http://127.0.0.1:$SMTP_UI_PORT
   Ctrl-C stops everything.
