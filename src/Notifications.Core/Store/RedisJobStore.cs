@@ -22,6 +22,8 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOp
         """;
 
     private readonly StoreOptions _options = options.Value;
+    // Whose claim a key is: a worker gives up only its own claim, never one another worker took over.
+    private readonly string _claim = "sending:" + Guid.NewGuid().ToString("N");
     private readonly IDatabase _db = redis.GetDatabase();
 
     public async Task<bool> TryRememberIdempotencyKeyAsync(string key, string requestHash, CancellationToken cancellationToken)
@@ -36,7 +38,7 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOp
     {
         var key = SendKey(jobId);
         // The lease expires by itself, so a worker that died mid-send does not block the job for ever.
-        if (await _db.StringSetAsync(key, "sending", _options.SendLease, When.NotExists))
+        if (await _db.StringSetAsync(key, _claim, _options.SendLease, When.NotExists))
             return SendClaim.Acquired;
         return await _db.StringGetAsync(key) == Sent ? SendClaim.AlreadySent : SendClaim.InProgress;
     }
@@ -50,7 +52,7 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOp
         // WATCH-based compare-and-delete: the atomic StringDelete(ValueCondition) needs Redis 8.4, Debian ships 7.
 #pragma warning disable SER301
         var transaction = _db.CreateTransaction();
-        transaction.AddCondition(Condition.StringEqual(key, "sending"));
+        transaction.AddCondition(Condition.StringEqual(key, _claim));
         _ = transaction.KeyDeleteAsync(key);
         await transaction.ExecuteAsync();
 #pragma warning restore SER301

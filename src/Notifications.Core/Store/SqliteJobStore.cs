@@ -14,6 +14,8 @@ public sealed class SqliteJobStore : IJobStore
     // with sleeps, which under 64 concurrent requests costs far more than waiting in line.
     private readonly SemaphoreSlim _writer = new(1, 1);
     private readonly string _connectionString;
+    // Whose claim a row is: a worker gives up only its own claim, never one another worker took over.
+    private readonly string _owner = Guid.NewGuid().ToString("N");
     private readonly StoreOptions _options;
     private readonly TimeProvider _clock;
     private long _nextCleanup;
@@ -36,7 +38,7 @@ public sealed class SqliteJobStore : IJobStore
             PRAGMA journal_mode = WAL;
             PRAGMA synchronous = NORMAL;
             CREATE TABLE IF NOT EXISTS idempotency_keys (key TEXT PRIMARY KEY, request_hash TEXT NOT NULL, expires INTEGER NOT NULL);
-            CREATE TABLE IF NOT EXISTS sends (job_id TEXT PRIMARY KEY, state TEXT NOT NULL, lease_until INTEGER NOT NULL, expires INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS sends (job_id TEXT PRIMARY KEY, state TEXT NOT NULL, owner TEXT, lease_until INTEGER NOT NULL, expires INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS statuses (job_id TEXT PRIMARY KEY, status TEXT NOT NULL, at INTEGER NOT NULL,
                 attempt INTEGER, kind TEXT, error TEXT, expires INTEGER NOT NULL);
             """);
@@ -61,11 +63,12 @@ public sealed class SqliteJobStore : IJobStore
         using var connection = Open();
         // Taken when no one has it, or when the last claimer's lease ran out (it died mid-send).
         var acquired = Scalar(connection, """
-            INSERT INTO sends (job_id, state, lease_until, expires) VALUES ($id, 'sending', $lease, $expires)
-            ON CONFLICT (job_id) DO UPDATE SET state = 'sending', lease_until = $lease, expires = $expires
+            INSERT INTO sends (job_id, state, owner, lease_until, expires) VALUES ($id, 'sending', $owner, $lease, $expires)
+            ON CONFLICT (job_id) DO UPDATE SET state = 'sending', owner = $owner, lease_until = $lease, expires = $expires
                 WHERE sends.state = 'sending' AND sends.lease_until < $now
             RETURNING state
-            """, ("$id", jobId), ("$lease", now + (long)_options.SendLease.TotalMilliseconds), ("$expires", Expires()), ("$now", now));
+            """, ("$id", jobId), ("$owner", _owner), ("$lease", now + (long)_options.SendLease.TotalMilliseconds),
+            ("$expires", Expires()), ("$now", now));
         if (acquired is not null)
             return SendClaim.Acquired;
         var state = Scalar(connection, "SELECT state FROM sends WHERE job_id = $id", ("$id", jobId)) as string;
@@ -78,9 +81,9 @@ public sealed class SqliteJobStore : IJobStore
         using var release = new Release(_writer);
         using var connection = Open();
         Execute(connection, """
-            INSERT INTO sends (job_id, state, lease_until, expires) VALUES ($id, 'sent', 0, $expires)
-            ON CONFLICT (job_id) DO UPDATE SET state = 'sent', lease_until = 0, expires = $expires
-            """, ("$id", jobId), ("$expires", Expires()));
+            INSERT INTO sends (job_id, state, owner, lease_until, expires) VALUES ($id, 'sent', $owner, 0, $expires)
+            ON CONFLICT (job_id) DO UPDATE SET state = 'sent', owner = $owner, lease_until = 0, expires = $expires
+            """, ("$id", jobId), ("$owner", _owner), ("$expires", Expires()));
         CleanupIfDue(connection);
     }
 
@@ -89,7 +92,7 @@ public sealed class SqliteJobStore : IJobStore
         await _writer.WaitAsync(cancellationToken);
         using var release = new Release(_writer);
         using var connection = Open();
-        Execute(connection, "DELETE FROM sends WHERE job_id = $id AND state = 'sending'", ("$id", jobId));
+        Execute(connection, "DELETE FROM sends WHERE job_id = $id AND state = 'sending' AND owner = $owner", ("$id", jobId), ("$owner", _owner));
     }
 
     public async Task SetStatusAsync(JobStatus status, CancellationToken cancellationToken)

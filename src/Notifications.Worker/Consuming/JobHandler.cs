@@ -89,14 +89,22 @@ public sealed class JobHandler(
                 }
                 catch (BrokenCircuitException)
                 {
+                    // A hold can outlast the send claim's lease: give the claim up while waiting, take it again before sending.
+                    await ReleaseClaimAsync(job.Id!);
+                    do
+                        await Task.Delay(HoldPollInterval, sendsAborted);
+                    while (relay.Circuit == CircuitState.Open && !outage.HoldExpired(_outageHold));
                     if (outage.HoldExpired(_outageHold))
                     {
                         outage.TryPause();
-                        await ReleaseClaimAsync(job.Id!);
                         await delivery.ReturnAsync();
                         return;
                     }
-                    await Task.Delay(HoldPollInterval, sendsAborted);
+                    if (await ClaimAsync(job.Id!, sendsAborted) == SendClaim.AlreadySent)
+                    {
+                        await CompleteAsync(delivery, job, "already accepted by the relay earlier", attempt);
+                        return;
+                    }
                 }
             }
         }

@@ -51,6 +51,19 @@ public abstract class JobStoreTests
     }
 
     [Fact]
+    public async Task A_worker_gives_up_only_its_own_claim()
+    {
+        var store = await CreateAsync();
+        var other = await CreateAsync();
+        var id = Guid.NewGuid().ToString();
+        await store.TryStartSendAsync(id, default);
+
+        await other.ReleaseSendAsync(id, default); // not its claim
+
+        Assert.Equal(SendClaim.InProgress, await other.TryStartSendAsync(id, default));
+    }
+
+    [Fact]
     public async Task Marking_sent_is_final_even_after_a_release()
     {
         var store = await CreateAsync();
