@@ -124,7 +124,8 @@ public static partial class SendEmailEndpoint
             // The job is safe in the broker; only its status starts late, with the first event.
             logger.LogWarning("Job {JobId} queued, but its status could not be stored: {Reason}", job.Id, ex.Message);
         }
-        logger.LogDebug("Job {JobId} queued for {RecipientCount} recipients", job.Id, job.AllRecipients().Count());
+        if (logger.IsEnabled(LogLevel.Debug))
+            logger.LogDebug("Job {JobId} queued for {RecipientCount} recipients", job.Id, job.AllRecipients().Count());
         return TypedResults.Accepted(JobStatusEndpoint.PathOf(job.Id), new SendEmailAccepted(job.Id, "queued"));
     }
 

@@ -24,6 +24,13 @@ public sealed class EmailJobValidator(IOptions<EmailOptions> options)
 
     private readonly EmailOptions _options = options.Value;
 
+    // Parsed once: every request is checked against them.
+    private readonly HashSet<string> _allowedSenders = new(
+        new[] { options.Value.DefaultFrom }.Concat(options.Value.AllowedFrom)
+            .Select(sender => EmailAddresses.TryParseMailbox(sender, out var mailbox, out _) ? mailbox!.Address : null)
+            .OfType<string>(),
+        StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Errors by field; empty when the request is valid.</summary>
     public Dictionary<string, string[]> ValidateRequest(EmailJob request)
     {
@@ -127,12 +134,7 @@ public sealed class EmailJobValidator(IOptions<EmailOptions> options)
                 errors.Add($"metadata.{key}", "metadata value must not be null");
     }
 
-    public bool IsAllowedSender(string address) =>
-        EmailAddresses.TryParseMailbox(_options.DefaultFrom, out var defaultFrom, out _)
-            && string.Equals(defaultFrom!.Address, address, StringComparison.OrdinalIgnoreCase)
-        || _options.AllowedFrom.Any(allowed =>
-            EmailAddresses.TryParseMailbox(allowed, out var mailbox, out _)
-            && string.Equals(mailbox!.Address, address, StringComparison.OrdinalIgnoreCase));
+    public bool IsAllowedSender(string address) => _allowedSenders.Contains(address);
 
     private static bool IsValidHeaderName(string name) =>
         name.Length is > 0 and <= 76 && name.All(c => c is > ' ' and <= '~' and not ':');

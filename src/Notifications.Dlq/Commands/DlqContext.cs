@@ -28,6 +28,15 @@ public sealed class DlqContext(
     public Task<DeadLetterQueue> OpenDeadLettersAsync(CancellationToken cancellationToken) =>
         DeadLetterQueue.OpenAsync(connection, names, cancellationToken);
 
+    /// <summary>A look at up to <paramref name="limit"/> dead letters; every one is back in its place when this returns.</summary>
+    public async Task<List<DeadLetter>> SnapshotAsync(int limit, CancellationToken cancellationToken)
+    {
+        await using var dlq = await OpenDeadLettersAsync(cancellationToken);
+        var letters = await dlq.ReadAsync(limit, cancellationToken);
+        await dlq.ReturnRestAsync();
+        return letters;
+    }
+
     /// <summary>Puts a dead letter back into <c>email.send</c>; returns once the broker confirmed it.</summary>
     public Task ReplayAsync(DeadLetter letter, CancellationToken cancellationToken) =>
         publisher.PublishAsync(TopologyNames.SendKey, ReplayProperties.For(letter), letter.Body, cancellationToken);

@@ -8,9 +8,7 @@ public static class ExportCommand
 {
     public static async Task<int> RunAsync(DlqContext context, DlqArguments args, CancellationToken cancellationToken)
     {
-        await using var dlq = await context.OpenDeadLettersAsync(cancellationToken);
-        var letters = await dlq.ReadAsync(int.MaxValue, cancellationToken);
-        await dlq.ReturnRestAsync();
+        var letters = await context.SnapshotAsync(int.MaxValue, cancellationToken);
 
         if (args.Out is null)
         {

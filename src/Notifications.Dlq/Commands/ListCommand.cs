@@ -10,9 +10,7 @@ public static class ListCommand
 {
     public static async Task<int> RunAsync(DlqContext context, DlqArguments args, CancellationToken cancellationToken)
     {
-        await using var dlq = await context.OpenDeadLettersAsync(cancellationToken);
-        var letters = await dlq.ReadAsync(args.Group ? int.MaxValue : args.Limit ?? int.MaxValue, cancellationToken);
-        await dlq.ReturnRestAsync();
+        var letters = await context.SnapshotAsync(args.Group ? int.MaxValue : args.Limit ?? int.MaxValue, cancellationToken);
 
         if (args.Group)
             WriteGroups(context, args, letters);

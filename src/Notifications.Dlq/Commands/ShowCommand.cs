@@ -10,9 +10,7 @@ public static class ShowCommand
 {
     public static async Task<int> RunAsync(DlqContext context, DlqArguments args, CancellationToken cancellationToken)
     {
-        await using var dlq = await context.OpenDeadLettersAsync(cancellationToken);
-        var letter = (await dlq.ReadAsync(int.MaxValue, cancellationToken)).FirstOrDefault(l => l.Id == args.Ids[0]);
-        await dlq.ReturnRestAsync();
+        var letter = (await context.SnapshotAsync(int.MaxValue, cancellationToken)).FirstOrDefault(l => l.Id == args.Ids[0]);
         if (letter is null)
         {
             context.Err.WriteLine($"dlq: no dead letter with id {args.Ids[0]} in {context.Names.DeadQueue}");
