@@ -2,11 +2,15 @@ using System.Globalization;
 
 namespace Notifications.Bench;
 
-public sealed record BenchOptions(int Count, int Clients, int RelayDelayMs, string? Out)
+public sealed record BenchOptions(int Count, int Clients, int RelayDelayMs, string? Out, IReadOnlySet<string> Stages)
 {
+    public static readonly string[] AllStages = ["broker", "relay", "pipeline", "peer"];
+
+    public bool Runs(string stage) => Stages.Contains(stage);
+
     public static BenchOptions Parse(string[] args)
     {
-        var options = new BenchOptions(20_000, 64, 0, null);
+        var options = new BenchOptions(20_000, 64, 0, null, new HashSet<string>(AllStages));
         for (var i = 0; i < args.Count(); i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -17,10 +21,21 @@ public sealed record BenchOptions(int Count, int Clients, int RelayDelayMs, stri
                 "--large" => options with { Count = 100_000 },
                 "--relay-delay-ms" => options with { RelayDelayMs = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--out" => options with { Out = Next() },
+                "--only" => options with { Stages = ParseStages(Next()) },
                 _ => throw new ArgumentException($"unknown option {args[i]}; see README.md, Benchmark"),
             };
         }
         return options;
+    }
+
+    // One stage or a few, to profile them apart: --only pipeline, --only broker,relay.
+    private static HashSet<string> ParseStages(string list)
+    {
+        var stages = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
+        var unknown = stages.Except(AllStages).ToList();
+        if (stages.Count == 0 || unknown.Count > 0)
+            throw new ArgumentException($"--only takes {string.Join(", ", AllStages)} (comma-separated); not {string.Join(", ", unknown)}");
+        return stages;
     }
 
     public static string FindRoot()

@@ -22,9 +22,7 @@ public static class BrokerCeiling
                 arguments: new Dictionary<string, object?> { ["x-queue-type"] = "quorum", ["x-delivery-limit"] = 20 });
 
         var body = JobCodec.Encode(SampleJob.Job(Guid.NewGuid().ToString()));
-        await using var publisher = await connection.CreateChannelAsync(new CreateChannelOptions(
-            publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true,
-            outstandingPublisherConfirmationsRateLimiter: new ThrottlingRateLimiter(InFlight, throttlingPercentage: null)));
+        await using var publisher = await connection.CreateChannelAsync(ConfirmWindow.ChannelOptions(InFlight));
         var next = -1;
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, InFlight).Select(async _ =>

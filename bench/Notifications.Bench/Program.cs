@@ -3,37 +3,72 @@ using System.Text;
 using System.Text.Json;
 using Notifications.Bench;
 
-// dotnet run -c Release --project bench/Notifications.Bench -- [--count 20000] [--clients 64] [--large] [--relay-delay-ms 0] [--out FILE.json]
-var options = BenchOptions.Parse(args);
+// dotnet run -c Release --project bench/Notifications.Bench -- [--count 20000] [--clients 64] [--large] [--relay-delay-ms 0]
+//   [--only broker,relay,pipeline,peer] [--out FILE.json]
+BenchOptions options;
+try
+{
+    options = BenchOptions.Parse(args);
+}
+catch (Exception ex) when (ex is ArgumentException or FormatException or OverflowException)
+{
+    Console.Error.WriteLine($"bench: {ex.Message}");
+    return 2;
+}
 var brokerUri = new Uri(Environment.GetEnvironmentVariable("RABBITMQ_URI")
     ?? throw new InvalidOperationException("set RABBITMQ_URI (scripts/bench.sh starts a throwaway broker)"));
 var root = BenchOptions.FindRoot();
 var prefix = $"bench{DateTime.UtcNow:HHmmss}.";
 
 await using var sink = new BenchSink(TimeSpan.FromMilliseconds(options.RelayDelayMs));
-Console.Error.WriteLine($"broker ceiling ({options.Count} messages)...");
-var (publishCeiling, consumeCeiling) = await BrokerCeiling.RunAsync(brokerUri, prefix, options.Count);
-Console.Error.WriteLine($"relay ceiling ({options.Count} mails over {PipelineRun.Connections} connections)...");
-var relayCeiling = await RelayCeiling.RunAsync(sink, PipelineRun.Connections, options.Count);
-Console.Error.WriteLine($"pipeline ({options.Count} jobs, {options.Clients} clients)...");
-var pipeline = await new PipelineRun(root, brokerUri, prefix, sink, options.Count, options.Clients).RunAsync();
-Console.Error.WriteLine($"MassTransit peer ({options.Count} jobs)...");
-var peer = await MassTransitPeer.RunAsync(brokerUri, prefix, sink, options.Count, options.Clients,
-    PipelineRun.Prefetch, PipelineRun.Concurrency, PipelineRun.Connections);
-await Cleanup.DeleteAsync(brokerUri, prefix);
-
-var ceiling = Math.Min(consumeCeiling, Math.Min(publishCeiling, relayCeiling));
-var targets = new[]
+(double Publish, double Consume)? broker = null;
+double? relay = null, peer = null;
+PipelineResult? pipeline = null;
+try
 {
-    ("pipeline delivered/s ≥ 70 % of min(broker, relay ceiling)", pipeline.DeliveredPerSecond >= 0.7 * ceiling,
-        $"{pipeline.DeliveredPerSecond:0} vs {0.7 * ceiling:0}"),
-    ("pipeline delivered/s above the MassTransit peer", pipeline.DeliveredPerSecond > peer, $"{pipeline.DeliveredPerSecond:0} vs {peer:0}"),
-    ("POST p99 ≤ 20 ms at 64 clients", pipeline.PostLatencyMs.P99 <= 20, $"{pipeline.PostLatencyMs.P99:0.0} ms"),
-    ("accepted/s ≥ 50 % of the broker's publish ceiling", pipeline.AcceptedPerSecond >= 0.5 * publishCeiling,
-        $"{pipeline.AcceptedPerSecond:0} vs {0.5 * publishCeiling:0}"),
+    if (options.Runs("broker"))
+    {
+        Console.Error.WriteLine($"broker ceiling ({options.Count} messages)...");
+        broker = await BrokerCeiling.RunAsync(brokerUri, prefix, options.Count);
+    }
+    if (options.Runs("relay"))
+    {
+        Console.Error.WriteLine($"relay ceiling ({options.Count} mails over {PipelineRun.Connections} connections)...");
+        relay = await RelayCeiling.RunAsync(sink, PipelineRun.Connections, options.Count);
+    }
+    if (options.Runs("pipeline"))
+    {
+        Console.Error.WriteLine($"pipeline ({options.Count} jobs, {options.Clients} clients)...");
+        pipeline = await new PipelineRun(root, brokerUri, prefix, sink, options.Count, options.Clients).RunAsync();
+    }
+    if (options.Runs("peer"))
+    {
+        Console.Error.WriteLine($"MassTransit peer ({options.Count} jobs)...");
+        peer = await MassTransitPeer.RunAsync(brokerUri, prefix, sink, options.Count, options.Clients,
+            PipelineRun.Prefetch, PipelineRun.Concurrency, PipelineRun.Connections);
+    }
+}
+finally
+{
+    await Cleanup.DeleteAsync(brokerUri, prefix);
+}
+
+double? ceiling = broker is { } b && relay is { } r ? Math.Min(b.Consume, Math.Min(b.Publish, r)) : null;
+// A target whose stages were left out (--only) is "not measured", never met.
+var targets = new (string Name, bool? Met, string Figures)[]
+{
+    ("pipeline delivered/s ≥ 70 % of min(broker, relay ceiling)",
+        pipeline is null || ceiling is null ? null : pipeline.DeliveredPerSecond >= 0.7 * ceiling,
+        $"{pipeline?.DeliveredPerSecond:0} vs {0.7 * ceiling:0}"),
+    ("pipeline delivered/s above the MassTransit peer", pipeline is null || peer is null ? null : pipeline.DeliveredPerSecond > peer,
+        $"{pipeline?.DeliveredPerSecond:0} vs {peer:0}"),
+    ("POST p99 ≤ 20 ms at 64 clients", pipeline is null ? null : pipeline.PostLatencyMs.P99 <= 20, $"{pipeline?.PostLatencyMs.P99:0.0} ms"),
+    ("accepted/s ≥ 50 % of the broker's publish ceiling",
+        pipeline is null || broker is null ? null : pipeline.AcceptedPerSecond >= 0.5 * broker.Value.Publish,
+        $"{pipeline?.AcceptedPerSecond:0} vs {0.5 * broker?.Publish:0}"),
     ("worker working set at the end within 10 % of its value at 10 %",
-        Math.Abs(pipeline.Memory.WorkerEnd - pipeline.Memory.WorkerTenth) <= 0.1 * pipeline.Memory.WorkerTenth,
-        $"{Mb(pipeline.Memory.WorkerTenth)} → {Mb(pipeline.Memory.WorkerEnd)} MB"),
+        pipeline is null ? null : Math.Abs(pipeline.Memory.WorkerEnd - pipeline.Memory.WorkerTenth) <= 0.1 * pipeline.Memory.WorkerTenth,
+        pipeline is null ? "" : $"{Mb(pipeline.Memory.WorkerTenth)} → {Mb(pipeline.Memory.WorkerEnd)} MB"),
 };
 
 var machine = new
@@ -46,7 +81,7 @@ var machine = new
 };
 var settings = new
 {
-    options.Count, options.Clients, options.RelayDelayMs,
+    options.Count, options.Clients, options.RelayDelayMs, stages = options.Stages.Order().ToArray(),
     prefetch = PipelineRun.Prefetch, concurrency = PipelineRun.Concurrency, smtpConnections = PipelineRun.Connections,
     brokerCeilingInFlight = BrokerCeiling.InFlight, brokerCeilingPrefetch = BrokerCeiling.Prefetch,
 };
@@ -59,23 +94,33 @@ table.AppendLine();
 table.AppendLine("| measure | value |");
 table.AppendLine("|---|---|");
 void Row(string name, string value) => table.AppendLine($"| {name} | {value} |");
-Row("broker ceiling: confirmed publish, quorum queue", $"{publishCeiling:0} msg/s");
-Row("broker ceiling: consume with manual ack", $"{consumeCeiling:0} msg/s");
-Row($"relay ceiling: MailKit, {PipelineRun.Connections} connections", $"{relayCeiling:0} mail/s");
-Row("pipeline: accepted", $"{pipeline.AcceptedPerSecond:0} jobs/s ({pipeline.Accepted} of {options.Count}, {pipeline.Errors} not 202)");
-Row("pipeline: POST latency p50 / p95 / p99 / max", $"{pipeline.PostLatencyMs.P50:0.0} / {pipeline.PostLatencyMs.P95:0.0} / {pipeline.PostLatencyMs.P99:0.0} / {pipeline.PostLatencyMs.Max:0.0} ms");
-Row("pipeline: delivered (first POST → last mail)", $"{pipeline.DeliveredPerSecond:0} mail/s ({100 * pipeline.DeliveredPerSecond / ceiling:0} % of the lower ceiling)");
-Row("pipeline: end to end (POST → mail at sink) p50 / p99", $"{pipeline.EndToEndMs.P50:0} / {pipeline.EndToEndMs.P99:0} ms");
-Row("pipeline: every job at the sink exactly once", pipeline.ExactlyOnce);
-Row("pipeline: delivered/s per tenth of the run", string.Join(", ", pipeline.DeliveredPerSecondByTenth.Select(r => r.ToString("0", CultureInfo.InvariantCulture))));
-Row("worker working set: start / 10 % / end", $"{Mb(pipeline.Memory.WorkerStart)} / {Mb(pipeline.Memory.WorkerTenth)} / {Mb(pipeline.Memory.WorkerEnd)} MB");
-Row("API working set: start / 10 % / end", $"{Mb(pipeline.Memory.ApiStart)} / {Mb(pipeline.Memory.ApiTenth)} / {Mb(pipeline.Memory.ApiEnd)} MB");
-Row("MassTransit 8.5 peer: delivered", $"{peer:0} mail/s");
+if (broker is { } brokerCeiling)
+{
+    Row("broker ceiling: confirmed publish, quorum queue", $"{brokerCeiling.Publish:0} msg/s");
+    Row("broker ceiling: consume with manual ack", $"{brokerCeiling.Consume:0} msg/s");
+}
+if (relay is { } relayCeiling)
+    Row($"relay ceiling: MailKit, {PipelineRun.Connections} connections", $"{relayCeiling:0} mail/s");
+if (pipeline is not null)
+{
+    Row("pipeline: accepted", $"{pipeline.AcceptedPerSecond:0} jobs/s ({pipeline.Accepted} of {options.Count}, {pipeline.Errors} not 202)");
+    Row("pipeline: POST latency p50 / p95 / p99 / max", $"{pipeline.PostLatencyMs.P50:0.0} / {pipeline.PostLatencyMs.P95:0.0} / {pipeline.PostLatencyMs.P99:0.0} / {pipeline.PostLatencyMs.Max:0.0} ms");
+    Row("pipeline: delivered (first POST → last mail)", ceiling is { } lower
+        ? $"{pipeline.DeliveredPerSecond:0} mail/s ({100 * pipeline.DeliveredPerSecond / lower:0} % of the lower ceiling)"
+        : $"{pipeline.DeliveredPerSecond:0} mail/s");
+    Row("pipeline: end to end (POST → mail at sink) p50 / p99", $"{pipeline.EndToEndMs.P50:0} / {pipeline.EndToEndMs.P99:0} ms");
+    Row("pipeline: every job at the sink exactly once", pipeline.ExactlyOnce);
+    Row("pipeline: delivered/s per tenth of the run", string.Join(", ", pipeline.DeliveredPerSecondByTenth.Select(r => r.ToString("0", CultureInfo.InvariantCulture))));
+    Row("worker working set: start / 10 % / end", $"{Mb(pipeline.Memory.WorkerStart)} / {Mb(pipeline.Memory.WorkerTenth)} / {Mb(pipeline.Memory.WorkerEnd)} MB");
+    Row("API working set: start / 10 % / end", $"{Mb(pipeline.Memory.ApiStart)} / {Mb(pipeline.Memory.ApiTenth)} / {Mb(pipeline.Memory.ApiEnd)} MB");
+}
+if (peer is { } peerRate)
+    Row("MassTransit 8.5 peer: delivered", $"{peerRate:0} mail/s");
 table.AppendLine();
 table.AppendLine("| target | met | figures |");
 table.AppendLine("|---|---|---|");
 foreach (var (name, met, figures) in targets)
-    table.AppendLine($"| {name} | {(met ? "met" : "missed")} | {figures} |");
+    table.AppendLine($"| {name} | {met switch { true => "met", false => "missed", null => "not measured" }} | {(met is null ? "" : figures)} |");
 Console.WriteLine(table);
 
 var outFile = options.Out ?? Path.Combine(root, "bench", "results", $"bench-{DateTime.UtcNow:yyyyMMdd-HHmmss}.json");
@@ -83,13 +128,13 @@ Directory.CreateDirectory(Path.GetDirectoryName(outFile)!);
 await File.WriteAllTextAsync(outFile, JsonSerializer.Serialize(new
 {
     machine, settings,
-    brokerCeiling = new { publishPerSecond = publishCeiling, consumePerSecond = consumeCeiling },
-    relayCeilingPerSecond = relayCeiling,
+    brokerCeiling = broker is { } bc ? new { publishPerSecond = bc.Publish, consumePerSecond = bc.Consume } : null,
+    relayCeilingPerSecond = relay,
     pipeline,
     massTransitPeerPerSecond = peer,
-    targets = targets.Select(t => new { target = t.Item1, met = t.Item2, figures = t.Item3 }),
+    targets = targets.Select(t => new { target = t.Name, met = t.Met, figures = t.Met is null ? null : t.Figures }),
 }, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
 Console.Error.WriteLine($"figures written to {outFile}");
-return pipeline.ExactlyOnce == "ok" && pipeline.Errors == 0 ? 0 : 1;
+return pipeline is null || (pipeline.ExactlyOnce == "ok" && pipeline.Errors == 0) ? 0 : 1;
 
 static string Mb(long bytes) => (bytes / 1024.0 / 1024).ToString("0", CultureInfo.InvariantCulture);

@@ -74,11 +74,7 @@ public sealed class ConfirmedPublisher(BrokerConnection broker, TopologyNames na
                 return channel;
             if (channel is not null)
                 await channel.DisposeAsync();
-            channel = await connection.CreateChannelAsync(new CreateChannelOptions(
-                publisherConfirmationsEnabled: true,
-                publisherConfirmationTrackingEnabled: true,
-                outstandingPublisherConfirmationsRateLimiter: new ThrottlingRateLimiter(MaxOutstandingConfirmsPerChannel, throttlingPercentage: null)),
-                cancellationToken);
+            channel = await connection.CreateChannelAsync(ConfirmWindow.ChannelOptions(MaxOutstandingConfirmsPerChannel), cancellationToken);
             _channels[slot] = channel;
             return channel;
         }
