@@ -15,7 +15,7 @@ namespace Notifications.Bench;
 /// </summary>
 public static class MassTransitPeer
 {
-    public static async Task<double> RunAsync(Uri uri, string prefix, BenchSink sink, int count, int clients,
+    public static async Task<PeerResult> RunAsync(Uri uri, string prefix, BenchSink sink, int count, int clients,
         int prefetch, int concurrency, int connections)
     {
         sink.Reset();
@@ -36,6 +36,8 @@ public static class MassTransitPeer
         try
         {
             var next = -1;
+            var cpu = new CpuMeter().Add("bench (MassTransit + sink)", CpuMeter.Self).Add("broker", CpuMeter.Broker);
+            cpu.Start();
             var clock = Stopwatch.StartNew();
             await Task.WhenAll(Enumerable.Range(0, clients).Select(async _ =>
             {
@@ -45,7 +47,7 @@ public static class MassTransitPeer
             }));
             if (!await sink.WaitForAsync(count, TimeSpan.FromSeconds(30)))
                 throw new TimeoutException($"the sink saw {sink.Count} of {count} mails");
-            return count / clock.Elapsed.TotalSeconds;
+            return new PeerResult(count / clock.Elapsed.TotalSeconds, cpu.PerJobMs(count));
         }
         finally
         {
@@ -103,3 +105,5 @@ public static class MassTransitPeer
         }
     }
 }
+
+public sealed record PeerResult(double DeliveredPerSecond, Dictionary<string, double> CpuMsPerJob);

@@ -50,6 +50,9 @@ public sealed class PipelineRun(string root, Uri broker, string prefix, BenchSin
         var posted = new ConcurrentDictionary<string, long>();
         var latencies = new ConcurrentBag<double>();
         var memory = new MemorySamples { ApiStart = api.WorkingSetBytes, WorkerStart = worker.WorkingSetBytes };
+        var cpu = new CpuMeter().Add("api", () => api.CpuTime).Add("worker", () => worker.CpuTime)
+            .Add("bench (HTTP clients + sink)", CpuMeter.Self).Add("broker", CpuMeter.Broker);
+        cpu.Start();
         var tenths = new long[11];
         var started = Stopwatch.GetTimestamp();
         tenths[0] = started;
@@ -59,6 +62,7 @@ public sealed class PipelineRun(string root, Uri broker, string prefix, BenchSin
         // A mail that never comes (the relay refused it: it is in the DLQ) ends the wait after 30 s of silence.
         var complete = await sink.WaitForAsync(posted.Count, TimeSpan.FromSeconds(30));
         var deliveredAt = sink.Arrivals.Values.Max(a => a[0]); // the last mail, not the end of the wait
+        var cpuPerJob = cpu.PerJobMs(posted.Count);
         if (complete)
             await sampler;
         memory.ApiEnd = api.WorkingSetBytes;
@@ -71,7 +75,8 @@ public sealed class PipelineRun(string root, Uri broker, string prefix, BenchSin
             Percentiles(posted.Select(p => Seconds(p.Value, sink.Arrivals.TryGetValue(p.Key, out var a) ? a[0] : p.Value) * 1000)),
             CheckExactlyOnce(posted, await DeadLetteredAsync()),
             memory,
-            Enumerable.Range(1, 10).Select(k => tenths[k] == 0 ? double.NaN : count / 10.0 / Seconds(tenths[k - 1], tenths[k])).ToArray());
+            Enumerable.Range(1, 10).Select(k => tenths[k] == 0 ? double.NaN : count / 10.0 / Seconds(tenths[k - 1], tenths[k])).ToArray(),
+            cpuPerJob);
     }
 
     private static Dictionary<string, string> With(Dictionary<string, string> settings, string key, string value) =>
@@ -196,4 +201,4 @@ public sealed record PipelineResult(
     int Count, int Clients, int Accepted, int Errors,
     double AcceptedPerSecond, double DeliveredPerSecond,
     Percentile PostLatencyMs, Percentile EndToEndMs,
-    string ExactlyOnce, MemorySamples Memory, double[] DeliveredPerSecondByTenth);
+    string ExactlyOnce, MemorySamples Memory, double[] DeliveredPerSecondByTenth, Dictionary<string, double> CpuMsPerJob);

@@ -22,7 +22,8 @@ var prefix = $"bench{DateTime.UtcNow:HHmmss}.";
 
 await using var sink = new BenchSink(TimeSpan.FromMilliseconds(options.RelayDelayMs));
 (double Publish, double Consume)? broker = null;
-double? relay = null, peer = null;
+double? relay = null;
+PeerResult? peerRun = null;
 PipelineResult? pipeline = null;
 try
 {
@@ -44,7 +45,7 @@ try
     if (options.Runs("peer"))
     {
         Console.Error.WriteLine($"MassTransit peer ({options.Count} jobs)...");
-        peer = await MassTransitPeer.RunAsync(brokerUri, prefix, sink, options.Count, options.Clients,
+        peerRun = await MassTransitPeer.RunAsync(brokerUri, prefix, sink, options.Count, options.Clients,
             PipelineRun.Prefetch, PipelineRun.Concurrency, PipelineRun.Connections);
     }
 }
@@ -53,6 +54,7 @@ finally
     await Cleanup.DeleteAsync(brokerUri, prefix);
 }
 
+double? peer = peerRun?.DeliveredPerSecond;
 double? ceiling = broker is { } b && relay is { } r ? Math.Min(b.Consume, Math.Min(b.Publish, r)) : null;
 // A target whose stages were left out (--only) is "not measured", never met.
 var targets = new (string Name, bool? Met, string Figures)[]
@@ -113,9 +115,13 @@ if (pipeline is not null)
     Row("pipeline: delivered/s per tenth of the run", string.Join(", ", pipeline.DeliveredPerSecondByTenth.Select(r => r.ToString("0", CultureInfo.InvariantCulture))));
     Row("worker working set: start / 10 % / end", $"{Mb(pipeline.Memory.WorkerStart)} / {Mb(pipeline.Memory.WorkerTenth)} / {Mb(pipeline.Memory.WorkerEnd)} MB");
     Row("API working set: start / 10 % / end", $"{Mb(pipeline.Memory.ApiStart)} / {Mb(pipeline.Memory.ApiTenth)} / {Mb(pipeline.Memory.ApiEnd)} MB");
+    Row("pipeline: CPU ms per job", CpuRow(pipeline.CpuMsPerJob));
 }
-if (peer is { } peerRate)
-    Row("MassTransit 8.5 peer: delivered", $"{peerRate:0} mail/s");
+if (peerRun is not null)
+{
+    Row("MassTransit 8.5 peer: delivered", $"{peerRun.DeliveredPerSecond:0} mail/s");
+    Row("MassTransit 8.5 peer: CPU ms per job", CpuRow(peerRun.CpuMsPerJob));
+}
 table.AppendLine();
 table.AppendLine("| target | met | figures |");
 table.AppendLine("|---|---|---|");
@@ -132,9 +138,14 @@ await File.WriteAllTextAsync(outFile, JsonSerializer.Serialize(new
     relayCeilingPerSecond = relay,
     pipeline,
     massTransitPeerPerSecond = peer,
+    massTransitPeerCpuMsPerJob = peerRun?.CpuMsPerJob,
     targets = targets.Select(t => new { target = t.Name, met = t.Met, figures = t.Met is null ? null : t.Figures }),
 }, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
 Console.Error.WriteLine($"figures written to {outFile}");
 return pipeline is null || (pipeline.ExactlyOnce == "ok" && pipeline.Errors == 0) ? 0 : 1;
+
+static string CpuRow(Dictionary<string, double> parts) =>
+    string.Join(", ", parts.Select(p => $"{p.Key} {p.Value.ToString("0.00", CultureInfo.InvariantCulture)}")) +
+    $" (total {parts.Values.Sum().ToString("0.00", CultureInfo.InvariantCulture)}; {Environment.ProcessorCount} cores give {1000.0 * Environment.ProcessorCount / Math.Max(parts.Values.Sum(), 0.001):0} jobs/s at most)";
 
 static string Mb(long bytes) => (bytes / 1024.0 / 1024).ToString("0", CultureInfo.InvariantCulture);

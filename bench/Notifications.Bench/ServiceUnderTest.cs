@@ -18,6 +18,8 @@ public sealed class ServiceUnderTest : IDisposable
         }
     }
 
+    public TimeSpan? CpuTime => CpuMeter.Of(_process);
+
     public static ServiceUnderTest Start(string root, string project, IReadOnlyDictionary<string, string> environment)
     {
         var dll = Path.Combine(root, "src", project, "bin", "Release", "net10.0", project + ".dll");
