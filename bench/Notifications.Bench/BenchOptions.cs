@@ -11,15 +11,15 @@ public sealed record BenchOptions(int Count, int Clients, int RelayDelayMs, stri
     public static BenchOptions Parse(string[] args)
     {
         var options = new BenchOptions(20_000, 64, 0, null, new HashSet<string>(AllStages));
-        for (var i = 0; i < args.Count(); i++)
+        for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
             options = args[i] switch
             {
-                "--count" => options with { Count = int.Parse(Next(), CultureInfo.InvariantCulture) },
-                "--clients" => options with { Clients = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--count" => options with { Count = Number(args[i], Next(), min: 1) },
+                "--clients" => options with { Clients = Number(args[i], Next(), min: 1) },
                 "--large" => options with { Count = 100_000 },
-                "--relay-delay-ms" => options with { RelayDelayMs = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--relay-delay-ms" => options with { RelayDelayMs = Number(args[i], Next(), min: 0) },
                 "--out" => options with { Out = Next() },
                 "--only" => options with { Stages = ParseStages(Next()) },
                 _ => throw new ArgumentException($"unknown option {args[i]}; see README.md, Benchmark"),
@@ -27,6 +27,11 @@ public sealed record BenchOptions(int Count, int Clients, int RelayDelayMs, stri
         }
         return options;
     }
+
+    private static int Number(string option, string value, int min) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= min
+            ? n
+            : throw new ArgumentException($"{option} takes a whole number ≥ {min}, not '{value}'");
 
     // One stage or a few, to profile them apart: --only pipeline, --only broker,relay.
     private static HashSet<string> ParseStages(string list)

@@ -17,12 +17,24 @@ public static class Cleanup
             await using var channel = await connection.CreateChannelAsync();
             await channel.QueueDeleteAsync(queue, ifUnused: false, ifEmpty: false);
         }
-        foreach (var exchange in new[] { names.Exchange, prefix + "mt.email.send", prefix + "mt.Notifications.Core.Contract:EmailJob",
-                     prefix + "Notifications.Contracts:EmailSent" })
+        // MassTransit made one exchange per event type (the pipeline's worker and API) and one per receive endpoint.
+        var eventExchanges = typeof(Notifications.Contracts.EmailSent).Assembly.GetExportedTypes()
+            .Where(t => t.Namespace == "Notifications.Contracts")
+            .Select(t => $"{prefix}{t.Namespace}:{t.Name}");
+        string[] exchanges = [names.Exchange, .. eventExchanges, prefix + "email.status", prefix + "mt.email.send",
+            prefix + "mt.Notifications.Core.Contract:EmailJob"];
+        foreach (var exchange in exchanges)
         {
             await using var channel = await connection.CreateChannelAsync();
             await channel.ExchangeDeleteAsync(exchange, ifUnused: false);
         }
+    }
+
+    /// <summary>A SQLite store file and its WAL and shared-memory companions.</summary>
+    public static void DeleteStore(string path)
+    {
+        foreach (var file in new[] { path, path + "-wal", path + "-shm" })
+            File.Delete(file);
     }
 
     public static async Task<string> BrokerVersionAsync(Uri broker)

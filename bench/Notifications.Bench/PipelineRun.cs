@@ -11,7 +11,7 @@ namespace Notifications.Bench;
 public sealed class PipelineRun(string root, Uri broker, string prefix, BenchSink sink, int count, int clients)
 {
     public const int Prefetch = 64, Concurrency = 16, Connections = 4; // the shipped defaults (appsettings.json)
-    private const int WarmUp = 500;
+    private const int MaxWarmUp = 500;
 
     public async Task<PipelineResult> RunAsync()
     {
@@ -31,8 +31,22 @@ public sealed class PipelineRun(string root, Uri broker, string prefix, BenchSin
             ["OpenTelemetry__WorkerMetricsPort"] = "0",
             ["Urls"] = $"http://127.0.0.1:{apiPort}",
         };
-        using var api = ServiceUnderTest.Start(root, "Notifications.Api", With(common, "Store__Path", Path.Combine(Path.GetTempPath(), prefix + "api.db")));
-        using var worker = ServiceUnderTest.Start(root, "Notifications.Worker", With(common, "Store__Path", Path.Combine(Path.GetTempPath(), prefix + "worker.db")));
+        var (apiStore, workerStore) = (Path.Combine(Path.GetTempPath(), prefix + "api.db"), Path.Combine(Path.GetTempPath(), prefix + "worker.db"));
+        try
+        {
+            return await RunAsync(With(common, "Store__Path", apiStore), With(common, "Store__Path", workerStore), apiPort);
+        }
+        finally
+        {
+            Cleanup.DeleteStore(apiStore);
+            Cleanup.DeleteStore(workerStore);
+        }
+    }
+
+    private async Task<PipelineResult> RunAsync(Dictionary<string, string> apiSettings, Dictionary<string, string> workerSettings, int apiPort)
+    {
+        using var api = ServiceUnderTest.Start(root, "Notifications.Api", apiSettings);
+        using var worker = ServiceUnderTest.Start(root, "Notifications.Worker", workerSettings);
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients, UseProxy = false })
         {
             BaseAddress = new Uri($"http://127.0.0.1:{apiPort}"),
@@ -40,10 +54,11 @@ public sealed class PipelineRun(string root, Uri broker, string prefix, BenchSin
         await WaitReadyAsync(http);
 
         // Warm-up (JIT, pools, connections), then measure from a clean sink.
+        var warmUp = Math.Clamp(count / 4, 10, MaxWarmUp);
         sink.Reset();
-        await PostAllAsync(http, Bodies(WarmUp, "warm"), clients, new ConcurrentDictionary<string, long>(), new ConcurrentBag<double>());
-        if (!await sink.WaitForAsync(WarmUp, TimeSpan.FromSeconds(30)))
-            throw new TimeoutException($"warm-up: the sink saw {sink.Count} of {WarmUp} mails");
+        await PostAllAsync(http, Bodies(warmUp, "warm"), clients, new ConcurrentDictionary<string, long>(), new ConcurrentBag<double>());
+        if (!await sink.WaitForAsync(warmUp, TimeSpan.FromSeconds(30)))
+            throw new TimeoutException($"warm-up: the sink saw {sink.Count} of {warmUp} mails");
         sink.Reset();
 
         var bodies = Bodies(count, "job");
@@ -67,16 +82,52 @@ public sealed class PipelineRun(string root, Uri broker, string prefix, BenchSin
             await sampler;
         memory.ApiEnd = api.WorkingSetBytes;
         memory.WorkerEnd = worker.WorkingSetBytes;
+        var exactlyOnce = CheckExactlyOnce(posted, await DeadLetteredAsync());
+        var endToEnd = Percentiles(posted.Select(p => Seconds(p.Value, sink.Arrivals.TryGetValue(p.Key, out var a) ? a[0] : p.Value) * 1000));
+        var apart = complete && exactlyOnce == "ok" ? await EachSideAloneAsync(http, api, worker) : null;
 
         return new PipelineResult(count, clients, posted.Count, errors,
             posted.Count / Seconds(started, acceptedAt),
             posted.Count / Seconds(started, deliveredAt),
             Percentiles(latencies),
-            Percentiles(posted.Select(p => Seconds(p.Value, sink.Arrivals.TryGetValue(p.Key, out var a) ? a[0] : p.Value) * 1000)),
-            CheckExactlyOnce(posted, await DeadLetteredAsync()),
+            endToEnd,
+            exactlyOnce,
             memory,
             Enumerable.Range(1, 10).Select(k => tenths[k] == 0 ? double.NaN : count / 10.0 / Seconds(tenths[k - 1], tenths[k])).ToArray(),
-            cpuPerJob);
+            cpuPerJob,
+            apart);
+    }
+
+    /// <summary>
+    /// The same count again with API and worker not competing for the cores: the worker is frozen (SIGSTOP) while
+    /// the API takes every job, then thawed (SIGCONT) to drain the queue alone. Not a target; it shows what each
+    /// side does with the machine to itself, next to the run above where they share it.
+    /// </summary>
+    private async Task<ApartResult> EachSideAloneAsync(HttpClient http, ServiceUnderTest api, ServiceUnderTest worker)
+    {
+        sink.Reset();
+        var posted = new ConcurrentDictionary<string, long>();
+        var latencies = new ConcurrentBag<double>();
+        worker.Freeze();
+        var apiCpu = new CpuMeter().Add("api", () => api.CpuTime).Add("bench (HTTP clients)", CpuMeter.Self).Add("broker", CpuMeter.Broker);
+        apiCpu.Start();
+        var started = Stopwatch.GetTimestamp();
+        var errors = await PostAllAsync(http, Bodies(count, "alone"), clients, posted, latencies);
+        var acceptedPerSecond = posted.Count / Seconds(started, Stopwatch.GetTimestamp());
+        var apiCpuPerJob = apiCpu.PerJobMs(posted.Count);
+
+        // The API stays in: it consumes the worker's EmailSent events into the status store.
+        var workerCpu = new CpuMeter().Add("worker", () => worker.CpuTime).Add("api (status events)", () => api.CpuTime)
+            .Add("bench (sink)", CpuMeter.Self).Add("broker", CpuMeter.Broker);
+        workerCpu.Start();
+        var thawed = Stopwatch.GetTimestamp();
+        worker.Thaw();
+        var complete = await sink.WaitForAsync(posted.Count, TimeSpan.FromSeconds(30));
+        var deliveredAt = sink.Arrivals.Values.Max(a => a[0]);
+        var workerCpuPerJob = workerCpu.PerJobMs(posted.Count);
+        var exactlyOnce = CheckExactlyOnce(posted, await DeadLetteredAsync());
+        return new ApartResult(acceptedPerSecond, errors, Percentiles(latencies), apiCpuPerJob,
+            posted.Count / Seconds(thawed, deliveredAt), workerCpuPerJob, complete ? exactlyOnce : "incomplete: " + exactlyOnce);
     }
 
     private static Dictionary<string, string> With(Dictionary<string, string> settings, string key, string value) =>
@@ -201,4 +252,9 @@ public sealed record PipelineResult(
     int Count, int Clients, int Accepted, int Errors,
     double AcceptedPerSecond, double DeliveredPerSecond,
     Percentile PostLatencyMs, Percentile EndToEndMs,
-    string ExactlyOnce, MemorySamples Memory, double[] DeliveredPerSecondByTenth, Dictionary<string, double> CpuMsPerJob);
+    string ExactlyOnce, MemorySamples Memory, double[] DeliveredPerSecondByTenth, Dictionary<string, double> CpuMsPerJob,
+    ApartResult? EachSideAlone);
+
+public sealed record ApartResult(
+    double ApiAcceptedPerSecond, int ApiErrors, Percentile ApiPostLatencyMs, Dictionary<string, double> ApiCpuMsPerJob,
+    double WorkerDeliveredPerSecond, Dictionary<string, double> WorkerCpuMsPerJob, string ExactlyOnce);

@@ -83,7 +83,7 @@ var machine = new
 };
 var settings = new
 {
-    options.Count, options.Clients, options.RelayDelayMs, stages = options.Stages.Order().ToArray(),
+    options.Count, options.Clients, options.RelayDelayMs, build = ServiceUnderTest.Configuration, stages = options.Stages.Order().ToArray(),
     prefetch = PipelineRun.Prefetch, concurrency = PipelineRun.Concurrency, smtpConnections = PipelineRun.Connections,
     brokerCeilingInFlight = BrokerCeiling.InFlight, brokerCeilingPrefetch = BrokerCeiling.Prefetch,
 };
@@ -91,7 +91,8 @@ var settings = new
 var table = new StringBuilder();
 table.AppendLine($"Machine: {machine.cores} cores, {machine.memoryGiB} GiB, RabbitMQ {machine.broker}, .NET {machine.dotnet}. " +
     $"Jobs {options.Count}, clients {options.Clients}, prefetch {PipelineRun.Prefetch}, concurrency {PipelineRun.Concurrency}, " +
-    $"SMTP connections {PipelineRun.Connections}, relay reply delay {options.RelayDelayMs} ms.");
+    $"SMTP connections {PipelineRun.Connections}, relay reply delay {options.RelayDelayMs} ms." +
+    (ServiceUnderTest.Configuration == "Release" ? "" : $" {ServiceUnderTest.Configuration} build: figures not representative."));
 table.AppendLine();
 table.AppendLine("| measure | value |");
 table.AppendLine("|---|---|");
@@ -116,6 +117,15 @@ if (pipeline is not null)
     Row("worker working set: start / 10 % / end", $"{Mb(pipeline.Memory.WorkerStart)} / {Mb(pipeline.Memory.WorkerTenth)} / {Mb(pipeline.Memory.WorkerEnd)} MB");
     Row("API working set: start / 10 % / end", $"{Mb(pipeline.Memory.ApiStart)} / {Mb(pipeline.Memory.ApiTenth)} / {Mb(pipeline.Memory.ApiEnd)} MB");
     Row("pipeline: CPU ms per job", CpuRow(pipeline.CpuMsPerJob));
+    if (pipeline.EachSideAlone is { } apart)
+    {
+        Row("API alone (worker frozen): accepted", $"{apart.ApiAcceptedPerSecond:0} jobs/s ({apart.ApiErrors} not 202)");
+        Row("API alone: POST latency p50 / p95 / p99 / max",
+            $"{apart.ApiPostLatencyMs.P50:0.0} / {apart.ApiPostLatencyMs.P95:0.0} / {apart.ApiPostLatencyMs.P99:0.0} / {apart.ApiPostLatencyMs.Max:0.0} ms");
+        Row("API alone: CPU ms per job", CpuRow(apart.ApiCpuMsPerJob));
+        Row("worker alone (draining those jobs): delivered", $"{apart.WorkerDeliveredPerSecond:0} mail/s; every job once: {apart.ExactlyOnce}");
+        Row("worker alone: CPU ms per job", CpuRow(apart.WorkerCpuMsPerJob));
+    }
 }
 if (peerRun is not null)
 {

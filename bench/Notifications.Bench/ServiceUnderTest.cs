@@ -20,11 +20,18 @@ public sealed class ServiceUnderTest : IDisposable
 
     public TimeSpan? CpuTime => CpuMeter.Of(_process);
 
+    /// <summary>The API and worker of the bench's own build (bench/…/bin/Release/net10.0 → src/…/bin/Release/net10.0).</summary>
+    public static string Configuration => Path.GetFileName(Path.GetDirectoryName(BuildFolder)!);
+
+    private static string Framework => Path.GetFileName(BuildFolder);
+
+    private static string BuildFolder => AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar);
+
     public static ServiceUnderTest Start(string root, string project, IReadOnlyDictionary<string, string> environment)
     {
-        var dll = Path.Combine(root, "src", project, "bin", "Release", "net10.0", project + ".dll");
+        var dll = Path.Combine(root, "src", project, "bin", Configuration, Framework, project + ".dll");
         if (!File.Exists(dll))
-            throw new FileNotFoundException($"build it first: dotnet build -c Release ({dll} is missing)");
+            throw new FileNotFoundException($"build it first: dotnet build -c {Configuration} ({dll} is missing)");
         var start = new ProcessStartInfo("dotnet", [dll]) { WorkingDirectory = Path.GetDirectoryName(dll)!, RedirectStandardOutput = true };
         foreach (var (key, value) in environment)
             start.Environment[key] = value;
@@ -36,6 +43,19 @@ public sealed class ServiceUnderTest : IDisposable
         };
         process.BeginOutputReadLine();
         return new ServiceUnderTest(process);
+    }
+
+    /// <summary>SIGSTOP: the process keeps its connections and deliveries but uses no CPU until <see cref="Thaw"/>.</summary>
+    public void Freeze() => Signal("-STOP");
+
+    public void Thaw() => Signal("-CONT");
+
+    private void Signal(string signal)
+    {
+        using var kill = Process.Start("kill", [signal, _process.Id.ToString()]);
+        kill.WaitForExit();
+        if (kill.ExitCode != 0)
+            throw new InvalidOperationException($"kill {signal} {_process.Id} failed with exit code {kill.ExitCode}");
     }
 
     public void Dispose()

@@ -54,7 +54,10 @@ public sealed class ServiceProcess : IDisposable
     /// The program's own build output (tests/…/bin/Debug/net10.0 → src/Notifications.Worker/bin/Debug/net10.0):
     /// the copy beside the tests resolves its libraries from the test's ASP.NET framework and cannot run alone.
     /// </summary>
-    private static string BuildFolder(string project)
+    private static string BuildFolder(string project) => BuildFolder("src", project);
+
+    /// <summary>The build output of the project in <paramref name="folder"/>/<paramref name="project"/>, of the tests' configuration.</summary>
+    public static string BuildFolder(string folder, string project)
     {
         var testBin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var (framework, configuration) = (testBin.Name, testBin.Parent!.Name);
@@ -63,7 +66,7 @@ public sealed class ServiceProcess : IDisposable
             root = root.Parent;
         if (root is null)
             throw new InvalidOperationException("cannot find Notifications.sln above " + AppContext.BaseDirectory);
-        return Path.Combine(root.FullName, "src", project, "bin", configuration, framework);
+        return Path.Combine(root.FullName, folder, project, "bin", configuration, framework);
     }
 
     /// <summary>kill -9: no shutdown code runs.</summary>
