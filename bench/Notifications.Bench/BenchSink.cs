@@ -22,6 +22,12 @@ public sealed class BenchSink : IAsyncDisposable
 
     public long Count => Interlocked.Read(ref _count);
 
+    /// <summary>Exceptions thrown while storing a mail (SmtpServer answers those with a bare 554), and the first of them.</summary>
+    public (int Count, string? First) Failures => (Volatile.Read(ref _failures), _firstFailure);
+
+    private int _failures;
+    private string? _firstFailure;
+
     /// <summary>Arrival times (Stopwatch ticks) per Message-Id local part (the job id).</summary>
     public IReadOnlyDictionary<string, List<long>> Arrivals => _arrivals;
 
@@ -57,13 +63,22 @@ public sealed class BenchSink : IAsyncDisposable
         {
             if (replyDelay > TimeSpan.Zero)
                 await Task.Delay(replyDelay, cancellationToken); // a remote provider's round trip
-            var now = Stopwatch.GetTimestamp();
-            var id = JobIdOf(buffer);
-            var list = sink._arrivals.GetOrAdd(id, _ => []);
-            lock (list)
-                list.Add(now);
-            Interlocked.Increment(ref sink._count);
-            return SmtpResponse.Ok;
+            try
+            {
+                var now = Stopwatch.GetTimestamp();
+                var id = JobIdOf(buffer);
+                var list = sink._arrivals.GetOrAdd(id, _ => []);
+                lock (list)
+                    list.Add(now);
+                Interlocked.Increment(ref sink._count);
+                return SmtpResponse.Ok;
+            }
+            catch (Exception ex)
+            {
+                if (Interlocked.Increment(ref sink._failures) == 1)
+                    sink._firstFailure = ex.ToString();
+                throw;
+            }
         }
 
         // The headers come first; no MIME parsing, which would cost the sink more CPU than the relay it stands for.

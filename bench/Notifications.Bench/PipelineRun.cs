@@ -199,6 +199,8 @@ public sealed class PipelineRun(string root, Uri broker, string prefix, BenchSin
         if (missing == 0 && doubled == 0 && unknown == 0)
             return ("ok", true);
         var why = dead.Errors.Count == 0 ? "" : $"; the DLQ says: {string.Join(" | ", dead.Errors)}";
+        if (sink.Failures is { Count: > 0 } failures)
+            why += $"; the sink failed {failures.Count} times storing a mail, first: {failures.First}";
         return ($"missing {missing} (in the DLQ: {deadLettered}), doubled {doubled}, unknown {unknown}{why}",
             doubled == 0 && unknown == 0 && missing <= deadLettered);
     }
