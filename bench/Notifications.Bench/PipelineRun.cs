@@ -79,9 +79,8 @@ public sealed class PipelineRun(string root, Uri broker, string prefix, BenchSin
         var complete = await sink.WaitForAsync(posted.Count, TimeSpan.FromSeconds(30));
         var deliveredAt = sink.Arrivals.Values.Max(a => a[0]); // the last mail, not the end of the wait
         var cpuPerJob = cpu.PerJobMs(posted.Count);
-        if (complete)
-            await sampler;
-        await stopSampling.CancelAsync(); // a tenth never reached stays NaN; the sink's counts below are another phase's
+        if (!complete)
+            await stopSampling.CancelAsync(); // a tenth never reached stays NaN; the sink's counts below are another phase's
         await sampler;
         var byTenth = Enumerable.Range(1, 10).Select(k => tenths[k] == 0 ? double.NaN : count / 10.0 / Seconds(tenths[k - 1], tenths[k])).ToArray();
         memory.ApiEnd = api.WorkingSetBytes;

@@ -107,7 +107,7 @@ if (relay is { } relayCeiling)
 if (pipeline is not null)
 {
     Row("pipeline: accepted", $"{pipeline.AcceptedPerSecond:0} jobs/s ({pipeline.Accepted} of {options.Count}, {pipeline.Errors} not 202)");
-    Row("pipeline: POST latency p50 / p95 / p99 / max", $"{pipeline.PostLatencyMs.P50:0.0} / {pipeline.PostLatencyMs.P95:0.0} / {pipeline.PostLatencyMs.P99:0.0} / {pipeline.PostLatencyMs.Max:0.0} ms");
+    Row("pipeline: POST latency p50 / p95 / p99 / max", Latency(pipeline.PostLatencyMs));
     Row("pipeline: delivered (first POST → last mail)", ceiling is { } lower
         ? $"{pipeline.DeliveredPerSecond:0} mail/s ({100 * pipeline.DeliveredPerSecond / lower:0} % of the lower ceiling)"
         : $"{pipeline.DeliveredPerSecond:0} mail/s");
@@ -120,8 +120,7 @@ if (pipeline is not null)
     if (pipeline.EachSideAlone is { } apart)
     {
         Row("API alone (worker frozen): accepted", $"{apart.ApiAcceptedPerSecond:0} jobs/s ({apart.ApiErrors} not 202)");
-        Row("API alone: POST latency p50 / p95 / p99 / max",
-            $"{apart.ApiPostLatencyMs.P50:0.0} / {apart.ApiPostLatencyMs.P95:0.0} / {apart.ApiPostLatencyMs.P99:0.0} / {apart.ApiPostLatencyMs.Max:0.0} ms");
+        Row("API alone: POST latency p50 / p95 / p99 / max", Latency(apart.ApiPostLatencyMs));
         Row("API alone: CPU ms per job", CpuRow(apart.ApiCpuMsPerJob));
         Row("worker alone (draining those jobs): delivered", $"{apart.WorkerDeliveredPerSecond:0} mail/s; every job once: {apart.ExactlyOnce}");
         Row("worker alone: CPU ms per job", CpuRow(apart.WorkerCpuMsPerJob));
@@ -153,6 +152,8 @@ await File.WriteAllTextAsync(outFile, JsonSerializer.Serialize(new
 }, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
 Console.Error.WriteLine($"figures written to {outFile}");
 return pipeline is null || (pipeline.ExactlyOnce == "ok" && pipeline.Errors == 0) ? 0 : 1;
+
+static string Latency(Percentile ms) => $"{ms.P50:0.0} / {ms.P95:0.0} / {ms.P99:0.0} / {ms.Max:0.0} ms";
 
 static string CpuRow(Dictionary<string, double> parts) =>
     string.Join(", ", parts.Select(p => $"{p.Key} {p.Value.ToString("0.00", CultureInfo.InvariantCulture)}")) +
