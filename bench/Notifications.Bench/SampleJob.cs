@@ -21,6 +21,6 @@ public static class SampleJob
     {
         Id = id, CreatedAt = DateTimeOffset.UtcNow, From = "Shop <shop@example.com>",
         To = ["Customer <customer@example.com>"], Subject = "Order 4711 shipped", Text = Text, Html = Html,
-        Metadata = new Dictionary<string, string?> { ["orderId"] = "4711" },
+        Metadata = new Dictionary<string, string> { ["orderId"] = "4711" },
     };
 }

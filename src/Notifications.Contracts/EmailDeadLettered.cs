@@ -1,4 +1,5 @@
 namespace Notifications.Contracts;
 
 /// <summary>The job is in the dead-letter queue. <paramref name="Kind"/>: transient, permanent, poison or delivery-limit.</summary>
-public sealed record EmailDeadLettered(string JobId, string Kind, string LastError, int Attempts, DateTimeOffset At);
+/// <param name="Replays">how often it was replayed from the DLQ before (<c>x-replays</c>).</param>
+public sealed record EmailDeadLettered(string JobId, string Kind, string LastError, int Attempts, DateTimeOffset At, int Replays = 0);

@@ -6,4 +6,6 @@ namespace Notifications.Contracts;
 /// <param name="RelayReply">the relay's final reply.</param>
 /// <param name="Attempts">deliveries it took, this one included.</param>
 /// <param name="SentAt">when the relay accepted it.</param>
-public sealed record EmailSent(string JobId, IReadOnlyList<string> Recipients, string RelayReply, int Attempts, DateTimeOffset SentAt);
+/// <param name="Replays">how often it was replayed from the DLQ before (<c>x-replays</c>).</param>
+public sealed record EmailSent(string JobId, IReadOnlyList<string> Recipients, string RelayReply, int Attempts, DateTimeOffset SentAt,
+    int Replays = 0);

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Notifications.Core.Configuration;
 using Notifications.Core.Events;
+using Notifications.Core.Store;
 using Notifications.Core.Telemetry;
 using OpenTelemetry.Metrics;
 using Notifications.Worker.Consuming;
@@ -29,6 +30,7 @@ public static class NotificationsWorker
         builder.AddNotificationsService("notifications-worker");
 
         builder.AddValidatedOptions<SmtpOptions>(SmtpOptions.Section);
+        builder.Services.AddSingleton<IValidateOptions<StoreOptions>, SendLeaseValidator>();
         builder.AddValidatedOptions<RetryOptions>(RetryOptions.Section);
         builder.Services.AddSingleton<IPostConfigureOptions<RetryOptions>, RetryOptions.Defaults>();
         builder.Services.AddSingleton<IValidateOptions<RetryOptions>, RetryOptions.Validator>();
@@ -47,10 +49,10 @@ public static class NotificationsWorker
                 });
         });
 
-        builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SmtpClientPool>();
         builder.Services.AddSingleton<SmtpRelay>();
         builder.Services.AddSingleton<RelayOutage>();
+        builder.Services.AddSingleton<SendGuard>();
         builder.Services.AddSingleton<RetryRouter>();
         builder.Services.AddSingleton<FailureParker>();
         builder.Services.AddSingleton<JobHandler>();

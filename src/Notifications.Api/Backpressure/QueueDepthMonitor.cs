@@ -41,12 +41,18 @@ public sealed class QueueDepthMonitor : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await _broker.WhenConnectedAsync(stoppingToken);
         IChannel? channel = null;
-        using var timer = new PeriodicTimer(Interval);
         try
         {
-            await SampleUntilStoppedAsync(timer, stoppingToken);
+            await _broker.WhenConnectedAsync(stoppingToken);
+            using var timer = new PeriodicTimer(Interval);
+            do
+                channel = await SampleAsync(channel, stoppingToken);
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping.
         }
         finally
         {
@@ -55,28 +61,48 @@ public sealed class QueueDepthMonitor : BackgroundService
         }
     }
 
-    private async Task SampleUntilStoppedAsync(PeriodicTimer timer, CancellationToken stoppingToken)
+    /// <summary>
+    /// One sample of every queue. Nothing the broker does ends the loop (an escaped exception would stop the
+    /// whole API): a failed sample is logged, its channel dropped, and the next tick tries again.
+    /// </summary>
+    private async Task<IChannel?> SampleAsync(IChannel? channel, CancellationToken stoppingToken)
     {
-        IChannel? channel = null;
-        do
+        // A blocked connection is not read by the broker: a declare on it would hang until the alarm clears.
+        if (_broker.Current is not { } connection || _broker.BlockedReason is not null)
+            return channel;
+        try
         {
-            try
+            if (channel is not { IsOpen: true })
             {
-                if (_broker.Current is { } connection)
-                {
-                    if (channel is not { IsOpen: true })
-                        channel = await connection.CreateChannelAsync(cancellationToken: stoppingToken);
-                    for (var i = 0; i < _queues.Length; i++)
-                        Interlocked.Exchange(ref _depths[i], (await channel.QueueDeclarePassiveAsync(_queues[i], stoppingToken)).MessageCount);
-                    Interlocked.Exchange(ref _depth, Interlocked.Read(ref _depths[0]));
-                }
+                if (channel is not null)
+                    await channel.DisposeAsync();
+                channel = null;
+                channel = await connection.CreateChannelAsync(cancellationToken: stoppingToken);
             }
-            catch (Exception ex) when (BrokerConnection.IsBrokerUnavailable(ex))
-            {
-                // Publishing answers 503 while the broker is away; the next sample tries again.
-                _logger.LogDebug("Queue depth sample failed: {Reason}", ex.Message);
-            }
+            for (var i = 0; i < _queues.Length; i++)
+                Interlocked.Exchange(ref _depths[i], (await channel.QueueDeclarePassiveAsync(_queues[i], stoppingToken)).MessageCount);
+            Interlocked.Exchange(ref _depth, Interlocked.Read(ref _depths[0]));
+            return channel;
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
+        catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+        {
+            // A missing queue closes the channel (404); so does a timeout. Publishing answers for itself meanwhile.
+            _logger.LogDebug("Queue depth sample failed: {Reason}", ex.GetBaseException().Message);
+            if (channel is not null)
+                await DisposeQuietlyAsync(channel);
+            return null;
+        }
+    }
+
+    private static async Task DisposeQuietlyAsync(IChannel channel)
+    {
+        try
+        {
+            await channel.DisposeAsync();
+        }
+        catch (Exception)
+        {
+            // A channel that failed may fail its close too; it is being dropped either way.
+        }
     }
 }

@@ -30,11 +30,13 @@ public static partial class SendEmailEndpoint
     private static async Task<IResult> SendAsync(
         HttpContext http,
         EmailJobValidator validator,
-        IJobStore store,
+        IIdempotencyKeys idempotencyKeys,
+        IJobStatuses statuses,
         NotificationsTelemetry telemetry,
         ConfirmedPublisher publisher,
         QueueDepthMonitor queueDepth,
         IOptions<EmailOptions> emailOptions,
+        TimeProvider clock,
         ILoggerFactory loggers,
         CancellationToken cancellationToken)
     {
@@ -51,16 +53,12 @@ public static partial class SendEmailEndpoint
         var (body, tooLarge) = await ReadBodyAsync(request, email.MaxRequestBytes, cancellationToken);
         if (tooLarge)
             return TooLarge(email.MaxRequestBytes);
-        var (job, readError) = ReadJob(body);
+        var (mail, readError) = ReadRequest(body);
         if (readError is not null)
             return readError;
         var idempotencyKey = request.Headers[IdempotencyKey.Header].ToString();
 
-        var errors = validator.ValidateRequest(job!);
-        if (job!.Id is not null)
-            errors["id"] = ["id is assigned by the service"];
-        if (job.CreatedAt is not null)
-            errors["createdAt"] = ["createdAt is assigned by the service"];
+        var errors = validator.Validate(mail!);
         if (idempotencyKey.Length > 0 && !IdempotencyKey.IsValid(idempotencyKey))
             errors[IdempotencyKey.Header] = [$"1 to {IdempotencyKey.MaxLength} printable ASCII characters"];
         if (errors.Count > 0)
@@ -77,25 +75,22 @@ public static partial class SendEmailEndpoint
         {
             try
             {
-                if (!await store.TryRememberIdempotencyKeyAsync(idempotencyKey, IdempotencyKey.Hash(body), cancellationToken))
+                if (!await idempotencyKeys.TryRememberIdempotencyKeyAsync(idempotencyKey, IdempotencyKey.Hash(body), cancellationToken))
                     return TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "Idempotency-Key reused",
                         detail: "This Idempotency-Key was already used for a different request.");
             }
             catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
             {
                 http.Response.Headers.RetryAfter = RetryAfterSeconds;
+                LogStoreFailure(loggers, ex);
                 return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Store unavailable",
-                    detail: "The Idempotency-Key could not be checked: " + ex.Message);
+                    detail: "The Idempotency-Key could not be checked because the job store did not answer; nothing was queued. Try again later.");
             }
         }
 
-        job = job with
-        {
-            // The same key always names the same job, on any API instance: the worker sends a job id once.
-            Id = idempotencyKey.Length > 0 ? IdempotencyKey.JobId(idempotencyKey) : Guid.CreateVersion7().ToString(),
-            CreatedAt = DateTimeOffset.UtcNow,
-            From = job.From ?? email.DefaultFrom,
-        };
+        // The same key always names the same job, on any API instance: the worker sends a job id once.
+        var job = mail!.ToJob(idempotencyKey.Length > 0 ? IdempotencyKey.JobId(idempotencyKey) : Guid.CreateVersion7().ToString(),
+            clock.GetUtcNow(), email.DefaultFrom);
         var logger = loggers.CreateLogger(typeof(SendEmailEndpoint));
         using var jobScope = LogContext.PushProperty("JobId", job.Id);
         using var activity = NotificationsTelemetry.Source.StartActivity($"{TopologyNames.SendKey} publish", ActivityKind.Producer);
@@ -111,13 +106,17 @@ public static partial class SendEmailEndpoint
         {
             logger.LogWarning("Job {JobId} not accepted: {Reason}", job.Id, ex.Message);
             http.Response.Headers.RetryAfter = RetryAfterSeconds;
-            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Queue unavailable",
-                detail: "The job could not be stored safely: " + ex.Message);
+            return ex.MayHaveArrived
+                ? TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Outcome unknown",
+                    detail: "The broker did not confirm the job in time: it may still be queued and sent. " +
+                        "Retry with the same Idempotency-Key; the service then sends it at most once.")
+                : TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Queue unavailable",
+                    detail: "The broker cannot take jobs right now; nothing was queued. Try again later.");
         }
         telemetry.Accepted.Add(1);
         try
         {
-            await store.SetStatusAsync(new JobStatus(job.Id, "queued", job.CreatedAt.Value), CancellationToken.None);
+            await statuses.SetStatusAsync(new JobStatus(job.Id, JobStatus.Queued, job.CreatedAt), CancellationToken.None);
         }
         catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
         {
@@ -144,14 +143,14 @@ public static partial class SendEmailEndpoint
         return buffer.Length > limit ? ([], true) : (buffer.ToArray(), false);
     }
 
-    private static (EmailJob? Job, IResult? Error) ReadJob(byte[] body)
+    private static (SendEmailRequest? Request, IResult? Error) ReadRequest(byte[] body)
     {
         try
         {
-            var job = JsonSerializer.Deserialize(body, JobJsonContext.Default.EmailJob);
-            return job is null
+            var mail = JsonSerializer.Deserialize(body, RequestJsonContext.Default.SendEmailRequest);
+            return mail is null
                 ? (null, BodyError("body", "the body must be a JSON object"))
-                : (job, null);
+                : (mail, null);
         }
         catch (JsonException ex)
         {
@@ -159,6 +158,9 @@ public static partial class SendEmailEndpoint
             return (null, BodyError(field, DescribeJsonError(ex)));
         }
     }
+
+    private static void LogStoreFailure(ILoggerFactory loggers, Exception ex) =>
+        loggers.CreateLogger(typeof(SendEmailEndpoint)).LogWarning("Job store unavailable: {Reason}", ex.Message);
 
     private static ValidationProblem BodyError(string field, string message) =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] },
@@ -173,13 +175,21 @@ public static partial class SendEmailEndpoint
     {
         var unknown = UnknownMember().Match(ex.Message);
         if (unknown.Success)
-            return $"unknown field '{unknown.Groups[1].Value}'";
+            return unknown.Groups[1].Value is "id" or "createdAt"
+                ? $"'{unknown.Groups[1].Value}' is assigned by the service"
+                : $"unknown field '{unknown.Groups[1].Value}'";
+        var duplicate = DuplicateMember().Match(ex.Message);
+        if (duplicate.Success)
+            return $"'{duplicate.Groups[1].Value}' is given more than once";
         var message = ex.Message.Split(" Path:", 2)[0];
         return TypeName().Replace(message, "a value of the right type");
     }
 
     [GeneratedRegex("The JSON property '([^']*)' could not be mapped")]
     private static partial Regex UnknownMember();
+
+    [GeneratedRegex("[Dd]uplicate.*?property '([^']*)'")]
+    private static partial Regex DuplicateMember();
 
     [GeneratedRegex(@"System\.[A-Za-z0-9_.`\[\]]+|Notifications\.[A-Za-z0-9_.]+")]
     private static partial Regex TypeName();

@@ -9,16 +9,19 @@ public static class JobStatusEndpoint
 
     public static IEndpointRouteBuilder MapJobStatus(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/api/emails/{id}", async Task<IResult> (string id, IJobStore store, CancellationToken cancellationToken) =>
+        routes.MapGet("/api/emails/{id}", async Task<IResult> (string id, IJobStatuses statuses, ILogger<JobStatusResponse> logger,
+            CancellationToken cancellationToken) =>
         {
             JobStatus? status;
             try
             {
-                status = await store.GetStatusAsync(id, cancellationToken);
+                status = await statuses.GetStatusAsync(id, cancellationToken);
             }
             catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
             {
-                return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Store unavailable", detail: ex.Message);
+                logger.LogWarning("Job store unavailable: {Reason}", ex.Message);
+                return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Store unavailable",
+                    detail: "The job store did not answer; try again later.");
             }
             return status is null
                 ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown job",

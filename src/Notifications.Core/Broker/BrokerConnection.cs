@@ -16,13 +16,18 @@ namespace Notifications.Core.Broker;
 /// </summary>
 public sealed class BrokerConnection : IAsyncDisposable
 {
+    private const long RestoreInterval = 1_000; // ms
+
     private readonly RabbitMqOptions _options;
     private readonly TopologyDeclarer _declarer;
     private readonly ILogger<BrokerConnection> _logger;
     private readonly string _clientName;
     private readonly ResiliencePipeline _connectPipeline;
     private readonly TaskCompletionSource<IConnection> _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly SemaphoreSlim _restoring = new(1, 1);
     private IConnection? _connection;
+    private long _restoredAt;
+    private volatile string? _blockedReason;
 
     public BrokerConnection(IOptions<RabbitMqOptions> options, TopologyDeclarer declarer, ILogger<BrokerConnection> logger,
         BrokerClientName clientName)
@@ -54,6 +59,12 @@ public sealed class BrokerConnection : IAsyncDisposable
     public IConnection? Current => _connection is { IsOpen: true } connection ? connection : null;
 
     public bool IsConnected => Current is not null;
+
+    /// <summary>This process declares the topology (API, worker), so it may declare it again; a console tool only uses what exists.</summary>
+    public bool OwnsTopology { get; private set; }
+
+    /// <summary>Why the broker blocks this connection's publishes (a memory or disk alarm), or null while it does not.</summary>
+    public string? BlockedReason => _blockedReason;
 
     /// <summary>Completes once the first connection is up and the topology declared.</summary>
     public Task<IConnection> WhenConnectedAsync(CancellationToken cancellationToken) =>
@@ -105,13 +116,51 @@ public sealed class BrokerConnection : IAsyncDisposable
         };
         connection.RecoverySucceededAsync += (_, _) =>
         {
+            _blockedReason = null; // a new connection starts unblocked; the broker blocks it again if the alarm holds
             _logger.LogInformation("Broker connection recovered");
             return Task.CompletedTask;
         };
+        connection.ConnectionBlockedAsync += (_, args) =>
+        {
+            _blockedReason = args.Reason;
+            _logger.LogWarning("Broker blocks publishing ({Reason}): publishes are refused until it clears", args.Reason);
+            return Task.CompletedTask;
+        };
+        connection.ConnectionUnblockedAsync += (_, _) =>
+        {
+            _blockedReason = null;
+            _logger.LogInformation("Broker accepts publishes again");
+            return Task.CompletedTask;
+        };
 
+        OwnsTopology = declareTopology;
         _connection = connection;
         _logger.LogInformation("Connected to broker {Broker} as {Client}", SafeUri.Redact(_options.Uri), _clientName);
         _connected.TrySetResult(connection);
+    }
+
+    /// <summary>
+    /// Declares the topology again after something deleted part of it under the running service (an operator
+    /// deleting a queue): logged as an error, done at most once a second however many callers notice it.
+    /// </summary>
+    public async Task RestoreTopologyAsync(string symptom, CancellationToken cancellationToken)
+    {
+        var connection = Current ?? throw new PublishFailedException("broker unreachable: no open connection");
+        var asked = Environment.TickCount64;
+        await _restoring.WaitAsync(cancellationToken);
+        try
+        {
+            if (Interlocked.Read(ref _restoredAt) >= asked - RestoreInterval)
+                return; // someone restored it while this caller waited
+            _logger.LogError("Broker topology is missing something ({Symptom}): something deleted our queues or bindings; declaring them again",
+                symptom);
+            await _declarer.DeclareAsync(connection, cancellationToken);
+            Interlocked.Exchange(ref _restoredAt, Environment.TickCount64);
+        }
+        finally
+        {
+            _restoring.Release();
+        }
     }
 
     public static bool IsBrokerUnavailable(Exception ex) => ex is BrokerUnreachableException

@@ -25,37 +25,80 @@ public sealed class ConfirmedPublisher(BrokerConnection broker, TopologyNames na
     public TopologyNames Names => names;
 
     /// <summary>Publishes persistently and mandatorily, and waits for the broker's confirm.</summary>
-    /// <exception cref="PublishFailedException">not confirmed: the broker is gone, refused it, could not route it, or was too slow.</exception>
+    /// <remarks>
+    /// A message the broker could not route (someone deleted our queue) is published once more after the
+    /// topology is declared again, so the deleting costs the caller nothing but the time it takes.
+    /// </remarks>
+    /// <exception cref="PublishFailedException">not confirmed: the broker is gone, blocked, refused it, could not route it, or was too slow.</exception>
     public async Task PublishAsync(string routingKey, BasicProperties properties, ReadOnlyMemory<byte> body,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            await PublishOnceAsync(routingKey, properties, body, cancellationToken);
+        }
+        catch (PublishException ex) when (ex.IsReturn && !broker.OwnsTopology)
+        {
+            throw new PublishFailedException($"unroutable: no queue is bound to '{names.Exchange}' with key '{routingKey}'", inner: ex);
+        }
+        catch (PublishException ex) when (ex.IsReturn)
+        {
+            try
+            {
+                await broker.RestoreTopologyAsync($"a message to key '{routingKey}' came back unroutable", cancellationToken);
+            }
+            catch (Exception restore) when (restore is TopologyMismatchException || BrokerConnection.IsBrokerUnavailable(restore))
+            {
+                throw new PublishFailedException(
+                    $"unroutable: no queue is bound to '{names.Exchange}' with key '{routingKey}', and declaring it again failed", inner: restore);
+            }
+            try
+            {
+                await PublishOnceAsync(routingKey, properties, body, cancellationToken);
+            }
+            catch (PublishException again) when (again.IsReturn)
+            {
+                throw new PublishFailedException($"unroutable: no queue is bound to '{names.Exchange}' with key '{routingKey}'", inner: again);
+            }
+        }
+    }
+
+    private async Task PublishOnceAsync(string routingKey, BasicProperties properties, ReadOnlyMemory<byte> body,
         CancellationToken cancellationToken)
     {
         var connection = broker.Current
             ?? throw new PublishFailedException("broker unreachable: no open connection");
+        // A blocked connection takes the publish but the broker reads it only once the alarm clears: the caller
+        // would get no answer in time, and the message would arrive later all the same.
+        if (broker.BlockedReason is { } blocked)
+            throw new PublishFailedException($"the broker is refusing publishes for now ({blocked})");
         properties.DeliveryMode = DeliveryModes.Persistent;
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_timeout);
+        var handedOver = false;
         try
         {
             var channel = await GetChannelAsync(connection, timeout.Token);
+            handedOver = true;
             await channel.BasicPublishAsync(names.Exchange, routingKey, mandatory: true, properties, body, timeout.Token);
             telemetry?.Published.Add(1, NotificationsTelemetry.RabbitMq, NotificationsTelemetry.Destination(routingKey));
         }
         catch (PublishException ex) when (ex.IsReturn)
         {
-            throw new PublishFailedException($"unroutable: no queue is bound to '{names.Exchange}' with key '{routingKey}'", ex);
+            throw;
         }
         catch (PublishException ex)
         {
-            throw new PublishFailedException("the broker refused the message (nack)", ex);
+            throw new PublishFailedException("the broker refused the message (nack)", inner: ex);
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new PublishFailedException($"no confirm from the broker within {_timeout.TotalMilliseconds:0} ms", ex);
+            throw new PublishFailedException($"no confirm from the broker within {_timeout.TotalMilliseconds:0} ms", handedOver, ex);
         }
         catch (Exception ex) when (BrokerConnection.IsBrokerUnavailable(ex))
         {
-            throw new PublishFailedException("broker connection lost before the confirm: " + ex.GetBaseException().Message, ex);
+            throw new PublishFailedException("broker connection lost before the confirm: " + ex.GetBaseException().Message, handedOver, ex);
         }
     }
 

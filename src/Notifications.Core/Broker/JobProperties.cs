@@ -12,7 +12,7 @@ public static class JobProperties
         Type = JobMessage.Type,
         MessageId = job.Id,
         DeliveryMode = DeliveryModes.Persistent,
-        Timestamp = new AmqpTimestamp((job.CreatedAt ?? DateTimeOffset.UtcNow).ToUnixTimeSeconds()),
+        Timestamp = new AmqpTimestamp(job.CreatedAt.ToUnixTimeSeconds()),
         Headers = new Dictionary<string, object?>(),
     };
 

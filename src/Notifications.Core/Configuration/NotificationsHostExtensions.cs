@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Notifications.Core.Broker;
@@ -47,6 +48,7 @@ public static class NotificationsHostExtensions
     /// <summary>What the API and the worker both stand on: logging, the broker, the email rules and the job store.</summary>
     public static IHostApplicationBuilder AddNotificationsService(this IHostApplicationBuilder builder, string clientName)
     {
+        builder.Services.TryAddSingleton(TimeProvider.System); // the one clock; tests put their own in its place
         builder.AddNotificationsLogging();
         builder.AddNotificationsBroker(clientName);
         builder.AddEmailRules();

@@ -1,24 +1,33 @@
 namespace Notifications.Core.Contract;
 
 /// <summary>
-/// The job as it travels through the broker: the HTTP request plus <c>id</c> and <c>createdAt</c>.
-/// The API fills in <see cref="From"/> when the client left it out, so a job always names its sender.
+/// The job as it travels through the broker (DESIGN.md, "The job message"): the caller's mail with the
+/// id, time and sender the API gave it. What must be there is <c>required</c>, so a body without it
+/// does not decode and goes to the DLQ as poison.
 /// </summary>
-public sealed record EmailJob
+public sealed record EmailJob : IEmailFields
 {
-    public string? Id { get; init; }
-    public DateTimeOffset? CreatedAt { get; init; }
-    public IReadOnlyList<string?>? To { get; init; }
-    public IReadOnlyList<string?>? Cc { get; init; }
-    public IReadOnlyList<string?>? Bcc { get; init; }
-    public string? From { get; init; }
+    public required string Id { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public IReadOnlyList<string> To { get; init; } = [];
+    public IReadOnlyList<string> Cc { get; init; } = [];
+    public IReadOnlyList<string> Bcc { get; init; } = [];
+
+    /// <summary>The caller's sender, or the default one the API filled in.</summary>
+    public required string From { get; init; }
+
     public string? ReplyTo { get; init; }
-    public string? Subject { get; init; }
+    public required string Subject { get; init; }
     public string? Text { get; init; }
     public string? Html { get; init; }
-    public IReadOnlyDictionary<string, string?>? Headers { get; init; }
-    public IReadOnlyDictionary<string, string?>? Metadata { get; init; }
+    public IReadOnlyDictionary<string, string>? Headers { get; init; }
+    public IReadOnlyDictionary<string, string>? Metadata { get; init; }
 
-    public IEnumerable<string> AllRecipients() =>
-        (To ?? []).Concat(Cc ?? []).Concat(Bcc ?? []).OfType<string>();
+    public IEnumerable<string> AllRecipients() => To.Concat(Cc).Concat(Bcc);
+
+    IReadOnlyList<string?>? IEmailFields.To => To;
+    IReadOnlyList<string?>? IEmailFields.Cc => Cc;
+    IReadOnlyList<string?>? IEmailFields.Bcc => Bcc;
+    IReadOnlyDictionary<string, string?>? IEmailFields.Headers => Headers?.AsNullableValues();
+    IReadOnlyDictionary<string, string?>? IEmailFields.Metadata => Metadata?.AsNullableValues();
 }

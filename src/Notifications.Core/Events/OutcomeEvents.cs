@@ -24,7 +24,7 @@ public sealed class OutcomeEvents(IBus bus, IOptions<RabbitMqOptions> options)
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             // Whatever MassTransit threw (nack, connection gone, no confirm in time), the event is not safe.
-            throw new PublishFailedException($"{typeof(T).Name} event not confirmed: {ex.GetBaseException().Message}", ex);
+            throw new PublishFailedException($"{typeof(T).Name} event not confirmed: {ex.GetBaseException().Message}", mayHaveArrived: true, ex);
         }
     }
 }

@@ -1,10 +1,33 @@
 namespace Notifications.Core.Store;
 
 /// <summary>The last known state of a job, as <c>GET /api/emails/{id}</c> answers it.</summary>
+/// <param name="Replays">how often an operator replayed it from the DLQ before this state (<c>x-replays</c>).</param>
 public sealed record JobStatus(
     string JobId,
     string Status,
     DateTimeOffset At,
     int? Attempt = null,
     string? Kind = null,
-    string? Error = null);
+    string? Error = null,
+    int Replays = 0)
+{
+    public const string Queued = "queued";
+    public const string Retrying = "retrying";
+    public const string Sent = "sent";
+    public const string Dead = "dead";
+    public const string Replayed = "replayed";
+
+    /// <summary>
+    /// Where this state stands in the job's life: by replay round, then by rank (queued or replayed, then
+    /// retrying, then sent or dead), then by attempt. Statuses come from several hosts whose clocks
+    /// differ and through events that may arrive late or twice, so the order is the job's, not the clock's.
+    /// </summary>
+    public long Order => ((long)Math.Clamp(Replays, 0, 0xFFFF) << 32) | ((long)Rank << 16) | (long)Math.Clamp(Attempt ?? 0, 0, 0xFFFF);
+
+    private int Rank => Status switch
+    {
+        Queued or Replayed => 0,
+        Retrying => 1,
+        _ => 2, // sent, dead: the end of a round
+    };
+}

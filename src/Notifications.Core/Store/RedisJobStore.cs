@@ -10,15 +10,22 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOp
 {
     private const string Sent = "sent";
 
-    // Compare-and-set of a status by its time, so an older event never overwrites a newer status.
+    // Compare-and-set of a status by its place in the job's life, so a late event never overwrites a later state.
     private const string SetStatusScript = """
-        local at = tonumber(ARGV[2])
-        local current = redis.call('HGET', KEYS[1], 'at')
-        if current and tonumber(current) > at then return 0 end
+        local ord = tonumber(ARGV[7])
+        local current = redis.call('HGET', KEYS[1], 'ord')
+        if current and tonumber(current) > ord then return 0 end
         redis.call('DEL', KEYS[1])
-        redis.call('HSET', KEYS[1], 'status', ARGV[1], 'at', ARGV[2], 'attempt', ARGV[3], 'kind', ARGV[4], 'error', ARGV[5])
+        redis.call('HSET', KEYS[1], 'status', ARGV[1], 'at', ARGV[2], 'attempt', ARGV[3], 'kind', ARGV[4], 'error', ARGV[5],
+            'ord', ARGV[7], 'replays', ARGV[8])
         redis.call('PEXPIRE', KEYS[1], ARGV[6])
         return 1
+        """;
+
+    // Extends the lease only while the claim is still this worker's.
+    private const string RenewScript = """
+        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+        return 0
         """;
 
     private readonly StoreOptions _options = options.Value;
@@ -42,6 +49,9 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOp
             return SendClaim.Acquired;
         return await _db.StringGetAsync(key) == Sent ? SendClaim.AlreadySent : SendClaim.InProgress;
     }
+
+    public async Task<bool> RenewSendAsync(string jobId, CancellationToken cancellationToken) =>
+        (long)await _db.ScriptEvaluateAsync(RenewScript, [SendKey(jobId)], [_claim, (long)_options.SendLease.TotalMilliseconds]) == 1;
 
     public Task MarkSentAsync(string jobId, CancellationToken cancellationToken) =>
         _db.StringSetAsync(SendKey(jobId), Sent, _options.Retention);
@@ -67,6 +77,8 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOp
             status.Kind ?? "",
             status.Error ?? "",
             (long)_options.Retention.TotalMilliseconds,
+            status.Order,
+            status.Replays,
         ]);
 
     public async Task<JobStatus?> GetStatusAsync(string jobId, CancellationToken cancellationToken)
@@ -77,7 +89,8 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOp
         return new JobStatus(jobId, fields["status"]!,
             DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(fields["at"]!, CultureInfo.InvariantCulture)),
             int.TryParse(fields.GetValueOrDefault("attempt"), CultureInfo.InvariantCulture, out var attempt) ? attempt : null,
-            NullIfEmpty(fields.GetValueOrDefault("kind")), NullIfEmpty(fields.GetValueOrDefault("error")));
+            NullIfEmpty(fields.GetValueOrDefault("kind")), NullIfEmpty(fields.GetValueOrDefault("error")),
+            int.TryParse(fields.GetValueOrDefault("replays"), CultureInfo.InvariantCulture, out var replays) ? replays : 0);
     }
 
     private string SendKey(string jobId) => keyPrefix + "send:" + jobId;

@@ -40,8 +40,12 @@ public sealed class SqliteJobStore : IJobStore
             CREATE TABLE IF NOT EXISTS idempotency_keys (key TEXT PRIMARY KEY, request_hash TEXT NOT NULL, expires INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS sends (job_id TEXT PRIMARY KEY, state TEXT NOT NULL, owner TEXT, lease_until INTEGER NOT NULL, expires INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS statuses (job_id TEXT PRIMARY KEY, status TEXT NOT NULL, at INTEGER NOT NULL,
-                attempt INTEGER, kind TEXT, error TEXT, expires INTEGER NOT NULL);
+                attempt INTEGER, kind TEXT, error TEXT, expires INTEGER NOT NULL, ord INTEGER NOT NULL DEFAULT 0, replays INTEGER NOT NULL DEFAULT 0);
             """);
+        // A file from before statuses were ordered by the job's life: add the columns it lacks.
+        foreach (var column in new[] { "ord", "replays" })
+            if (Scalar(connection, "SELECT COUNT(*) FROM pragma_table_info('statuses') WHERE name = $name", ("$name", column)) is 0L)
+                Execute(connection, $"ALTER TABLE statuses ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0");
     }
 
     public async Task<bool> TryRememberIdempotencyKeyAsync(string key, string requestHash, CancellationToken cancellationToken)
@@ -75,6 +79,17 @@ public sealed class SqliteJobStore : IJobStore
         return state == "sent" ? SendClaim.AlreadySent : SendClaim.InProgress;
     }
 
+    public async Task<bool> RenewSendAsync(string jobId, CancellationToken cancellationToken)
+    {
+        await _writer.WaitAsync(cancellationToken);
+        using var release = new Release(_writer);
+        using var connection = Open();
+        using var command = Command(connection,
+            "UPDATE sends SET lease_until = $lease WHERE job_id = $id AND state = 'sending' AND owner = $owner",
+            ("$id", jobId), ("$owner", _owner), ("$lease", Now() + (long)_options.SendLease.TotalMilliseconds));
+        return command.ExecuteNonQuery() == 1;
+    }
+
     public async Task MarkSentAsync(string jobId, CancellationToken cancellationToken)
     {
         await _writer.WaitAsync(cancellationToken);
@@ -100,25 +115,28 @@ public sealed class SqliteJobStore : IJobStore
         await _writer.WaitAsync(cancellationToken);
         using var release = new Release(_writer);
         using var connection = Open();
-        // Events arrive at least once and not always in order: an older status never overwrites a newer one.
+        // Events arrive at least once and not always in order: a state earlier in the job's life never overwrites a later one.
         Execute(connection, """
-            INSERT INTO statuses (job_id, status, at, attempt, kind, error, expires) VALUES ($id, $status, $at, $attempt, $kind, $error, $expires)
-            ON CONFLICT (job_id) DO UPDATE SET status = $status, at = $at, attempt = $attempt, kind = $kind, error = $error, expires = $expires
-                WHERE statuses.at <= $at
+            INSERT INTO statuses (job_id, status, at, attempt, kind, error, expires, ord, replays)
+                VALUES ($id, $status, $at, $attempt, $kind, $error, $expires, $ord, $replays)
+            ON CONFLICT (job_id) DO UPDATE SET status = $status, at = $at, attempt = $attempt, kind = $kind, error = $error,
+                expires = $expires, ord = $ord, replays = $replays
+                WHERE statuses.ord <= $ord
             """, ("$id", status.JobId), ("$status", status.Status), ("$at", status.At.ToUnixTimeMilliseconds()),
-            ("$attempt", status.Attempt), ("$kind", status.Kind), ("$error", status.Error), ("$expires", Expires()));
+            ("$attempt", status.Attempt), ("$kind", status.Kind), ("$error", status.Error), ("$expires", Expires()),
+            ("$ord", status.Order), ("$replays", status.Replays));
     }
 
     public Task<JobStatus?> GetStatusAsync(string jobId, CancellationToken cancellationToken)
     {
         using var connection = Open();
-        using var command = Command(connection, "SELECT status, at, attempt, kind, error FROM statuses WHERE job_id = $id AND expires > $now",
+        using var command = Command(connection, "SELECT status, at, attempt, kind, error, replays FROM statuses WHERE job_id = $id AND expires > $now",
             ("$id", jobId), ("$now", Now()));
         using var reader = command.ExecuteReader();
         JobStatus? status = reader.Read()
             ? new JobStatus(jobId, reader.GetString(0), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)),
                 reader.IsDBNull(2) ? null : reader.GetInt32(2), reader.IsDBNull(3) ? null : reader.GetString(3),
-                reader.IsDBNull(4) ? null : reader.GetString(4))
+                reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetInt32(5))
             : null;
         return Task.FromResult(status);
     }

@@ -8,21 +8,27 @@ namespace Notifications.Core.Store;
 
 public static class StoreRegistration
 {
+    private const string JobStoreKey = "notifications-job-store";
+
     /// <summary>The job store named by <c>Store:Kind</c>: a SQLite file, or Redis shared by several instances.</summary>
     public static IHostApplicationBuilder AddJobStore(this IHostApplicationBuilder builder)
     {
         builder.AddValidatedOptions<StoreOptions>(StoreOptions.Section)
             .Validate(o => o.Kind != StoreKind.Redis || !string.IsNullOrWhiteSpace(o.Redis),
                 "Store:Redis is required when Store:Kind is Redis (e.g. 127.0.0.1:6379)");
-        builder.Services.AddSingleton<IJobStore>(services =>
+        // One store object per process, seen by each consumer through the interface of its own use.
+        builder.Services.AddKeyedSingleton<IJobStore>(JobStoreKey, (services, _) =>
         {
             var options = services.GetRequiredService<IOptions<StoreOptions>>();
             if (options.Value.Kind == StoreKind.Sqlite)
-                return new SqliteJobStore(options);
+                return new SqliteJobStore(options, services.GetRequiredService<TimeProvider>());
             var redisOptions = ConfigurationOptions.Parse(options.Value.Redis!);
             redisOptions.AbortOnConnectFail = false; // Redis down at start-up: keep trying, do not crash
             return new RedisJobStore(ConnectionMultiplexer.Connect(redisOptions), options);
         });
+        builder.Services.AddSingleton<IIdempotencyKeys>(services => services.GetRequiredKeyedService<IJobStore>(JobStoreKey));
+        builder.Services.AddSingleton<ISendClaims>(services => services.GetRequiredKeyedService<IJobStore>(JobStoreKey));
+        builder.Services.AddSingleton<IJobStatuses>(services => services.GetRequiredKeyedService<IJobStore>(JobStoreKey));
         return builder;
     }
 

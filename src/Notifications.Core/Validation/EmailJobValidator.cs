@@ -31,33 +31,19 @@ public sealed class EmailJobValidator(IOptions<EmailOptions> options)
             .OfType<string>(),
         StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>Errors by field; empty when the request is valid.</summary>
-    public Dictionary<string, string[]> ValidateRequest(EmailJob request)
+    /// <summary>Errors by field; empty when the mail is valid. The same rules for a request and for a job read from the queue.</summary>
+    public Dictionary<string, string[]> Validate(IEmailFields mail)
     {
         var errors = new Errors();
-        ValidateRecipients(request, errors);
-        ValidateSender(request, errors);
-        ValidateContent(request, errors);
-        ValidateHeaders(request, errors);
-        ValidateMetadata(request, errors);
+        ValidateRecipients(mail, errors);
+        ValidateSender(mail, errors);
+        ValidateContent(mail, errors);
+        ValidateHeaders(mail, errors);
+        ValidateMetadata(mail, errors);
         return errors.ToDictionary();
     }
 
-    /// <summary>A job read from the queue: a request's rules, and it must carry its id and sender.</summary>
-    public Dictionary<string, string[]> ValidateJob(EmailJob job)
-    {
-        var errors = new Errors();
-        if (string.IsNullOrWhiteSpace(job.Id))
-            errors.Add("id", "a job must carry its id");
-        if (string.IsNullOrWhiteSpace(job.From))
-            errors.Add("from", "a job must name its sender");
-        foreach (var (field, messages) in ValidateRequest(job))
-            foreach (var message in messages)
-                errors.Add(field, message);
-        return errors.ToDictionary();
-    }
-
-    private void ValidateRecipients(EmailJob request, Errors errors)
+    private void ValidateRecipients(IEmailFields request, Errors errors)
     {
         var count = 0;
         foreach (var (field, list) in new[] { ("to", request.To), ("cc", request.Cc), ("bcc", request.Bcc) })
@@ -77,7 +63,7 @@ public sealed class EmailJobValidator(IOptions<EmailOptions> options)
             errors.Add("to", $"{count} recipients is more than the {_options.MaxRecipients} allowed");
     }
 
-    private void ValidateSender(EmailJob request, Errors errors)
+    private void ValidateSender(IEmailFields request, Errors errors)
     {
         if (request.From is not null)
         {
@@ -90,7 +76,7 @@ public sealed class EmailJobValidator(IOptions<EmailOptions> options)
             errors.Add("replyTo", replyError!);
     }
 
-    private static void ValidateContent(EmailJob request, Errors errors)
+    private static void ValidateContent(IEmailFields request, Errors errors)
     {
         if (string.IsNullOrWhiteSpace(request.Subject))
             errors.Add("subject", "subject is required");
@@ -103,7 +89,7 @@ public sealed class EmailJobValidator(IOptions<EmailOptions> options)
             errors.Add("text", "at least one of text or html is required");
     }
 
-    private static void ValidateHeaders(EmailJob request, Errors errors)
+    private static void ValidateHeaders(IEmailFields request, Errors errors)
     {
         if (request.Headers is null)
             return;
@@ -123,7 +109,7 @@ public sealed class EmailJobValidator(IOptions<EmailOptions> options)
         }
     }
 
-    private static void ValidateMetadata(EmailJob request, Errors errors)
+    private static void ValidateMetadata(IEmailFields request, Errors errors)
     {
         if (request.Metadata is null)
             return;

@@ -22,7 +22,7 @@ public static class ReplayEvents
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            throw new PublishFailedException(ex.GetBaseException().Message, ex);
+            throw new PublishFailedException(ex.GetBaseException().Message, mayHaveArrived: true, ex);
         }
         finally
         {

@@ -9,6 +9,8 @@ namespace Notifications.Worker.Consuming;
 /// <summary>One delivery from <c>email.send</c> and the two ways to settle it.</summary>
 public sealed class Delivery(BasicDeliverEventArgs args, IChannel channel, ILogger logger)
 {
+    private int _settled;
+
     public BasicDeliverEventArgs Args => args;
     public IReadOnlyBasicProperties Properties => args.BasicProperties;
     public ReadOnlyMemory<byte> Body => args.Body;
@@ -17,14 +19,22 @@ public sealed class Delivery(BasicDeliverEventArgs args, IChannel channel, ILogg
     /// <summary>Failed deliveries before this one (<c>x-attempts</c>).</summary>
     public int PreviousAttempts { get; } = HeaderValues.GetInt(args.BasicProperties.Headers, JobHeaders.Attempts);
 
+    /// <summary>How often an operator replayed it from the DLQ (<c>x-replays</c>).</summary>
+    public int Replays { get; } = HeaderValues.GetInt(args.BasicProperties.Headers, JobHeaders.Replays);
+
+    /// <summary>Acked or returned already: the broker knows what became of it.</summary>
+    public bool IsSettled => Volatile.Read(ref _settled) == 1;
+
     /// <summary>Done with: the mail was accepted, or its copy elsewhere is confirmed.</summary>
     public async Task AckAsync()
     {
+        if (Interlocked.Exchange(ref _settled, 1) == 1)
+            return;
         try
         {
             await channel.BasicAckAsync(args.DeliveryTag, multiple: false);
         }
-        catch (Exception ex) when (BrokerConnection.IsBrokerUnavailable(ex))
+        catch (Exception ex) when (BrokerConnection.IsBrokerUnavailable(ex) || ex is ObjectDisposedException)
         {
             // The broker hands the job out again; the sent marker keeps it from being mailed twice.
             logger.LogWarning("Ack of job {JobId} lost with the channel ({Reason}); it will be delivered again", JobId, ex.Message);
@@ -37,11 +47,13 @@ public sealed class Delivery(BasicDeliverEventArgs args, IChannel channel, ILogg
     /// </summary>
     public async Task ReturnAsync()
     {
+        if (Interlocked.Exchange(ref _settled, 1) == 1)
+            return;
         try
         {
             await channel.BasicNackAsync(args.DeliveryTag, multiple: false, requeue: true);
         }
-        catch (Exception ex) when (BrokerConnection.IsBrokerUnavailable(ex))
+        catch (Exception ex) when (BrokerConnection.IsBrokerUnavailable(ex) || ex is ObjectDisposedException)
         {
             logger.LogDebug("Channel already gone ({Reason}); the broker requeues job {JobId} by itself", ex.Message, JobId);
         }

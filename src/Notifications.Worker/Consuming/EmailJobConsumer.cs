@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -13,9 +14,10 @@ using Serilog.Context;
 namespace Notifications.Worker.Consuming;
 
 /// <summary>
-/// Consumes <c>email.send</c> with manual acks, prefetch and concurrency from configuration. It stops
-/// consuming during a long relay outage and starts again when the relay answers. On shutdown it
-/// cancels the subscription and lets the deliveries it already has finish within the grace period.
+/// Consumes <c>email.send</c> with manual acks, prefetch and concurrency from configuration. One supervising
+/// loop owns the subscription: it stops consuming during a long relay outage and starts again when the relay
+/// answers, and subscribes again when the broker cancels the consumer (someone deleted the queue). On shutdown
+/// it stops that loop first, cancels the subscription, and lets the deliveries it has finish within the grace period.
 /// </summary>
 public sealed class EmailJobConsumer(
     BrokerConnection broker,
@@ -24,46 +26,109 @@ public sealed class EmailJobConsumer(
     SmtpRelay relay,
     RelayOutage outage,
     NotificationsTelemetry telemetry,
+    TimeProvider clock,
     IOptions<RabbitMqOptions> rabbitOptions,
     IOptions<SmtpOptions> smtpOptions,
     ILogger<EmailJobConsumer> logger) : BackgroundService
 {
-    private static readonly TimeSpan StopPollInterval = TimeSpan.FromMilliseconds(25);
+    private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(2);
+    // After the grace period, how long aborted sends get to hand their deliveries back before the channel closes.
+    private static readonly TimeSpan AbortSettleTime = TimeSpan.FromSeconds(2);
 
     private readonly RabbitMqOptions _options = rabbitOptions.Value;
+    private readonly Channel<Trouble> _trouble = Channel.CreateUnbounded<Trouble>(new UnboundedChannelOptions { SingleReader = true });
     // Cancelled only once the grace period is over, so sends in flight at shutdown can finish.
     private readonly CancellationTokenSource _sendsAborted = new();
     private readonly SemaphoreSlim _subscription = new(1, 1);
-    private CancellationToken _stopping;
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private CancellationToken _stopping = new(canceled: true);
     private IChannel? _channel;
     private string? _consumerTag;
     private int _inFlight;
+    private int _pauseAsked;
+    private volatile bool _draining;
+
+    private enum Trouble
+    {
+        RelayDown,
+        ConsumerCancelledByBroker,
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _stopping = stoppingToken;
-        var connection = await broker.WhenConnectedAsync(stoppingToken);
-        _channel = await connection.CreateChannelAsync(
-            new CreateChannelOptions(publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false,
-                consumerDispatchConcurrency: (ushort)_options.Concurrency),
-            stoppingToken);
-        await _channel.BasicQosAsync(prefetchSize: 0, prefetchCount: (ushort)_options.Prefetch, global: false, stoppingToken);
-        await SubscribeAsync(stoppingToken);
+        try
+        {
+            var connection = await broker.WhenConnectedAsync(stoppingToken);
+            await UntilDoneAsync("open the consuming channel", async ct =>
+            {
+                _channel = await connection.CreateChannelAsync(
+                    new CreateChannelOptions(publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false,
+                        consumerDispatchConcurrency: (ushort)_options.Concurrency), ct);
+                await _channel.BasicQosAsync(prefetchSize: 0, prefetchCount: (ushort)_options.Prefetch, global: false, ct);
+            }, stoppingToken);
+            await UntilDoneAsync("subscribe to " + names.SendQueue, SubscribeAsync, stoppingToken);
+
+            await foreach (var trouble in _trouble.Reader.ReadAllAsync(stoppingToken))
+            {
+                if (trouble == Trouble.RelayDown)
+                    await PauseUntilRelayAnswersAsync(stoppingToken);
+                else
+                    await UntilDoneAsync("consume " + names.SendQueue + " again", async ct =>
+                    {
+                        await broker.RestoreTopologyAsync($"the broker cancelled our consumer of {names.SendQueue}", ct);
+                        await SubscribeAsync(ct);
+                    }, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+    }
+
+    /// <summary>Runs a step until it succeeds: whatever fails is logged and tried again; only shutdown ends it.</summary>
+    private async Task UntilDoneAsync(string what, Func<CancellationToken, Task> step, CancellationToken stoppingToken)
+    {
+        while (true)
+        {
+            try
+            {
+                await step(stoppingToken);
+                return;
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogError("Could not {What} ({Reason}); trying again in {Delay}", what, ex.GetBaseException().Message, RetryInterval);
+                await Task.Delay(RetryInterval, clock, stoppingToken);
+            }
+        }
     }
 
     private async Task SubscribeAsync(CancellationToken cancellationToken)
     {
-        var consumer = new AsyncEventingBasicConsumer(_channel!);
-        consumer.ReceivedAsync += (_, args) => HandleAsync(args);
-        _consumerTag = await _channel!.BasicConsumeAsync(names.SendQueue, autoAck: false, consumer, cancellationToken);
+        await _subscription.WaitAsync(cancellationToken);
+        try
+        {
+            if (_consumerTag is not null || _channel is null)
+                return;
+            _consumerTag = await _channel.BasicConsumeAsync(names.SendQueue, autoAck: false, new JobConsumer(_channel, this), cancellationToken);
+        }
+        finally
+        {
+            _subscription.Release();
+        }
         logger.LogInformation("Consuming {Queue} (prefetch {Prefetch}, concurrency {Concurrency})",
             names.SendQueue, _options.Prefetch, _options.Concurrency);
     }
 
     private async Task UnsubscribeAsync(CancellationToken cancellationToken)
     {
-        if (_channel is { IsOpen: true } channel && _consumerTag is { } tag)
+        await _subscription.WaitAsync(cancellationToken);
+        try
         {
+            if (_channel is not { IsOpen: true } channel || _consumerTag is not { } tag)
+                return;
             _consumerTag = null;
             try
             {
@@ -74,12 +139,25 @@ public sealed class EmailJobConsumer(
                 // The broker is gone; it returns our unacked deliveries by itself.
             }
         }
+        finally
+        {
+            _subscription.Release();
+        }
     }
 
-    private async Task HandleAsync(BasicDeliverEventArgs args)
+    /// <summary>The broker ended our consumer without being asked: the queue was deleted, or its node went away.</summary>
+    private void OnCancelledByBroker(string consumerTag)
+    {
+        if (Interlocked.CompareExchange(ref _consumerTag, null, consumerTag) != consumerTag)
+            return; // our own cancel, or an old consumer
+        logger.LogError("The broker cancelled our consumer of {Queue}: the queue was deleted or its node went away", names.SendQueue);
+        _trouble.Writer.TryWrite(Trouble.ConsumerCancelledByBroker);
+    }
+
+    private async Task HandleAsync(BasicDeliverEventArgs args, IChannel channel)
     {
         Interlocked.Increment(ref _inFlight);
-        var delivery = new Delivery(args, _channel!, logger);
+        var delivery = new Delivery(args, channel, logger);
         using var jobScope = LogContext.PushProperty("JobId", delivery.JobId);
         using var attemptScope = LogContext.PushProperty("Attempt", delivery.PreviousAttempts + 1);
         using var queueScope = LogContext.PushProperty("Queue", names.SendQueue);
@@ -92,97 +170,84 @@ public sealed class EmailJobConsumer(
         var started = Stopwatch.GetTimestamp();
         try
         {
-            await handler.HandleAsync(delivery, _sendsAborted.Token);
+            await handler.HandleAsync(delivery, _stopping, _sendsAborted.Token);
             telemetry.ProcessDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds,
                 NotificationsTelemetry.RabbitMq, NotificationsTelemetry.Destination(names.SendQueue));
-            if (outage.IsPaused)
-                await PauseAsync();
+            if (outage.IsPaused && Interlocked.Exchange(ref _pauseAsked, 1) == 0)
+                _trouble.Writer.TryWrite(Trouble.RelayDown);
+        }
+        catch (Exception ex)
+        {
+            // Every delivery ends settled: whatever escaped the handler returns the job rather than leave it unacked.
+            if (!delivery.IsSettled)
+                logger.LogError(ex, "Handling job {JobId} failed unexpectedly; returning it to {Queue}", delivery.JobId, names.SendQueue);
+            await ReturnQuietlyAsync(delivery);
         }
         finally
         {
-            Interlocked.Decrement(ref _inFlight);
+            if (Interlocked.Decrement(ref _inFlight) == 0 && _draining)
+                _drained.TrySetResult();
+        }
+    }
+
+    private async Task ReturnQuietlyAsync(Delivery delivery)
+    {
+        try
+        {
+            await delivery.ReturnAsync();
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning("Could not return job {JobId} ({Reason}); the broker requeues it when the channel closes", delivery.JobId, ex.Message);
         }
     }
 
     /// <summary>The relay has been down longer than Smtp:OutageHold: stop consuming until it answers a probe.</summary>
-    private async Task PauseAsync()
+    private async Task PauseUntilRelayAnswersAsync(CancellationToken stoppingToken)
     {
-        await _subscription.WaitAsync();
-        try
+        logger.LogWarning("SMTP relay down for more than {OutageHold}: stopped consuming {Queue}; held jobs returned without spending an attempt",
+            smtpOptions.Value.OutageHold, names.SendQueue);
+        await UntilDoneAsync("stop consuming " + names.SendQueue, UnsubscribeAsync, stoppingToken);
+        while (true)
         {
-            if (_consumerTag is null)
-                return;
-            logger.LogWarning("SMTP relay down for more than {OutageHold}: stopped consuming {Queue}; held jobs returned without spending an attempt",
-                smtpOptions.Value.OutageHold, names.SendQueue);
-            await UnsubscribeAsync(CancellationToken.None);
+            await Task.Delay(relay.BreakDuration, clock, stoppingToken);
+            if (await relay.ProbeAsync(stoppingToken))
+                break;
         }
-        finally
-        {
-            _subscription.Release();
-        }
-        _ = ResumeWhenRelayAnswersAsync();
-    }
-
-    private async Task ResumeWhenRelayAnswersAsync()
-    {
-        try
-        {
-            while (!_stopping.IsCancellationRequested)
-            {
-                await Task.Delay(relay.BreakDuration, _stopping);
-                if (!await relay.ProbeAsync(_stopping))
-                    continue;
-                await _subscription.WaitAsync(_stopping);
-                try
-                {
-                    outage.Ended();
-                    await SubscribeAsync(_stopping);
-                }
-                finally
-                {
-                    _subscription.Release();
-                }
-                logger.LogInformation("SMTP relay answers again: consuming {Queue} again", names.SendQueue);
-                return;
-            }
-        }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
-        {
-            // Shutting down while paused.
-        }
-        catch (Exception ex) when (BrokerConnection.IsBrokerUnavailable(ex))
-        {
-            logger.LogError("Could not resume consuming ({Reason}); restart the worker", ex.Message);
-        }
+        outage.Ended();
+        Interlocked.Exchange(ref _pauseAsked, 0);
+        await UntilDoneAsync("consume " + names.SendQueue + " again", SubscribeAsync, stoppingToken);
+        logger.LogInformation("SMTP relay answers again: consuming {Queue} again", names.SendQueue);
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        await _subscription.WaitAsync(cancellationToken);
+        // The supervising loop first, so nothing subscribes again while the deliveries drain.
+        await base.StopAsync(cancellationToken);
         try
         {
             await UnsubscribeAsync(cancellationToken);
+            // Finish what was already delivered (sends in flight and prefetched ones), until the host's shutdown timeout runs out.
+            _draining = true;
+            if (Volatile.Read(ref _inFlight) == 0)
+                _drained.TrySetResult();
+            await _drained.Task.WaitAsync(cancellationToken);
         }
-        finally
+        catch (OperationCanceledException)
         {
-            _subscription.Release();
-        }
-        // Finish what was already delivered (sends in flight and prefetched ones), until the host's shutdown timeout runs out.
-        while (Volatile.Read(ref _inFlight) > 0 && !cancellationToken.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(StopPollInterval, cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
+            logger.LogWarning("Shutdown grace period over with {InFlight} deliveries still in flight; abandoning their sends", Volatile.Read(ref _inFlight));
         }
         await _sendsAborted.CancelAsync();
-        await base.StopAsync(cancellationToken);
+        try
+        {
+            await _drained.Task.WaitAsync(AbortSettleTime, clock);
+        }
+        catch (TimeoutException)
+        {
+            // Whatever is still unsettled goes back to the queue when the channel closes.
+        }
         if (_channel is not null)
-            await _channel.DisposeAsync(); // anything still unacked goes back to the queue
+            await _channel.DisposeAsync();
     }
 
     public override void Dispose()
@@ -190,5 +255,20 @@ public sealed class EmailJobConsumer(
         _sendsAborted.Dispose();
         _subscription.Dispose();
         base.Dispose();
+    }
+
+    /// <summary>Hands deliveries to the consumer, and tells it when the broker cancels it.</summary>
+    private sealed class JobConsumer(IChannel channel, EmailJobConsumer owner) : AsyncDefaultBasicConsumer(channel)
+    {
+        public override Task HandleBasicDeliverAsync(string consumerTag, ulong deliveryTag, bool redelivered, string exchange,
+            string routingKey, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default) =>
+            owner.HandleAsync(new BasicDeliverEventArgs(consumerTag, deliveryTag, redelivered, exchange, routingKey, properties, body,
+                cancellationToken), Channel);
+
+        public override async Task HandleBasicCancelAsync(string consumerTag, CancellationToken cancellationToken = default)
+        {
+            await base.HandleBasicCancelAsync(consumerTag, cancellationToken);
+            owner.OnCancelledByBroker(consumerTag);
+        }
     }
 }

@@ -1,16 +1,13 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Notifications.Contracts;
 using Notifications.Core.Broker;
 using Notifications.Core.Contract;
 using Notifications.Core.Events;
-using Notifications.Core.Store;
 using Notifications.Core.Telemetry;
 using Notifications.Core.Validation;
 using Notifications.Worker.Retrying;
 using Notifications.Worker.Sending;
-using Polly.CircuitBreaker;
 
 namespace Notifications.Worker.Consuming;
 
@@ -23,19 +20,19 @@ public sealed class JobHandler(
     RetryRouter router,
     FailureParker parker,
     EmailJobValidator validator,
-    IJobStore store,
+    SendGuard guard,
     OutcomeEvents events,
     RelayOutage outage,
     NotificationsTelemetry telemetry,
-    IOptions<SmtpOptions> smtpOptions,
-    IOptions<StoreOptions> storeOptions,
+    TimeProvider clock,
     ILogger<JobHandler> logger)
 {
     private static readonly TimeSpan HoldPollInterval = TimeSpan.FromMilliseconds(200);
-    private readonly TimeSpan _outageHold = smtpOptions.Value.OutageHold;
-    private readonly TimeSpan _sendLease = storeOptions.Value.SendLease;
 
-    public async Task HandleAsync(Delivery delivery, CancellationToken sendsAborted)
+    /// <param name="delivery">the delivery to settle.</param>
+    /// <param name="holdsAborted">cancelled at shutdown: a job waiting for the relay goes back to the queue at once.</param>
+    /// <param name="sendsAborted">cancelled once the shutdown grace period is over: a send in flight is abandoned.</param>
+    public async Task HandleAsync(Delivery delivery, CancellationToken holdsAborted, CancellationToken sendsAborted)
     {
         if (outage.IsPaused)
         {
@@ -47,26 +44,24 @@ public sealed class JobHandler(
             await parker.ParkAsync(delivery, router.Decide(FailureKind.Poison, delivery.PreviousAttempts), decodeError!);
             return;
         }
-        var errors = validator.ValidateJob(job!);
+        var errors = validator.Validate(job!);
         if (errors.Count > 0)
         {
             var summary = string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}"));
             await parker.ParkAsync(delivery, router.Decide(FailureKind.Poison, delivery.PreviousAttempts), "not a valid job: " + summary);
             return;
         }
-
-        var claim = await ClaimAsync(job!.Id!, sendsAborted);
-        if (claim == SendClaim.AlreadySent)
+        if (await guard.ClaimAsync(job!.Id, sendsAborted) == Core.Store.SendClaim.AlreadySent)
         {
             // Sent before, but its delivery was not acked (a crash, or its event was not confirmed): tell, then ack.
             logger.LogInformation("Job {JobId} was already accepted by the relay; acked without sending it again", job.Id);
             await CompleteAsync(delivery, job, "already accepted by the relay earlier", delivery.PreviousAttempts + 1);
             return;
         }
-        await SendAsync(delivery, job, sendsAborted);
+        await SendAsync(delivery, job, holdsAborted, sendsAborted);
     }
 
-    private async Task SendAsync(Delivery delivery, EmailJob job, CancellationToken sendsAborted)
+    private async Task SendAsync(Delivery delivery, EmailJob job, CancellationToken holdsAborted, CancellationToken sendsAborted)
     {
         var attempt = delivery.PreviousAttempts + 1;
         try
@@ -76,31 +71,32 @@ public sealed class JobHandler(
             {
                 try
                 {
-                    var reply = await SendOnceAsync(message, sendsAborted);
+                    string reply;
+                    await using (guard.KeepClaim(job.Id))
+                        reply = await SendOnceAsync(message, sendsAborted);
                     outage.Ended();
                     telemetry.Sent.Add(1);
-                    if (job.CreatedAt is { } createdAt)
-                        telemetry.DeliveryLatency.Record((DateTimeOffset.UtcNow - createdAt).TotalSeconds);
-                    await MarkSentAsync(job.Id!);
+                    telemetry.DeliveryLatency.Record((clock.GetUtcNow() - job.CreatedAt).TotalSeconds);
+                    await guard.MarkSentAsync(job.Id);
                     logger.LogInformation("Sent job {JobId} attempt {Attempt} to {RecipientCount} recipients: {Reply}",
                         job.Id, attempt, job.AllRecipients().Count(), reply);
                     await CompleteAsync(delivery, job, reply, attempt);
                     return;
                 }
-                catch (BrokenCircuitException)
+                catch (Exception ex) when (relay.IsOutage(ex))
                 {
+                    // The relay is down, not this mail: wait without spending an attempt. Sending again through the
+                    // circuit is what lets it half-open after the break and probe the relay; checking its state alone never does.
                     // A hold can outlast the send claim's lease: give the claim up while waiting, take it again before sending.
-                    await ReleaseClaimAsync(job.Id!);
-                    do
-                        await Task.Delay(HoldPollInterval, sendsAborted);
-                    while (relay.Circuit == CircuitState.Open && !outage.HoldExpired(_outageHold));
-                    if (outage.HoldExpired(_outageHold))
+                    await guard.ReleaseAsync(job.Id);
+                    if (outage.HoldExpired())
                     {
                         outage.TryPause();
                         await delivery.ReturnAsync();
                         return;
                     }
-                    if (await ClaimAsync(job.Id!, sendsAborted) == SendClaim.AlreadySent)
+                    await Task.Delay(HoldPollInterval, clock, holdsAborted);
+                    if (await guard.ClaimAsync(job.Id, sendsAborted) == Core.Store.SendClaim.AlreadySent)
                     {
                         await CompleteAsync(delivery, job, "already accepted by the relay earlier", attempt);
                         return;
@@ -108,16 +104,16 @@ public sealed class JobHandler(
                 }
             }
         }
-        catch (OperationCanceledException) when (sendsAborted.IsCancellationRequested)
+        catch (OperationCanceledException) when (holdsAborted.IsCancellationRequested || sendsAborted.IsCancellationRequested)
         {
-            // Shut down past the grace period: not the job's failure; the broker hands it out again.
-            logger.LogWarning("Send of job {JobId} aborted by shutdown; returning it to the queue", job.Id);
-            await ReleaseClaimAsync(job.Id!);
+            // Shutting down: not the job's failure; the broker hands it out again.
+            logger.LogWarning("Job {JobId} returned to the queue: the worker is stopping", job.Id);
+            await guard.ReleaseAsync(job.Id);
             await delivery.ReturnAsync();
         }
         catch (Exception ex)
         {
-            await ReleaseClaimAsync(job.Id!);
+            await guard.ReleaseAsync(job.Id);
             var decision = router.Decide(SmtpFailure.Classify(ex), delivery.PreviousAttempts);
             await parker.ParkAsync(delivery, decision, SmtpFailure.Describe(ex));
         }
@@ -147,7 +143,7 @@ public sealed class JobHandler(
     {
         try
         {
-            await events.PublishAsync(new EmailSent(job.Id!, [.. job.AllRecipients()], reply, attempts, DateTimeOffset.UtcNow),
+            await events.PublishAsync(new EmailSent(job.Id, [.. job.AllRecipients()], reply, attempts, clock.GetUtcNow(), delivery.Replays),
                 CancellationToken.None);
         }
         catch (PublishFailedException ex)
@@ -158,50 +154,5 @@ public sealed class JobHandler(
             return;
         }
         await delivery.AckAsync();
-    }
-
-    /// <summary>Claims the send; waits while another worker holds it. Without a store, sends (at least once).</summary>
-    private async Task<SendClaim> ClaimAsync(string jobId, CancellationToken cancellationToken)
-    {
-        var deadline = DateTime.UtcNow + _sendLease + TimeSpan.FromSeconds(1);
-        try
-        {
-            while (true)
-            {
-                var claim = await store.TryStartSendAsync(jobId, cancellationToken);
-                if (claim != SendClaim.InProgress || DateTime.UtcNow > deadline)
-                    return claim == SendClaim.InProgress ? SendClaim.Acquired : claim;
-                await Task.Delay(HoldPollInterval, cancellationToken);
-            }
-        }
-        catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
-        {
-            logger.LogWarning("Job store unavailable ({Reason}); sending job {JobId} without the duplicate check", ex.Message, jobId);
-            return SendClaim.Acquired;
-        }
-    }
-
-    private async Task MarkSentAsync(string jobId)
-    {
-        try
-        {
-            await store.MarkSentAsync(jobId, CancellationToken.None);
-        }
-        catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
-        {
-            logger.LogWarning("Job store unavailable ({Reason}); job {JobId} is sent but a redelivery could send it again", ex.Message, jobId);
-        }
-    }
-
-    private async Task ReleaseClaimAsync(string jobId)
-    {
-        try
-        {
-            await store.ReleaseSendAsync(jobId, CancellationToken.None);
-        }
-        catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
-        {
-            logger.LogDebug("Could not release the send claim of job {JobId} ({Reason}); it lapses by itself", jobId, ex.Message);
-        }
     }
 }

@@ -1,22 +1,26 @@
+using Microsoft.Extensions.Options;
+using Notifications.Worker.Sending;
+
 namespace Notifications.Worker.Consuming;
 
 /// <summary>
 /// The clock of a relay outage, shared by every delivery in flight: how long the worker has been
 /// holding jobs for a relay that is down, and whether it is time to give them back and stop consuming.
 /// </summary>
-public sealed class RelayOutage(TimeProvider clock)
+public sealed class RelayOutage(TimeProvider clock, IOptions<SmtpOptions> options)
 {
     private readonly Lock _lock = new();
+    private readonly long _holdMs = (long)options.Value.OutageHold.TotalMilliseconds;
     private long _startedAt; // unix ms; 0 = no outage
 
     public bool IsPaused { get; private set; }
 
-    /// <summary>Called while a job waits for the relay; true once the outage has lasted longer than <paramref name="hold"/>.</summary>
-    public bool HoldExpired(TimeSpan hold)
+    /// <summary>Called while a job waits for the relay; true once the outage has lasted longer than <c>Smtp:OutageHold</c>.</summary>
+    public bool HoldExpired()
     {
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         Interlocked.CompareExchange(ref _startedAt, now, 0);
-        return now - Interlocked.Read(ref _startedAt) > hold.TotalMilliseconds;
+        return now - Interlocked.Read(ref _startedAt) > _holdMs;
     }
 
     public void Ended()

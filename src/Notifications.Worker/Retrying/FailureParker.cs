@@ -16,13 +16,14 @@ public sealed class FailureParker(
     OutcomeEvents events,
     TopologyNames names,
     NotificationsTelemetry telemetry,
+    TimeProvider clock,
     ILogger<FailureParker> logger)
 {
     private static readonly TimeSpan ParkFailureBackoff = TimeSpan.FromSeconds(1);
 
     public async Task ParkAsync(Delivery delivery, RetryDecision decision, string error)
     {
-        var now = DateTimeOffset.UtcNow.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+        var now = clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
         var properties = JobProperties.CopyOf(delivery.Properties);
         var headers = properties.Headers!;
         headers[JobHeaders.Attempts] = decision.Attempts;
@@ -36,14 +37,14 @@ public sealed class FailureParker(
         try
         {
             // The event first: if it fails the job is simply returned; ack only after the copy is confirmed, or a crash loses the job.
-            await PublishOutcomeAsync(delivery.JobId, decision, error);
+            await PublishOutcomeAsync(delivery, decision, error);
             await publisher.PublishAsync(decision.RoutingKey, properties, delivery.Body, CancellationToken.None);
         }
         catch (PublishFailedException ex)
         {
             logger.LogError("Could not move job {JobId} to {Destination} ({Reason}); returning it to {Queue}",
                 delivery.JobId, decision.RoutingKey, ex.Message, names.SendQueue);
-            await Task.Delay(ParkFailureBackoff);
+            await Task.Delay(ParkFailureBackoff, clock);
             await delivery.ReturnAsync();
             return;
         }
@@ -61,8 +62,9 @@ public sealed class FailureParker(
                 delivery.JobId, decision.Attempts, decision.Kind.ToWire(), error, names.Prefix + decision.RoutingKey, decision.Delay);
     }
 
-    private Task PublishOutcomeAsync(string jobId, RetryDecision decision, string error) => decision.Delay is { } delay
-        ? events.PublishAsync(new EmailRetryScheduled(jobId, decision.Attempts, delay, error, DateTimeOffset.UtcNow), CancellationToken.None)
-        : events.PublishAsync(new EmailDeadLettered(jobId, decision.Kind.ToWire(), error, decision.Attempts, DateTimeOffset.UtcNow),
-            CancellationToken.None);
+    private Task PublishOutcomeAsync(Delivery delivery, RetryDecision decision, string error) => decision.Delay is { } delay
+        ? events.PublishAsync(new EmailRetryScheduled(delivery.JobId, decision.Attempts, delay, error, clock.GetUtcNow(), delivery.Replays),
+            CancellationToken.None)
+        : events.PublishAsync(new EmailDeadLettered(delivery.JobId, decision.Kind.ToWire(), error, decision.Attempts, clock.GetUtcNow(),
+            delivery.Replays), CancellationToken.None);
 }

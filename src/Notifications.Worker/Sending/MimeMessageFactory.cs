@@ -13,18 +13,18 @@ public static class MimeMessageFactory
         var from = Mailbox(job.From);
         var message = new MimeMessage();
         message.From.Add(from);
-        message.To.AddRange((job.To ?? []).Select(Mailbox));
-        message.Cc.AddRange((job.Cc ?? []).Select(Mailbox));
-        message.Bcc.AddRange((job.Bcc ?? []).Select(Mailbox));
+        message.To.AddRange(job.To.Select(Mailbox));
+        message.Cc.AddRange(job.Cc.Select(Mailbox));
+        message.Bcc.AddRange(job.Bcc.Select(Mailbox));
         if (job.ReplyTo is not null)
             message.ReplyTo.Add(Mailbox(job.ReplyTo));
-        message.Subject = job.Subject ?? "";
+        message.Subject = job.Subject;
         // The job id in the Message-Id ties a mail in any inbox or relay log back to its job.
         message.MessageId = $"{job.Id}@{from.Domain}";
-        message.Date = job.CreatedAt ?? DateTimeOffset.UtcNow;
+        message.Date = job.CreatedAt;
         if (job.Headers is not null)
             foreach (var (name, value) in job.Headers)
-                message.Headers.Add(name, value ?? "");
+                message.Headers.Add(name, value);
         message.Body = new BodyBuilder { TextBody = job.Text, HtmlBody = job.Html }.ToMessageBody();
         return message;
     }

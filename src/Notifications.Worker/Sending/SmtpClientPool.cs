@@ -45,6 +45,11 @@ public sealed class SmtpClientPool(IOptions<SmtpOptions> options, ILogger<SmtpCl
         {
             throw new StaleSmtpConnectionException(ex);
         }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Not ours: the relay did not answer within Smtp:Timeout.
+            throw new TimeoutException($"the relay did not answer within {_options.Timeout.TotalSeconds:0.#} s (Smtp:Timeout)", ex);
+        }
         finally
         {
             if (client is not null)

@@ -73,5 +73,13 @@ public sealed class SmtpRelay
         _pipeline.ExecuteAsync(static async (state, token) => await state.Pool.SendAsync(state.Message, token),
             (Pool: _pool, Message: message), cancellationToken);
 
+    /// <summary>
+    /// Whether a failed send was the relay's outage rather than this mail's failure: the circuit refused it,
+    /// or the relay looked down and the circuit is open now (this failure opened it, or the half-open probe failed).
+    /// A relay-down failure that leaves the circuit closed is one mail's bad luck and costs it an attempt.
+    /// </summary>
+    public bool IsOutage(Exception ex) =>
+        ex is BrokenCircuitException || (SmtpFailure.IsRelayDown(ex) && _circuit.CircuitState != CircuitState.Closed);
+
     public Task<bool> ProbeAsync(CancellationToken cancellationToken) => _pool.ProbeAsync(cancellationToken);
 }

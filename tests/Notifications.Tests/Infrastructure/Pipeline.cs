@@ -58,7 +58,7 @@ public sealed class Pipeline : IAsyncDisposable
             ["Urls"] = "http://127.0.0.1:0",
             ["Serilog:MinimumLevel:Default"] = "Warning",
             ["Store:Kind"] = "Sqlite",
-            ["Store:SendLease"] = "00:00:03",
+            ["Store:SendLease"] = "00:00:06", // longer than Smtp:Timeout, as start-up demands
             ["OpenTelemetry:WorkerMetricsPort"] = "0",
             ["HostOptions:ShutdownTimeout"] = "00:00:10",
         };

@@ -85,22 +85,65 @@ public abstract class JobStoreTests
     }
 
     [Fact]
-    public async Task A_status_is_never_overwritten_by_an_older_one()
+    public async Task A_renewed_claim_outlives_its_lease_and_lapses_once_renewals_stop()
+    {
+        var store = await CreateAsync();
+        var other = await CreateAsync();
+        var id = Guid.NewGuid().ToString();
+        await store.TryStartSendAsync(id, default);
+
+        // Three leases long, renewed every third of one: nobody else may take it meanwhile.
+        for (var i = 0; i < 9; i++)
+        {
+            await Task.Delay(Options.SendLease / 3);
+            Assert.True(await store.RenewSendAsync(id, default));
+            Assert.Equal(SendClaim.InProgress, await other.TryStartSendAsync(id, default));
+        }
+
+        Assert.False(await other.RenewSendAsync(id, default)); // not its claim
+        var claim = await Eventually.ReturnsAsync(() => other.TryStartSendAsync(id, default), c => c == SendClaim.Acquired,
+            "the lease to run out once renewals stop", TimeSpan.FromSeconds(5));
+        Assert.Equal(SendClaim.Acquired, claim);
+        Assert.False(await store.RenewSendAsync(id, default)); // lost it to the other worker
+    }
+
+    [Fact]
+    public async Task A_status_is_ordered_by_the_jobs_life_not_by_the_clocks_that_wrote_it()
+    {
+        var store = await CreateAsync();
+        var id = Guid.NewGuid().ToString();
+        var apiClock = DateTimeOffset.UtcNow;
+        var workerClock = apiClock.AddSeconds(-30); // the worker's host runs 30 s behind the API's
+
+        Assert.Null(await store.GetStatusAsync(id, default));
+        await store.SetStatusAsync(new JobStatus(id, JobStatus.Retrying, workerClock.AddSeconds(1), Attempt: 1, Error: "SMTP 451"), default);
+        await store.SetStatusAsync(new JobStatus(id, JobStatus.Queued, apiClock), default); // arrives late
+        var retrying = await store.GetStatusAsync(id, default);
+        await store.SetStatusAsync(new JobStatus(id, JobStatus.Sent, workerClock.AddSeconds(2), Attempt: 2), default);
+        await store.SetStatusAsync(new JobStatus(id, JobStatus.Retrying, workerClock.AddSeconds(3), Attempt: 1, Error: "late"), default);
+        var sent = await store.GetStatusAsync(id, default);
+
+        Assert.Equal(("retrying", 1, "SMTP 451"), (retrying!.Status, retrying.Attempt, retrying.Error));
+        Assert.Equal(("sent", 2, (string?)null), (sent!.Status, sent.Attempt, sent.Error));
+        Assert.Equal(workerClock.AddSeconds(2).ToUnixTimeMilliseconds(), sent.At.ToUnixTimeMilliseconds());
+    }
+
+    [Fact]
+    public async Task A_replay_starts_a_new_round_that_an_old_rounds_late_event_cannot_overwrite()
     {
         var store = await CreateAsync();
         var id = Guid.NewGuid().ToString();
         var t0 = DateTimeOffset.UtcNow;
 
-        Assert.Null(await store.GetStatusAsync(id, default));
-        await store.SetStatusAsync(new JobStatus(id, "retrying", t0.AddSeconds(1), Attempt: 1, Error: "SMTP 451"), default);
-        await store.SetStatusAsync(new JobStatus(id, "queued", t0), default);
+        await store.SetStatusAsync(new JobStatus(id, JobStatus.Dead, t0, Attempt: 4, Kind: "transient", Error: "SMTP 451"), default);
+        await store.SetStatusAsync(new JobStatus(id, JobStatus.Replayed, t0.AddSeconds(1), Replays: 1), default);
+        var replayed = await store.GetStatusAsync(id, default);
+        await store.SetStatusAsync(new JobStatus(id, JobStatus.Retrying, t0.AddSeconds(2), Attempt: 1, Error: "SMTP 451", Replays: 1), default);
+        await store.SetStatusAsync(new JobStatus(id, JobStatus.Dead, t0.AddSeconds(3), Attempt: 4, Kind: "transient"), default); // round 0, twice
         var retrying = await store.GetStatusAsync(id, default);
-        await store.SetStatusAsync(new JobStatus(id, "sent", t0.AddSeconds(2), Attempt: 2), default);
-        var sent = await store.GetStatusAsync(id, default);
 
-        Assert.Equal(("retrying", 1, "SMTP 451"), (retrying!.Status, retrying.Attempt, retrying.Error));
-        Assert.Equal(("sent", 2, (string?)null), (sent!.Status, sent.Attempt, sent.Error));
-        Assert.Equal(t0.AddSeconds(2).ToUnixTimeMilliseconds(), sent.At.ToUnixTimeMilliseconds());
+        Assert.Equal(("replayed", 1), (replayed!.Status, replayed.Replays));
+        Assert.Equal(("retrying", 1, 1), (retrying!.Status, retrying.Attempt, retrying.Replays));
     }
 }
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Notifications.Core.Contract;
 using Notifications.Core.Validation;
+using Notifications.Api.Sending;
 
 namespace Notifications.Tests.Unit;
 
@@ -13,7 +14,7 @@ public sealed class EmailJobValidatorTests
         MaxRecipients = 3,
     }));
 
-    private static EmailJob Valid() => new()
+    private static SendEmailRequest Valid() => new()
     {
         To = ["Alice <alice@example.com>"],
         Subject = "Hello",
@@ -21,11 +22,11 @@ public sealed class EmailJobValidatorTests
     };
 
     [Fact]
-    public void Valid_request_has_no_errors() => Assert.Empty(Validator.ValidateRequest(Valid()));
+    public void Valid_request_has_no_errors() => Assert.Empty(Validator.Validate(Valid()));
 
     [Fact]
     public void Html_alone_is_enough_body() =>
-        Assert.Empty(Validator.ValidateRequest(Valid() with { Text = null, Html = "<p>hi</p>" }));
+        Assert.Empty(Validator.Validate(Valid() with { Text = null, Html = "<p>hi</p>" }));
 
     [Theory]
     [InlineData("alice")]
@@ -37,14 +38,14 @@ public sealed class EmailJobValidatorTests
     [InlineData("")]
     public void Invalid_recipient_is_named_by_its_index(string address)
     {
-        var errors = Validator.ValidateRequest(Valid() with { To = ["ok@example.com", address] });
+        var errors = Validator.Validate(Valid() with { To = ["ok@example.com", address] });
         Assert.Contains("to[1]", errors.Keys);
     }
 
     [Fact]
     public void Recipients_over_the_limit_are_refused_across_to_cc_and_bcc()
     {
-        var errors = Validator.ValidateRequest(Valid() with
+        var errors = Validator.Validate(Valid() with
         {
             To = ["a@example.com"], Cc = ["b@example.com", "c@example.com"], Bcc = ["d@example.com"],
         });
@@ -53,14 +54,14 @@ public sealed class EmailJobValidatorTests
 
     [Fact]
     public void No_recipient_at_all_is_refused() =>
-        Assert.Contains("to", Validator.ValidateRequest(Valid() with { To = [] }).Keys);
+        Assert.Contains("to", Validator.Validate(Valid() with { To = [] }).Keys);
 
     [Theory]
     [InlineData("line\r\nBcc: x@evil.example")]
     [InlineData("line\nbreak")]
     [InlineData("   ")]
     public void Subject_must_be_one_non_empty_line(string subject) =>
-        Assert.Contains("subject", Validator.ValidateRequest(Valid() with { Subject = subject }).Keys);
+        Assert.Contains("subject", Validator.Validate(Valid() with { Subject = subject }).Keys);
 
     [Theory]
     [InlineData("X-Ok", "a\r\nb", "headers.X-Ok")]
@@ -70,24 +71,35 @@ public sealed class EmailJobValidatorTests
     [InlineData("X:Colon", "v", "headers.X:Colon")]
     public void Custom_headers_cannot_inject_or_override(string name, string value, string field)
     {
-        var errors = Validator.ValidateRequest(Valid() with { Headers = new Dictionary<string, string?> { [name] = value } });
+        var errors = Validator.Validate(Valid() with { Headers = new Dictionary<string, string?> { [name] = value } });
         Assert.Contains(field, errors.Keys);
     }
 
     [Fact]
     public void Sender_must_be_the_default_or_allowed()
     {
-        Assert.Empty(Validator.ValidateRequest(Valid() with { From = "Alerts <ALERTS@example.com>" }));
-        Assert.Empty(Validator.ValidateRequest(Valid() with { From = "no-reply@example.com" }));
-        Assert.Contains("from", Validator.ValidateRequest(Valid() with { From = "ceo@evil.example" }).Keys);
+        Assert.Empty(Validator.Validate(Valid() with { From = "Alerts <ALERTS@example.com>" }));
+        Assert.Empty(Validator.Validate(Valid() with { From = "no-reply@example.com" }));
+        Assert.Contains("from", Validator.Validate(Valid() with { From = "ceo@evil.example" }).Keys);
     }
 
     [Fact]
-    public void A_job_from_the_queue_must_carry_id_and_sender()
+    public void A_job_from_the_queue_is_held_to_the_same_rules()
     {
-        var errors = Validator.ValidateJob(Valid());
-        Assert.Contains("id", errors.Keys);
-        Assert.Contains("from", errors.Keys);
-        Assert.Empty(Validator.ValidateJob(Valid() with { Id = "j1", From = "no-reply@example.com" }));
+        var job = Valid().ToJob("j1", DateTimeOffset.UtcNow, "Notifications <no-reply@example.com>");
+        Assert.Empty(Validator.Validate(job));
+        Assert.Contains("from", Validator.Validate(job with { From = "ceo@evil.example" }).Keys);
+        Assert.Contains("to", Validator.Validate(job with { To = [] }).Keys);
+    }
+
+    [Theory]
+    [InlineData("""{"id":"j1","from":"a@example.com","subject":"s"}""", "createdAt")]
+    [InlineData("""{"id":null,"createdAt":"2026-01-01T00:00:00Z","from":"a@example.com","subject":"s"}""", "id")]
+    [InlineData("""{"id":"j1","createdAt":"2026-01-01T00:00:00Z","subject":"s"}""", "from")]
+    [InlineData("""{"id":"j1","createdAt":"2026-01-01T00:00:00Z","from":"a@example.com","subject":"s","to":["a@example.com"],"to":["b@example.com"]}""", "to")]
+    public void A_body_without_what_a_job_needs_or_with_a_field_twice_does_not_decode(string body, string field)
+    {
+        Assert.False(JobCodec.TryDecode(System.Text.Encoding.UTF8.GetBytes(body), out _, out var error));
+        Assert.Contains(field, error);
     }
 }

@@ -1,0 +1,43 @@
+using Notifications.Core.Contract;
+
+namespace Notifications.Api.Sending;
+
+/// <summary>
+/// The body of <c>POST /api/send-email</c> as the caller sent it: anything may be missing, so every member
+/// is nullable; the validator says what is wrong, and only a valid request becomes an <see cref="EmailJob"/>.
+/// </summary>
+public sealed record SendEmailRequest : IEmailFields
+{
+    public IReadOnlyList<string?>? To { get; init; }
+    public IReadOnlyList<string?>? Cc { get; init; }
+    public IReadOnlyList<string?>? Bcc { get; init; }
+    public string? From { get; init; }
+    public string? ReplyTo { get; init; }
+    public string? Subject { get; init; }
+    public string? Text { get; init; }
+    public string? Html { get; init; }
+    public IReadOnlyDictionary<string, string?>? Headers { get; init; }
+    public IReadOnlyDictionary<string, string?>? Metadata { get; init; }
+
+    /// <summary>The job for a request the validator found valid.</summary>
+    public EmailJob ToJob(string id, DateTimeOffset createdAt, string defaultFrom) => new()
+    {
+        Id = id,
+        CreatedAt = createdAt,
+        To = NonNull(To),
+        Cc = NonNull(Cc),
+        Bcc = NonNull(Bcc),
+        From = From ?? defaultFrom,
+        ReplyTo = ReplyTo,
+        Subject = Subject!,
+        Text = Text,
+        Html = Html,
+        Headers = NonNull(Headers),
+        Metadata = NonNull(Metadata),
+    };
+
+    private static string[] NonNull(IReadOnlyList<string?>? values) => values is null ? [] : [.. values.OfType<string>()];
+
+    private static Dictionary<string, string>? NonNull(IReadOnlyDictionary<string, string?>? values) =>
+        values?.Where(e => e.Value is not null).ToDictionary(e => e.Key, e => e.Value!, StringComparer.Ordinal);
+}

@@ -1,0 +1,19 @@
+namespace Notifications.Core.Contract;
+
+/// <summary>
+/// The fields of a mail as a caller gives them and a job carries them: what <see cref="Validation.EmailJobValidator"/>
+/// checks, for the API's request and for a job read from the queue alike.
+/// </summary>
+public interface IEmailFields
+{
+    IReadOnlyList<string?>? To { get; }
+    IReadOnlyList<string?>? Cc { get; }
+    IReadOnlyList<string?>? Bcc { get; }
+    string? From { get; }
+    string? ReplyTo { get; }
+    string? Subject { get; }
+    string? Text { get; }
+    string? Html { get; }
+    IReadOnlyDictionary<string, string?>? Headers { get; }
+    IReadOnlyDictionary<string, string?>? Metadata { get; }
+}
