@@ -30,6 +30,7 @@ public static class NotificationsWorker
         builder.AddNotificationsService("notifications-worker");
 
         builder.AddValidatedOptions<SmtpOptions>(SmtpOptions.Section);
+        builder.Services.AddSingleton<IValidateOptions<SmtpOptions>, SmtpOptionsValidator>();
         builder.Services.AddSingleton<IValidateOptions<StoreOptions>, SendLeaseValidator>();
         builder.AddValidatedOptions<RetryOptions>(RetryOptions.Section);
         builder.Services.AddSingleton<IPostConfigureOptions<RetryOptions>, RetryOptions.Defaults>();

@@ -13,7 +13,13 @@ public sealed class SinkServer : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _running;
 
-    public SinkServer(IMessageStore store, string name)
+    /// <param name="store">what happens to each mail.</param>
+    /// <param name="name">the server's name in its greeting.</param>
+    /// <param name="filter">answers MAIL FROM and RCPT TO (default: every mailbox).</param>
+    /// <param name="certificate">TLS: on connect when <paramref name="tlsOnConnect"/>, else offered as STARTTLS.</param>
+    /// <param name="tlsOnConnect">TLS from the first byte (SMTPS) rather than STARTTLS.</param>
+    public SinkServer(IMessageStore store, string name, IMailboxFilter? filter = null,
+        System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null, bool tlsOnConnect = false)
     {
         using (var probe = new TcpListener(IPAddress.Loopback, 0))
         {
@@ -21,10 +27,17 @@ public sealed class SinkServer : IAsyncDisposable
             Port = ((IPEndPoint)probe.LocalEndpoint).Port;
         }
         var options = new SmtpServerOptionsBuilder().ServerName(name)
-            .Endpoint(endpoint => endpoint.Endpoint(new IPEndPoint(IPAddress.Loopback, Port))).Build();
+            .Endpoint(endpoint =>
+            {
+                endpoint.Endpoint(new IPEndPoint(IPAddress.Loopback, Port));
+                if (certificate is not null)
+                    endpoint.Certificate(certificate).IsSecure(tlsOnConnect);
+            }).Build();
         var services = new ServiceProvider();
         services.Add(new NoDelayListenerFactory());
         services.Add(store);
+        if (filter is not null)
+            services.Add(filter);
         _server = new SmtpServer.SmtpServer(options, services);
         _running = _server.StartAsync(_stop.Token);
     }

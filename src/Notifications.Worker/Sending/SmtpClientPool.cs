@@ -15,6 +15,7 @@ namespace Notifications.Worker.Sending;
 public sealed class SmtpClientPool(IOptions<SmtpOptions> options, ILogger<SmtpClientPool> logger) : IAsyncDisposable
 {
     private readonly SmtpOptions _options = options.Value;
+    private readonly RelayCertificateCheck? _certificateCheck = RelayCertificateCheck.FromOptions(options.Value);
     private readonly SemaphoreSlim _slots = new(options.Value.Connections, options.Value.Connections);
     private readonly ConcurrentQueue<SmtpClient> _idle = new();
 
@@ -77,11 +78,19 @@ public sealed class SmtpClientPool(IOptions<SmtpOptions> options, ILogger<SmtpCl
     private async Task<SmtpClient> ConnectAsync(CancellationToken cancellationToken)
     {
         var client = new SmtpClient { Timeout = (int)_options.Timeout.TotalMilliseconds };
+        if (_certificateCheck is not null)
+            client.ServerCertificateValidationCallback = _certificateCheck.Validate;
         try
         {
             await client.ConnectAsync(_options.Host, _options.Port, ToMailKit(_options.Security), cancellationToken);
             if (_options.HasCredentials)
+            {
+                // Auto falls back to plaintext when the relay offers no STARTTLS: the password must not go out that way.
+                if (!client.IsSecure)
+                    throw new MailKit.Security.AuthenticationException(
+                        $"the relay {_options.Host}:{_options.Port} offers no TLS; refusing to send Smtp:Username/Password in plaintext");
                 await client.AuthenticateAsync(_options.Username!, _options.Password ?? "", cancellationToken);
+            }
             logger.LogDebug("Opened SMTP connection to {Host}:{Port}", _options.Host, _options.Port);
             return client;
         }

@@ -45,5 +45,8 @@ public sealed class SmtpOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:25:00", ErrorMessage = "Smtp:OutageHold must be between 100 ms and 25 minutes")]
     public TimeSpan OutageHold { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>A PEM file with the certificate of a private CA the relay's certificate is issued by (or the relay's own, self-signed).</summary>
+    public string? CaCertificate { get; set; }
+
     public bool HasCredentials => !string.IsNullOrEmpty(Username);
 }

@@ -35,33 +35,34 @@ public sealed class Pipeline : IAsyncDisposable
     public IServiceProvider ApiServices => _api?.Services ?? throw new InvalidOperationException("the API is not running");
     public IServiceProvider WorkerServices => _worker?.Services ?? throw new InvalidOperationException("the worker is not running");
 
+    /// <param name="api">start the API.</param>
+    /// <param name="worker">start the worker.</param>
+    /// <param name="configure">changes to the settings before anything starts.</param>
+    /// <param name="shippedDefaults">
+    /// run with appsettings.json's timings (retry delays, SMTP timeout, circuit, hold, lease, prefetch, connections)
+    /// instead of the shortened ones most tests use: for tests that claim what the shipped service does.
+    /// </param>
+    /// <param name="relay">the relay to use (one with TLS, say); a plain one by default.</param>
     public static async Task<Pipeline> StartAsync(bool api = true, bool worker = true,
-        Action<Dictionary<string, string?>>? configure = null)
+        Action<Dictionary<string, string?>>? configure = null, bool shippedDefaults = false, TestRelay? relay = null)
     {
-        var relay = new TestRelay();
+        relay ??= new TestRelay();
         var settings = new Dictionary<string, string?>
         {
             ["RabbitMq:Uri"] = (await BrokerEnvironment.UriAsync()).ToString(),
             ["RabbitMq:Prefix"] = $"t{Guid.NewGuid():N}"[..13] + ".",
-            ["RabbitMq:Prefetch"] = "16",
-            ["RabbitMq:Concurrency"] = "4",
-            ["RabbitMq:PublishTimeout"] = "00:00:05",
             ["Smtp:Host"] = "127.0.0.1",
             ["Smtp:Port"] = relay.Port.ToString(),
             ["Smtp:Security"] = "None",
-            ["Smtp:Connections"] = "2",
-            ["Smtp:Timeout"] = "00:00:05",
-            ["Retry:Delays:0"] = "00:00:00.300",
-            ["Retry:Delays:1"] = "00:00:00.600",
-            ["Retry:Delays:2"] = "00:00:00.900",
-            ["Api:MaxQueueDepth"] = "100000",
             ["Urls"] = "http://127.0.0.1:0",
             ["Serilog:MinimumLevel:Default"] = "Warning",
             ["Store:Kind"] = "Sqlite",
-            ["Store:SendLease"] = "00:00:06", // longer than Smtp:Timeout, as start-up demands
             ["OpenTelemetry:WorkerMetricsPort"] = "0",
             ["HostOptions:ShutdownTimeout"] = "00:00:10",
         };
+        if (!shippedDefaults)
+            foreach (var (key, value) in ShortenedTimings)
+                settings[key] = value;
         settings["Store:Path"] = Path.Combine(Path.GetTempPath(), "notifications-tests", settings["RabbitMq:Prefix"] + "db");
         configure?.Invoke(settings);
 
@@ -72,6 +73,21 @@ public sealed class Pipeline : IAsyncDisposable
             await pipeline.StartWorkerAsync();
         return pipeline;
     }
+
+    /// <summary>What most tests shorten so a retry or a lease does not take the shipped minutes.</summary>
+    private static readonly Dictionary<string, string?> ShortenedTimings = new()
+    {
+        ["RabbitMq:Prefetch"] = "16",
+        ["RabbitMq:Concurrency"] = "4",
+        ["RabbitMq:PublishTimeout"] = "00:00:05",
+        ["Smtp:Connections"] = "2",
+        ["Smtp:Timeout"] = "00:00:05",
+        ["Retry:Delays:0"] = "00:00:00.300",
+        ["Retry:Delays:1"] = "00:00:00.600",
+        ["Retry:Delays:2"] = "00:00:00.900",
+        ["Api:MaxQueueDepth"] = "100000",
+        ["Store:SendLease"] = "00:00:06", // longer than Smtp:Timeout, as start-up demands
+    };
 
     public async Task StartApiAsync(bool waitForBroker = true)
     {

@@ -3,9 +3,29 @@ using System.Net.Sockets;
 
 namespace Notifications.Tests.Infrastructure;
 
+/// <summary>What an open gate does to the connections through it, to play a relay in trouble.</summary>
+public enum GateFault
+{
+    /// <summary>Bytes pass both ways.</summary>
+    None,
+
+    /// <summary>Connections are taken and never answered (no greeting, no reply).</summary>
+    Hang,
+
+    /// <summary>Every new connection is greeted with <c>421</c> and closed.</summary>
+    Answer421AtConnect,
+
+    /// <summary>Bytes pass until the client sends <c>DATA</c>; the connection is cut as the message follows.</summary>
+    DropMidData,
+
+    /// <summary>Every new connection gets plain text where a TLS handshake is expected, and is closed.</summary>
+    NotTls,
+}
+
 /// <summary>
-/// A loopback port in front of the broker that the test opens and closes: closed, connections are
-/// refused and the ones through it are cut, as when the broker is down; open, bytes pass both ways.
+/// A loopback port in front of the broker or a relay that the test opens and closes: closed, connections are
+/// refused and the ones through it are cut, as when the server is down; open, bytes pass both ways, unless
+/// a <see cref="GateFault"/> says otherwise.
 /// </summary>
 public sealed class TcpGate : IAsyncDisposable
 {
@@ -24,6 +44,18 @@ public sealed class TcpGate : IAsyncDisposable
     }
 
     public int Port { get; }
+
+    public GateFault Fault { get; private set; }
+
+    /// <summary>From now on, connections get <paramref name="fault"/>; the ones open now are cut.</summary>
+    public void Inject(GateFault fault)
+    {
+        lock (_lock)
+        {
+            Fault = fault;
+            CutLinks();
+        }
+    }
 
     public static async Task<TcpGate> ToBrokerAsync()
     {
@@ -57,10 +89,15 @@ public sealed class TcpGate : IAsyncDisposable
             _open?.Cancel();
             _listener?.Stop();
             _listener = null;
-            foreach (var link in _links)
-                link.Dispose();
-            _links.Clear();
+            CutLinks();
         }
+    }
+
+    private void CutLinks()
+    {
+        foreach (var link in _links)
+            link.Dispose();
+        _links.Clear();
     }
 
     private async Task AcceptAsync(TcpListener listener, CancellationToken closed)
@@ -76,8 +113,10 @@ public sealed class TcpGate : IAsyncDisposable
             {
                 return;
             }
-            var outbound = new TcpClient { NoDelay = true };
             inbound.NoDelay = true;
+            if (await AnswerInsteadAsync(inbound, Fault))
+                continue;
+            var outbound = new TcpClient { NoDelay = true };
             try
             {
                 await outbound.ConnectAsync(_target, closed);
@@ -93,16 +132,58 @@ public sealed class TcpGate : IAsyncDisposable
                 _links.Add(inbound);
                 _links.Add(outbound);
             }
-            _ = PumpAsync(inbound, outbound, closed);
-            _ = PumpAsync(outbound, inbound, closed);
+            _ = PumpAsync(inbound, outbound, fromClient: true, closed);
+            _ = PumpAsync(outbound, inbound, fromClient: false, closed);
         }
     }
 
-    private static async Task PumpAsync(TcpClient from, TcpClient to, CancellationToken closed)
+    /// <summary>Plays the fault for a new connection instead of passing it on; false when it should pass.</summary>
+    private async Task<bool> AnswerInsteadAsync(TcpClient inbound, GateFault fault)
     {
+        switch (fault)
+        {
+            case GateFault.Hang:
+                lock (_lock)
+                    _links.Add(inbound); // held open, unanswered, until the fault ends
+                return true;
+            case GateFault.Answer421AtConnect or GateFault.NotTls:
+                var line = fault == GateFault.NotTls ? "this is not TLS\r\n" : "421 4.3.2 Service not available, closing channel\r\n";
+                try
+                {
+                    await inbound.GetStream().WriteAsync(System.Text.Encoding.ASCII.GetBytes(line));
+                }
+                catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+                {
+                    // The client left first.
+                }
+                inbound.Dispose();
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private async Task PumpAsync(TcpClient from, TcpClient to, bool fromClient, CancellationToken closed)
+    {
+        var buffer = new byte[16 * 1024];
+        var sawData = false;
         try
         {
-            await from.GetStream().CopyToAsync(to.GetStream(), closed);
+            var source = from.GetStream();
+            var target = to.GetStream();
+            int read;
+            while ((read = await source.ReadAsync(buffer, closed)) > 0)
+            {
+                if (fromClient && Fault == GateFault.DropMidData)
+                {
+                    if (sawData)
+                        break; // the message itself: cut the connection under it
+                    var text = System.Text.Encoding.ASCII.GetString(buffer, 0, read);
+                    sawData = text.StartsWith("DATA\r\n", StringComparison.OrdinalIgnoreCase)
+                        || text.Contains("\r\nDATA\r\n", StringComparison.OrdinalIgnoreCase);
+                }
+                await target.WriteAsync(buffer.AsMemory(0, read), closed);
+            }
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or SocketException)
         {

@@ -19,12 +19,21 @@ public sealed class TestRelay : IAsyncDisposable
     private readonly ConcurrentQueue<ReceivedMail> _accepted = new();
     private readonly ConcurrentQueue<DateTimeOffset> _attempts = new();
 
-    public TestRelay() => _server = new SinkServer(new ScriptedStore(this), "test-relay");
+    /// <param name="certificate">serve TLS with it: from the first byte when <paramref name="tlsOnConnect"/>, else as STARTTLS.</param>
+    /// <param name="tlsOnConnect">SMTPS rather than STARTTLS.</param>
+    public TestRelay(System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null, bool tlsOnConnect = false) =>
+        _server = new SinkServer(new ScriptedStore(this), "test-relay", new RecipientFilter(this), certificate, tlsOnConnect);
 
     public int Port => _server.Port;
 
     /// <summary>How long the relay takes over each mail before it answers (a remote provider, a slow relay).</summary>
     public TimeSpan Delay { get; set; } = TimeSpan.Zero;
+
+    /// <summary>While set, the answer to every RCPT TO (e.g. 421, after which the relay closes the session).</summary>
+    public SmtpResponse? RecipientFault { get; set; }
+
+    /// <summary>While set, the answer to every mail after DATA, instead of 250.</summary>
+    public SmtpResponse? DataFault { get; set; }
 
     /// <summary>Every DATA the relay saw, accepted or not, with when it came.</summary>
     public IReadOnlyList<DateTimeOffset> Attempts => [.. _attempts];
@@ -42,6 +51,9 @@ public sealed class TestRelay : IAsyncDisposable
     // 451 (local error), a refusal of this mail; 421 would mean the relay itself is going away and feed the circuit breaker.
     public static SmtpResponse Transient(string text = "4.3.0 try again later") => new((SmtpReplyCode)451, text);
 
+    /// <summary>The relay going away: 421 closes the session.</summary>
+    public static SmtpResponse ServiceNotAvailable(string text = "4.3.2 service not available") => new((SmtpReplyCode)421, text);
+
     public static SmtpResponse Permanent(string text = "5.1.1 mailbox unavailable") => new(SmtpReplyCode.MailboxUnavailable, text);
 
     public ValueTask DisposeAsync() => _server.DisposeAsync();
@@ -50,6 +62,15 @@ public sealed class TestRelay : IAsyncDisposable
     public IReadOnlyList<string> AcceptedJobIds => Accepted.Select(m => (m.Message.MessageId ?? "").Split('@')[0]).ToList();
 
     public sealed record ReceivedMail(DateTimeOffset At, MimeMessage Message);
+
+    private sealed class RecipientFilter(TestRelay relay) : MailboxFilter
+    {
+        public override Task<bool> CanDeliverToAsync(ISessionContext context, SmtpServer.Mail.IMailbox to, SmtpServer.Mail.IMailbox from,
+            CancellationToken cancellationToken) =>
+            relay.RecipientFault is { } fault
+                ? throw new SmtpResponseException(fault, quit: (int)fault.ReplyCode == 421)
+                : Task.FromResult(true);
+    }
 
     private sealed class ScriptedStore(TestRelay relay) : MessageStore
     {
@@ -62,6 +83,8 @@ public sealed class TestRelay : IAsyncDisposable
                 await Task.Delay(relay.Delay, cancellationToken);
             if (relay._script.TryDequeue(out var scripted))
                 return scripted;
+            if (relay.DataFault is { } fault)
+                return fault;
             using var stream = new MemoryStream(buffer.ToArray());
             relay._accepted.Enqueue(new ReceivedMail(now, MimeMessage.Load(stream, cancellationToken)));
             return SmtpResponse.Ok;
