@@ -148,7 +148,9 @@ public sealed class EmailJobConsumer(
     /// <summary>The broker ended our consumer without being asked: the queue was deleted, or its node went away.</summary>
     private void OnCancelledByBroker(string consumerTag)
     {
-        if (Interlocked.CompareExchange(ref _consumerTag, null, consumerTag) != consumerTag)
+        // CompareExchange compares references: swap out the very string we hold, if it names this consumer.
+        var current = Volatile.Read(ref _consumerTag);
+        if (current != consumerTag || !ReferenceEquals(Interlocked.CompareExchange(ref _consumerTag, null, current), current))
             return; // our own cancel, or an old consumer
         logger.LogError("The broker cancelled our consumer of {Queue}: the queue was deleted or its node went away", names.SendQueue);
         _trouble.Writer.TryWrite(Trouble.ConsumerCancelledByBroker);

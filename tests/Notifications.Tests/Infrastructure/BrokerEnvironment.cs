@@ -30,6 +30,16 @@ public static class BrokerEnvironment
         return new Uri(_container.GetConnectionString());
     }
 
+    /// <summary>rabbitmqctl inside the Testcontainers broker (Docker only; scripts/test.sh gives tests a node of their own instead).</summary>
+    public static async Task RabbitMqCtlAsync(params string[] arguments)
+    {
+        await UriAsync();
+        var container = _container ?? throw new InvalidOperationException("RABBITMQ_URI names a broker this test cannot control; run scripts/test.sh");
+        var result = await container.ExecAsync(["rabbitmqctl", .. arguments]);
+        if (result.ExitCode != 0)
+            throw new InvalidOperationException($"rabbitmqctl {string.Join(' ', arguments)} failed: {result.Stderr}");
+    }
+
     private static async Task<IConnection> ConnectAsync()
     {
         var factory = new ConnectionFactory { Uri = await UriAsync(), ClientProvidedName = "notifications-tests" };

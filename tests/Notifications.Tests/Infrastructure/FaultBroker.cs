@@ -37,6 +37,11 @@ public sealed class FaultBroker : IAsyncDisposable
 
     public Task StartAsync() => _gate is null ? RunCtlAsync("start") : Done(_gate.Open);
 
+    /// <summary>A memory alarm (the broker blocks publishers) raised or cleared with rabbitmqctl set_vm_memory_high_watermark.</summary>
+    public Task MemoryAlarmAsync(bool on) => _gate is null
+        ? RunCtlAsync(on ? "alarm-on" : "alarm-off")
+        : BrokerEnvironment.RabbitMqCtlAsync("set_vm_memory_high_watermark", on ? "0.0000001" : "0.4");
+
 
     private async Task RunCtlAsync(string action)
     {

@@ -38,6 +38,9 @@ public sealed class BackpressureAndOutageTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.NotNull(response.Headers.RetryAfter);
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(2), "503 must not wait for a timeout");
+        var problem = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        Assert.Equal("The broker cannot take jobs right now; nothing was queued. Try again later.", problem.GetProperty("detail").GetString());
+        Assert.False(string.IsNullOrEmpty(problem.GetProperty("traceId").GetString())); // what an operator finds the log line by
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await pipeline.Http.GetAsync("/health/ready")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await pipeline.Http.GetAsync("/health/live")).StatusCode);
     }

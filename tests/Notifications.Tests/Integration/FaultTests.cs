@@ -13,6 +13,7 @@ using Xunit.Abstractions;
 namespace Notifications.Tests.Integration;
 
 /// <summary>The faults of the faults issue, done for real: relay down, worker killed or stopped, broker restarted, duplicates.</summary>
+[Collection(FaultBrokerCollection.Name)]
 public sealed class FaultTests(ITestOutputHelper output)
 {
     [Fact]
