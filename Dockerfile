@@ -13,5 +13,8 @@ ARG ENTRY=Notifications.Api.dll
 ENV ENTRY=${ENTRY}
 WORKDIR /app
 COPY --from=build /app ./
+# The job store lives in /data, a named volume in docker-compose.yml: made here so the volume starts owned by the app's user.
+RUN mkdir -p /data && chown "$APP_UID" /data
+ENV Store__Path=/data/notifications.db
 USER $APP_UID
 ENTRYPOINT ["sh", "-c", "exec dotnet \"$ENTRY\" \"$@\"", "--"]

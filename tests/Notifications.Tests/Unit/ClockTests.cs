@@ -1,0 +1,94 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Notifications.Core.Store;
+using Notifications.Worker.Consuming;
+using Notifications.Worker.Sending;
+
+namespace Notifications.Tests.Unit;
+
+/// <summary>What depends on time, with time moved by the test instead of waited for.</summary>
+public sealed class ClockTests
+{
+    [Fact]
+    public void An_outage_hold_expires_after_Smtp_OutageHold_and_starts_again_after_a_success()
+    {
+        var clock = new FakeTimeProvider();
+        var outage = new RelayOutage(clock, Options.Create(new SmtpOptions { OutageHold = TimeSpan.FromMinutes(10) }));
+
+        Assert.False(outage.HoldExpired()); // the outage starts now
+        clock.Advance(TimeSpan.FromMinutes(10));
+        Assert.False(outage.HoldExpired());
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True(outage.HoldExpired());
+
+        outage.Ended();
+        Assert.False(outage.HoldExpired());
+        clock.Advance(TimeSpan.FromMinutes(5));
+        Assert.False(outage.HoldExpired());
+    }
+
+    [Fact]
+    public async Task A_send_keeps_its_claim_renewed_every_third_of_the_lease_until_it_ends()
+    {
+        var clock = new FakeTimeProvider();
+        var claims = new CountingClaims();
+        var guard = new SendGuard(claims, Options.Create(new StoreOptions { SendLease = TimeSpan.FromSeconds(30) }), clock,
+            NullLogger<SendGuard>.Instance);
+
+        var renewal = guard.KeepClaim("job-1");
+        for (var i = 1; i <= 6; i++) // a send that takes two leases
+        {
+            clock.Advance(TimeSpan.FromSeconds(10));
+            await Eventually(() => claims.Renewals == i);
+        }
+        await renewal.DisposeAsync();
+        clock.Advance(TimeSpan.FromMinutes(5));
+
+        Assert.Equal(6, claims.Renewals);
+        Assert.Equal(["job-1"], claims.RenewedJobs.Distinct());
+    }
+
+    private static async Task Eventually(Func<bool> condition)
+    {
+        for (var i = 0; i < 200 && !condition(); i++)
+            await Task.Delay(5); // the renewal runs on the thread pool once the fake clock fires its timer
+        Assert.True(condition());
+    }
+
+    private sealed class CountingClaims : ISendClaims
+    {
+        private readonly List<string> _renewed = [];
+
+        public int Renewals
+        {
+            get
+            {
+                lock (_renewed)
+                    return _renewed.Count;
+            }
+        }
+
+        public IReadOnlyList<string> RenewedJobs
+        {
+            get
+            {
+                lock (_renewed)
+                    return [.. _renewed];
+            }
+        }
+
+        public Task<bool> RenewSendAsync(string jobId, CancellationToken cancellationToken)
+        {
+            lock (_renewed)
+                _renewed.Add(jobId);
+            return Task.FromResult(true);
+        }
+
+        public Task<SendClaim> TryStartSendAsync(string jobId, CancellationToken cancellationToken) => Task.FromResult(SendClaim.Acquired);
+
+        public Task MarkSentAsync(string jobId, CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task ReleaseSendAsync(string jobId, CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
