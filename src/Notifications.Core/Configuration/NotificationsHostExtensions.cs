@@ -27,7 +27,14 @@ public static class NotificationsHostExtensions
         builder.Services.AddSerilog((services, logger) => logger
             .ReadFrom.Configuration(builder.Configuration)
             .ReadFrom.Services(services)
-            .Enrich.FromLogContext());
+            .Enrich.FromLogContext()
+            // Bad configuration is reported as one line by StartupFailure; the host's own report of it is a 50-line stack
+            // trace, and MassTransit then warns that the bus it never started cannot be stopped.
+            .Filter.ByExcluding(e => (e.MessageTemplate.Text == "Hosting failed to start"
+                    && e.Exception is not null && StartupFailure.Describe(e.Exception) is not null)
+                || (e.Level == Serilog.Events.LogEventLevel.Warning && e.Exception is null
+                    && e.RenderMessage() is var message && message.StartsWith("Failed to stop bus", StringComparison.Ordinal)
+                    && message.Contains("Not Started", StringComparison.Ordinal))));
         return builder;
     }
 

@@ -37,7 +37,9 @@ public static class OutcomeEventsRegistration
         var user = Uri.UnescapeDataString(uri.UserInfo.Split(':', 2)[0]);
         var password = uri.UserInfo.Contains(':') ? Uri.UnescapeDataString(uri.UserInfo.Split(':', 2)[1]) : "";
         var virtualHost = uri.AbsolutePath is "" or "/" ? "/" : Uri.UnescapeDataString(uri.AbsolutePath[1..]);
-        rabbit.Host(uri.Host, (ushort)(uri.IsDefaultPort ? 5672 : uri.Port), virtualHost, host =>
+        // An amqps URI without a port means 5671, as for RabbitMQ.Client; Uri knows no default port for either scheme.
+        var port = uri.IsDefaultPort || uri.Port < 0 ? (uri.Scheme == "amqps" ? 5671 : 5672) : uri.Port;
+        rabbit.Host(uri.Host, (ushort)port, virtualHost, host =>
         {
             if (user.Length > 0)
             {

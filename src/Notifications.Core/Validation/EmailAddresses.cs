@@ -24,6 +24,11 @@ public static class EmailAddresses
             error = "must not contain CR or LF";
             return false;
         }
+        if (ControlCharacters.In(value))
+        {
+            error = "must not contain control characters (NUL, BEL, ESC, …)";
+            return false;
+        }
         if (!InternetAddressList.TryParse(Strict, value, out var list) || list.Count == 0)
         {
             error = $"'{value}' is not a valid email address";

@@ -19,7 +19,8 @@ public sealed class EmailJobValidator(IOptions<EmailOptions> options)
         "From", "To", "Cc", "Bcc", "Reply-To", "Sender", "Subject", "Date", "Message-Id",
         "Return-Path", "Received", "MIME-Version", "Content-Type", "Content-Transfer-Encoding",
         "Content-Disposition", "Content-Id", "Resent-From", "Resent-To", "Resent-Cc", "Resent-Bcc",
-        "Resent-Date", "Resent-Message-Id", "Resent-Sender",
+        "Resent-Date", "Resent-Message-Id", "Resent-Sender", "DKIM-Signature", "ARC-Seal", "ARC-Message-Signature",
+        "ARC-Authentication-Results", "Authentication-Results", "Disposition-Notification-To", "Return-Receipt-To",
     };
 
     private readonly EmailOptions _options = options.Value;
@@ -82,6 +83,8 @@ public sealed class EmailJobValidator(IOptions<EmailOptions> options)
             errors.Add("subject", "subject is required");
         else if (request.Subject.AsSpan().IndexOfAny('\r', '\n') >= 0)
             errors.Add("subject", "subject must be one line (no CR or LF)");
+        else if (ControlCharacters.In(request.Subject))
+            errors.Add("subject", "subject must not contain control characters (NUL, BEL, ESC, …)");
         else if (request.Subject.Length > MaxSubjectLength)
             errors.Add("subject", $"subject is longer than {MaxSubjectLength} characters");
 
@@ -100,12 +103,14 @@ public sealed class EmailJobValidator(IOptions<EmailOptions> options)
             var field = $"headers.{name}";
             if (!IsValidHeaderName(name))
                 errors.Add(field, "a header name is 1 to 76 printable ASCII characters without ':' or spaces");
-            else if (ReservedHeaders.Contains(name))
+            else if (ReservedHeaders.Contains(name) || name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase))
                 errors.Add(field, $"'{name}' is set by the service and cannot be given");
             if (value is null)
                 errors.Add(field, "header value must not be null");
             else if (value.AsSpan().IndexOfAny('\r', '\n') >= 0)
                 errors.Add(field, "header value must not contain CR or LF");
+            else if (ControlCharacters.In(value))
+                errors.Add(field, "header value must not contain control characters (NUL, BEL, ESC, …)");
         }
     }
 

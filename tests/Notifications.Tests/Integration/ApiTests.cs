@@ -64,6 +64,11 @@ public sealed class ApiTests : IAsyncLifetime
         { "service-set createdAt", """{"createdAt": "2026-01-01T00:00:00Z", "to": ["a@example.com"], "subject": "s", "text": "t"}""", "createdAt" },
         { "a field given twice", """{"to": ["a@example.com"], "to": ["victim@evil.test"], "subject": "s", "text": "t"}""", "to" },
         { "a field given twice, differently cased", """{"to": ["a@example.com"], "To": ["victim@evil.test"], "subject": "s", "text": "t"}""", "To" },
+        { "BEL in the subject", """{"to": ["a@example.com"], "subject": "ring\u0007", "text": "t"}""", "subject" },
+        { "ESC in a header value", """{"to": ["a@example.com"], "subject": "s", "text": "t", "headers": {"X-A": "\u001b[31m"}}""", "headers.X-A" },
+        { "NUL in a display name", """{"to": ["Ali\u0000ce <a@example.com>"], "subject": "s", "text": "t"}""", "to[0]" },
+        { "a DKIM signature of the caller's", """{"to": ["a@example.com"], "subject": "s", "text": "t", "headers": {"DKIM-Signature": "v=1"}}""", "headers.DKIM-Signature" },
+        { "any Content-* header", """{"to": ["a@example.com"], "subject": "s", "text": "t", "headers": {"Content-Language": "de"}}""", "headers.Content-Language" },
         { "JSON null", "null", "body" },
         { "empty body", "", "body" },
     };

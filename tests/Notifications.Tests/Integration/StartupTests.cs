@@ -109,5 +109,19 @@ public sealed class StartupTests
         Assert.True(line is not null, ex.ToString());
         Assert.Contains(key.Split(':')[0] + ":" + key.Split(':')[1], line);
         Assert.DoesNotContain('\n', line);
+        Assert.DoesNotContain("DataAnnotation", line);
+    }
+
+    [Fact]
+    public async Task A_bad_setting_prints_one_line_and_no_stack_trace_and_exits_1()
+    {
+        var settings = new Dictionary<string, string?> { ["Smtp:Connections"] = "0", ["OpenTelemetry:WorkerMetricsPort"] = "0" };
+        using var worker = ServiceProcess.StartWorker(settings);
+
+        await worker.WaitForExitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(1, worker.ExitCode);
+        var lines = worker.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.True(lines is ["worker: cannot start: Smtp:Connections must be between 1 and 64"], worker.Output);
     }
 }
