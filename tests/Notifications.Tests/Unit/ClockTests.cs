@@ -51,7 +51,7 @@ public sealed class ClockTests
 
     private static async Task Eventually(Func<bool> condition)
     {
-        for (var i = 0; i < 200 && !condition(); i++)
+        for (var i = 0; i < 2_000 && !condition(); i++)
             await Task.Delay(5); // the renewal runs on the thread pool once the fake clock fires its timer
         Assert.True(condition());
     }
