@@ -54,6 +54,7 @@ public static class NotificationsWorker
         builder.Services.AddSingleton<SmtpRelay>();
         builder.Services.AddSingleton<RelayOutage>();
         builder.Services.AddSingleton<SendGuard>();
+        builder.Services.AddHostedService<ClaimRenewalService>();
         builder.Services.AddSingleton<RetryRouter>();
         builder.Services.AddSingleton<FailureParker>();
         builder.Services.AddSingleton<JobHandler>();

@@ -72,7 +72,7 @@ public sealed class JobHandler(
                 try
                 {
                     string reply;
-                    await using (guard.KeepClaim(job.Id))
+                    using (guard.KeepClaim(job.Id))
                         reply = await SendOnceAsync(message, sendsAborted);
                     outage.Ended();
                     telemetry.Sent.Add(1);

@@ -12,6 +12,8 @@ public sealed class SendGuard(ISendClaims claims, IOptions<StoreOptions> options
 {
     private static readonly TimeSpan ClaimPollInterval = TimeSpan.FromMilliseconds(200);
     private readonly TimeSpan _lease = options.Value.SendLease;
+    // The sends in flight, by their hold (not by job id: a redelivered copy may wait on the same id meanwhile).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ClaimInFlight, byte> _inFlight = new();
 
     /// <summary>Claims the send; waits while another worker holds it (at most one lease). Without a store: <see cref="SendClaim.Acquired"/>.</summary>
     public async Task<SendClaim> ClaimAsync(string jobId, CancellationToken cancellationToken)
@@ -34,8 +36,32 @@ public sealed class SendGuard(ISendClaims claims, IOptions<StoreOptions> options
         }
     }
 
-    /// <summary>Renews the claim every third of the lease until disposed, so a send slower than the lease keeps it.</summary>
-    public LeaseRenewal KeepClaim(string jobId) => new(this, jobId, _lease / 3, clock);
+    /// <summary>
+    /// Keeps the claim renewed until disposed, so a send slower than the lease keeps it. One loop
+    /// (<see cref="RenewWhileSendingAsync"/>) renews every claim in flight each third of the lease: no timer per send.
+    /// </summary>
+    public ClaimInFlight KeepClaim(string jobId)
+    {
+        var held = new ClaimInFlight(this, jobId);
+        _inFlight[held] = 0;
+        return held;
+    }
+
+    /// <summary>Renews the claims of the sends in flight every third of <c>Store:SendLease</c>, until stopped.</summary>
+    public async Task RenewWhileSendingAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(_lease / 3, clock);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+                foreach (var held in _inFlight.Keys)
+                    await RenewAsync(held.JobId, stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+    }
 
     public async Task MarkSentAsync(string jobId)
     {
@@ -61,7 +87,7 @@ public sealed class SendGuard(ISendClaims claims, IOptions<StoreOptions> options
         }
     }
 
-    internal async Task RenewAsync(string jobId, CancellationToken cancellationToken)
+    private async Task RenewAsync(string jobId, CancellationToken cancellationToken)
     {
         try
         {
@@ -74,35 +100,11 @@ public sealed class SendGuard(ISendClaims claims, IOptions<StoreOptions> options
         }
     }
 
-    /// <summary>The renewal loop of one send; disposing it stops the loop and waits for it.</summary>
-    public sealed class LeaseRenewal : IAsyncDisposable
+    /// <summary>One send's hold on its claim; disposing it (the send is over) stops the renewals.</summary>
+    public sealed class ClaimInFlight(SendGuard guard, string jobId) : IDisposable
     {
-        private readonly CancellationTokenSource _done = new();
-        private readonly Task _loop;
+        public string JobId => jobId;
 
-        internal LeaseRenewal(SendGuard guard, string jobId, TimeSpan interval, TimeProvider clock) =>
-            _loop = RenewUntilDoneAsync(guard, jobId, interval, clock, _done.Token);
-
-        private static async Task RenewUntilDoneAsync(SendGuard guard, string jobId, TimeSpan interval, TimeProvider clock,
-            CancellationToken done)
-        {
-            using var timer = new PeriodicTimer(interval, clock);
-            try
-            {
-                while (await timer.WaitForNextTickAsync(done))
-                    await guard.RenewAsync(jobId, done);
-            }
-            catch (OperationCanceledException) when (done.IsCancellationRequested)
-            {
-                // The send is over.
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _done.CancelAsync();
-            await _loop;
-            _done.Dispose();
-        }
+        public void Dispose() => guard._inFlight.TryRemove(this, out _);
     }
 }

@@ -36,14 +36,19 @@ public sealed class ClockTests
         var guard = new SendGuard(claims, Options.Create(new StoreOptions { SendLease = TimeSpan.FromSeconds(30) }), clock,
             NullLogger<SendGuard>.Instance);
 
+        using var stop = new CancellationTokenSource();
+        var renewing = guard.RenewWhileSendingAsync(stop.Token);
+
         var renewal = guard.KeepClaim("job-1");
         for (var i = 1; i <= 6; i++) // a send that takes two leases
         {
             clock.Advance(TimeSpan.FromSeconds(10));
             await Eventually(() => claims.Renewals == i);
         }
-        await renewal.DisposeAsync();
+        renewal.Dispose();
         clock.Advance(TimeSpan.FromMinutes(5));
+        await stop.CancelAsync();
+        await renewing;
 
         Assert.Equal(6, claims.Renewals);
         Assert.Equal(["job-1"], claims.RenewedJobs.Distinct());
