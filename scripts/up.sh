@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 . scripts/lib/broker.sh
+. scripts/lib/keys.sh
 
 AMQP_PORT=${AMQP_PORT:-5672}
 SMTP_PORT=${SMTP_PORT:-2525}
@@ -57,6 +58,11 @@ DOTNET_ROLL_FORWARD=Major .tools/smtp4dev --urls="http://127.0.0.1:$SMTP_UI_PORT
   --smtpport="$SMTP_PORT" --imapport=1143 --pop3port=1110 --db="" --hostname=localhost > .tools/smtp4dev.log 2>&1 &
 pids+=($!)
 
+# A development client with a fresh key for this run: keys are required, as shipped.
+DEV_KEY=$(new_api_key)
+export Clients__dev__KeyHashes__0="$(key_hash "$DEV_KEY")"
+export Clients__dev__AllowedFrom__0="Notifications <no-reply@example.com>"
+export Clients__dev__AllowedFrom__1="alerts@example.com"
 export RabbitMq__Uri="amqp://notifications:notifications@127.0.0.1:$AMQP_PORT/"
 export Smtp__Host=127.0.0.1 Smtp__Port="$SMTP_PORT" Smtp__Security=None
 dotnet src/Notifications.Worker/bin/Release/net10.0/Notifications.Worker.dll &
@@ -70,6 +76,15 @@ cat >&2 <<INFO
   worker metrics   http://127.0.0.1:9464/metrics
   RabbitMQ UI      http://127.0.0.1:15672   (notifications / notifications)
   smtp4dev UI      http://127.0.0.1:$SMTP_UI_PORT
+  OpenAPI          http://127.0.0.1:$API_PORT/openapi/v1.json
+
+  API key of client "dev" (new each run; scripts/new-key.sh makes keys for real clients):
+    $DEV_KEY
+  Send a mail:
+    curl -i http://127.0.0.1:$API_PORT/api/send-email -H "Authorization: Bearer $DEV_KEY" \
+      -H 'Content-Type: application/json' \
+      -d '{"to":["Alice <alice@example.com>"],"subject":"Hello","text":"It works."}'
+
   Ctrl-C stops everything.
 
 INFO

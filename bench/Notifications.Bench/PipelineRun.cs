@@ -1,3 +1,4 @@
+using Notifications.Core.Clients;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
@@ -12,6 +13,9 @@ public sealed class PipelineRun(string root, Uri broker, string prefix, BenchSin
 {
     public const int Prefetch = 64, Concurrency = 16, Connections = 4; // the shipped defaults (appsettings.json)
     private const int MaxWarmUp = 500;
+
+    /// <summary>A key made for this run only.</summary>
+    private static readonly string Key = "ntf_bench_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
 
     public async Task<PipelineResult> RunAsync()
     {
@@ -30,6 +34,9 @@ public sealed class PipelineRun(string root, Uri broker, string prefix, BenchSin
             ["Serilog__MinimumLevel__Default"] = "Warning",
             ["OpenTelemetry__WorkerMetricsPort"] = "0",
             ["Urls"] = $"http://127.0.0.1:{apiPort}",
+            // Keys are required, as shipped: the HTTP clients authenticate as client "bench" (no rate limit).
+            ["Clients__bench__KeyHashes__0"] = ClientRegistry.HashOf(Key),
+            ["Clients__bench__AllowedFrom__0"] = "Notifications <no-reply@example.com>",
         };
         var (apiStore, workerStore) = (Path.Combine(Path.GetTempPath(), prefix + "api.db"), Path.Combine(Path.GetTempPath(), prefix + "worker.db"));
         try
@@ -50,6 +57,7 @@ public sealed class PipelineRun(string root, Uri broker, string prefix, BenchSin
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients, UseProxy = false })
         {
             BaseAddress = new Uri($"http://127.0.0.1:{apiPort}"),
+            DefaultRequestHeaders = { Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Key) },
         };
         await WaitReadyAsync(http);
 

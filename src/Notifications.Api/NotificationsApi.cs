@@ -2,6 +2,9 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Notifications.Api.Backpressure;
 using Notifications.Api.Health;
 using Notifications.Api.Sending;
+using Notifications.Api.Clients;
+using Microsoft.Extensions.Options;
+using Notifications.Core.Clients;
 using MassTransit;
 using Notifications.Api.Status;
 using Notifications.Core.Configuration;
@@ -43,11 +46,18 @@ public static class NotificationsApi
         builder.Services.AddSingleton<QueueDepthMonitor>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueDepthMonitor>());
         builder.Services.AddProblemDetails();
+        builder.AddClientAuthentication();
+        builder.Services.AddClientRateLimiting();
         builder.Services.AddHealthChecks().AddCheck<BrokerReadyCheck>("broker", tags: ["ready"]);
 
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+        if (!app.Services.GetRequiredService<IOptions<AuthOptions>>().Value.Required)
+            app.Logger.LogWarning("Auth:Required is false: any caller that reaches the API sends mail as Email:AllowedFrom without a key");
         app.MapSendEmail();
         app.MapJobStatus();
         app.MapPrometheusScrapingEndpoint("/metrics");

@@ -6,7 +6,7 @@ namespace Notifications.Api.Sending;
 /// <summary>
 /// The <c>Idempotency-Key</c> request header. A key names one job for good: its id is derived from the
 /// key, so every API instance, before or after a restart, answers the same id, and the worker's sent
-/// marker keeps the mail from going out twice. Keys are global: clients should use UUIDs.
+/// marker keeps the mail from going out twice. A key is scoped to its client (<see cref="Scoped"/>).
 /// </summary>
 public static class IdempotencyKey
 {
@@ -14,6 +14,9 @@ public static class IdempotencyKey
     public const int MaxLength = 200;
 
     public static bool IsValid(string key) => key.Length <= MaxLength && key.All(c => c is >= ' ' and <= '~');
+
+    /// <summary>The key as the store and the job id see it: within its client; an anonymous caller's key as given.</summary>
+    public static string Scoped(string key, string? client) => client is null ? key : client + "\n" + key;
 
     public static string JobId(string key)
     {

@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Notifications.Api.Backpressure;
+using Notifications.Api.Clients;
+using Notifications.Core.Clients;
 using Notifications.Api.Status;
 using Notifications.Core.Broker;
 using Notifications.Core.Contract;
@@ -23,13 +25,16 @@ public static partial class SendEmailEndpoint
 
     public static IEndpointRouteBuilder MapSendEmail(this IEndpointRouteBuilder routes)
     {
-        routes.MapPost("/api/send-email", SendAsync);
+        routes.MapPost("/api/send-email", SendAsync)
+            .RequireAuthorization(ClientAuthentication.Policy)
+            .RequireRateLimiting(ClientRateLimiting.Policy);
         return routes;
     }
 
     private static async Task<IResult> SendAsync(
         HttpContext http,
         EmailJobValidator validator,
+        ClientRegistry clients,
         IIdempotencyKeys idempotencyKeys,
         IJobStatuses statuses,
         NotificationsTelemetry telemetry,
@@ -58,7 +63,14 @@ public static partial class SendEmailEndpoint
             return readError;
         var idempotencyKey = request.Headers[IdempotencyKey.Header].ToString();
 
-        var errors = validator.Validate(mail!);
+        var client = http.Client(clients);
+        using var clientScope = LogContext.PushProperty("Client", client?.Name);
+        if (client is not null && mail!.From is not null && EmailAddresses.TryParseMailbox(mail.From, out var sender, out _)
+            && !client.MaySendAs(sender!.Address))
+            return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Sender not allowed",
+                detail: $"'{sender.Address}' is not one of client '{client.Name}''s senders (Clients:{client.Name}:AllowedFrom).");
+
+        var errors = validator.Validate(mail!, client?.Name);
         if (idempotencyKey.Length > 0 && !IdempotencyKey.IsValid(idempotencyKey))
             errors[IdempotencyKey.Header] = [$"1 to {IdempotencyKey.MaxLength} printable ASCII characters"];
         if (errors.Count > 0)
@@ -71,11 +83,13 @@ public static partial class SendEmailEndpoint
                 detail: $"{queueDepth.Depth} jobs are waiting; try again later.");
         }
 
+        // A key names a job within its client: two clients that happen to use the same key get two jobs.
+        var scopedKey = IdempotencyKey.Scoped(idempotencyKey, client?.Name);
         if (idempotencyKey.Length > 0)
         {
             try
             {
-                if (!await idempotencyKeys.TryRememberIdempotencyKeyAsync(idempotencyKey, IdempotencyKey.Hash(body), cancellationToken))
+                if (!await idempotencyKeys.TryRememberIdempotencyKeyAsync(scopedKey, IdempotencyKey.Hash(body), cancellationToken))
                     return TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "Idempotency-Key reused",
                         detail: "This Idempotency-Key was already used for a different request.");
             }
@@ -89,8 +103,8 @@ public static partial class SendEmailEndpoint
         }
 
         // The same key always names the same job, on any API instance: the worker sends a job id once.
-        var job = mail!.ToJob(idempotencyKey.Length > 0 ? IdempotencyKey.JobId(idempotencyKey) : Guid.CreateVersion7().ToString(),
-            clock.GetUtcNow(), email.DefaultFrom);
+        var job = mail!.ToJob(idempotencyKey.Length > 0 ? IdempotencyKey.JobId(scopedKey) : Guid.CreateVersion7().ToString(),
+            clock.GetUtcNow(), client?.DefaultFrom ?? email.DefaultFrom, client?.Name);
         var logger = loggers.CreateLogger(typeof(SendEmailEndpoint));
         using var jobScope = LogContext.PushProperty("JobId", job.Id);
         using var activity = NotificationsTelemetry.Source.StartActivity($"{TopologyNames.SendKey} publish", ActivityKind.Producer);
@@ -116,7 +130,7 @@ public static partial class SendEmailEndpoint
         telemetry.Accepted.Add(1);
         try
         {
-            await statuses.SetStatusAsync(new JobStatus(job.Id, JobStatus.Queued, job.CreatedAt), CancellationToken.None);
+            await statuses.SetStatusAsync(new JobStatus(job.Id, JobStatus.Queued, job.CreatedAt, Client: job.Client), CancellationToken.None);
         }
         catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
         {

@@ -20,10 +20,11 @@ public sealed record SendEmailRequest : IEmailFields
     public IReadOnlyDictionary<string, string?>? Metadata { get; init; }
 
     /// <summary>The job for a request the validator found valid.</summary>
-    public EmailJob ToJob(string id, DateTimeOffset createdAt, string defaultFrom) => new()
+    public EmailJob ToJob(string id, DateTimeOffset createdAt, string defaultFrom, string? client) => new()
     {
         Id = id,
         CreatedAt = createdAt,
+        Client = client,
         To = NonNull(To),
         Cc = NonNull(Cc),
         Bcc = NonNull(Bcc),

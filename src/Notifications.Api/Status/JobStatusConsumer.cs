@@ -10,17 +10,17 @@ public sealed class JobStatusConsumer(IJobStatuses statuses) :
 {
     public Task Consume(ConsumeContext<EmailSent> context) =>
         statuses.SetStatusAsync(new JobStatus(context.Message.JobId, JobStatus.Sent, context.Message.SentAt, context.Message.Attempts,
-            Replays: context.Message.Replays), context.CancellationToken);
+            Replays: context.Message.Replays, Client: context.Message.Client), context.CancellationToken);
 
     public Task Consume(ConsumeContext<EmailRetryScheduled> context) =>
         statuses.SetStatusAsync(new JobStatus(context.Message.JobId, JobStatus.Retrying, context.Message.At, context.Message.Attempt,
-            Error: context.Message.Error, Replays: context.Message.Replays), context.CancellationToken);
+            Error: context.Message.Error, Replays: context.Message.Replays, Client: context.Message.Client), context.CancellationToken);
 
     public Task Consume(ConsumeContext<EmailDeadLettered> context) =>
         statuses.SetStatusAsync(new JobStatus(context.Message.JobId, JobStatus.Dead, context.Message.At, context.Message.Attempts,
-            context.Message.Kind, context.Message.LastError, context.Message.Replays), context.CancellationToken);
+            context.Message.Kind, context.Message.LastError, context.Message.Replays, context.Message.Client), context.CancellationToken);
 
     public Task Consume(ConsumeContext<EmailReplayed> context) =>
         statuses.SetStatusAsync(new JobStatus(context.Message.JobId, JobStatus.Replayed, context.Message.At,
-            Replays: context.Message.Replays), context.CancellationToken);
+            Replays: context.Message.Replays, Client: context.Message.Client), context.CancellationToken);
 }

@@ -1,3 +1,5 @@
+using Notifications.Api.Clients;
+using Notifications.Core.Clients;
 using Notifications.Core.Store;
 
 namespace Notifications.Api.Status;
@@ -9,8 +11,8 @@ public static class JobStatusEndpoint
 
     public static IEndpointRouteBuilder MapJobStatus(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/api/emails/{id}", async Task<IResult> (string id, IJobStatuses statuses, ILogger<JobStatusResponse> logger,
-            CancellationToken cancellationToken) =>
+        routes.MapGet("/api/emails/{id}", async Task<IResult> (string id, HttpContext http, ClientRegistry clients, IJobStatuses statuses,
+            ILogger<JobStatusResponse> logger, CancellationToken cancellationToken) =>
         {
             JobStatus? status;
             try
@@ -23,11 +25,14 @@ public static class JobStatusEndpoint
                 return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Store unavailable",
                     detail: "The job store did not answer; try again later.");
             }
+            // Another client's job is as unknown as a job that does not exist: its id says nothing to the caller.
+            if (status is not null && http.Client(clients) is { } caller && status.Client != caller.Name)
+                status = null;
             return status is null
                 ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown job",
                     detail: $"No job with id '{id}' is known (or it is older than Store:Retention).")
                 : TypedResults.Ok(new JobStatusResponse(status.JobId, status.Status, status.At, status.Attempt, status.Kind, status.Error));
-        });
+        }).RequireAuthorization(ClientAuthentication.Policy);
         return routes;
     }
 }

@@ -8,12 +8,13 @@ public static class JobProperties
 {
     public static BasicProperties ForNewJob(EmailJob job) => new()
     {
+        // The client also in a header, for what reads a job without decoding it (the parker, dlq).
         ContentType = JobMessage.ContentType,
         Type = JobMessage.Type,
         MessageId = job.Id,
         DeliveryMode = DeliveryModes.Persistent,
         Timestamp = new AmqpTimestamp(job.CreatedAt.ToUnixTimeSeconds()),
-        Headers = new Dictionary<string, object?>(),
+        Headers = job.Client is null ? new Dictionary<string, object?>() : new Dictionary<string, object?> { [JobHeaders.Client] = job.Client },
     };
 
     /// <summary>

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Notifications.Core.Broker;
+using Notifications.Core.Clients;
 using Notifications.Core.Store;
 using Notifications.Core.Topology;
 using Notifications.Core.Validation;
@@ -66,6 +67,7 @@ public static class NotificationsHostExtensions
     /// <summary>The <c>Email</c> rules and the validator both the API and the worker apply.</summary>
     public static IHostApplicationBuilder AddEmailRules(this IHostApplicationBuilder builder)
     {
+        builder.AddClients();
         builder.AddValidatedOptions<EmailOptions>(EmailOptions.Section);
         builder.Services.AddSingleton<IValidateOptions<EmailOptions>, EmailOptionsValidator>();
         builder.Services.AddSingleton<EmailJobValidator>();

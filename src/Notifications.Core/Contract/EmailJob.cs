@@ -9,6 +9,9 @@ public sealed record EmailJob : IEmailFields
 {
     public required string Id { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>The client that sent it (<c>Clients:&lt;name&gt;</c>); null when the API takes anonymous callers.</summary>
+    public string? Client { get; init; }
     public IReadOnlyList<string> To { get; init; } = [];
     public IReadOnlyList<string> Cc { get; init; } = [];
     public IReadOnlyList<string> Bcc { get; init; } = [];
@@ -24,6 +27,9 @@ public sealed record EmailJob : IEmailFields
     public IReadOnlyDictionary<string, string>? Metadata { get; init; }
 
     public IEnumerable<string> AllRecipients() => To.Concat(Cc).Concat(Bcc);
+
+    /// <summary>Recipients the mail shows (to and cc): what events may carry; Bcc stays between the caller and the relay.</summary>
+    public IEnumerable<string> VisibleRecipients() => To.Concat(Cc);
 
     IReadOnlyList<string?>? IEmailFields.To => To;
     IReadOnlyList<string?>? IEmailFields.Cc => Cc;

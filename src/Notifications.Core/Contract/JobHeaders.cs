@@ -9,6 +9,7 @@ public static class JobHeaders
     public const string FirstFailedAt = "x-first-failed-at";
     public const string LastFailedAt = "x-last-failed-at";
     public const string Replays = "x-replays";
+    public const string Client = "x-client";
     public const string TraceParent = "traceparent";
 
     // Set by the broker, read by us.

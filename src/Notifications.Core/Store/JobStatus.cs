@@ -2,6 +2,7 @@ namespace Notifications.Core.Store;
 
 /// <summary>The last known state of a job, as <c>GET /api/emails/{id}</c> answers it.</summary>
 /// <param name="Replays">how often an operator replayed it from the DLQ before this state (<c>x-replays</c>).</param>
+/// <param name="Client">whose job it is; null when unknown to the writer (a later state keeps the one recorded).</param>
 public sealed record JobStatus(
     string JobId,
     string Status,
@@ -9,7 +10,8 @@ public sealed record JobStatus(
     int? Attempt = null,
     string? Kind = null,
     string? Error = null,
-    int Replays = 0)
+    int Replays = 0,
+    string? Client = null)
 {
     public const string Queued = "queued";
     public const string Retrying = "retrying";

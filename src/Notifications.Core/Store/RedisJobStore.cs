@@ -15,9 +15,11 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOp
         local ord = tonumber(ARGV[7])
         local current = redis.call('HGET', KEYS[1], 'ord')
         if current and tonumber(current) > ord then return 0 end
+        local client = ARGV[9]
+        if client == '' then client = redis.call('HGET', KEYS[1], 'client') or '' end
         redis.call('DEL', KEYS[1])
         redis.call('HSET', KEYS[1], 'status', ARGV[1], 'at', ARGV[2], 'attempt', ARGV[3], 'kind', ARGV[4], 'error', ARGV[5],
-            'ord', ARGV[7], 'replays', ARGV[8])
+            'ord', ARGV[7], 'replays', ARGV[8], 'client', client)
         redis.call('PEXPIRE', KEYS[1], ARGV[6])
         return 1
         """;
@@ -79,6 +81,7 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOp
             (long)_options.Retention.TotalMilliseconds,
             status.Order,
             status.Replays,
+            status.Client ?? "",
         ]);
 
     public async Task<JobStatus?> GetStatusAsync(string jobId, CancellationToken cancellationToken)
@@ -90,7 +93,8 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOp
             DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(fields["at"]!, CultureInfo.InvariantCulture)),
             int.TryParse(fields.GetValueOrDefault("attempt"), CultureInfo.InvariantCulture, out var attempt) ? attempt : null,
             NullIfEmpty(fields.GetValueOrDefault("kind")), NullIfEmpty(fields.GetValueOrDefault("error")),
-            int.TryParse(fields.GetValueOrDefault("replays"), CultureInfo.InvariantCulture, out var replays) ? replays : 0);
+            int.TryParse(fields.GetValueOrDefault("replays"), CultureInfo.InvariantCulture, out var replays) ? replays : 0,
+            NullIfEmpty(fields.GetValueOrDefault("client")));
     }
 
     private string SendKey(string jobId) => keyPrefix + "send:" + jobId;

@@ -40,12 +40,12 @@ public sealed class SqliteJobStore : IJobStore
             CREATE TABLE IF NOT EXISTS idempotency_keys (key TEXT PRIMARY KEY, request_hash TEXT NOT NULL, expires INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS sends (job_id TEXT PRIMARY KEY, state TEXT NOT NULL, owner TEXT, lease_until INTEGER NOT NULL, expires INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS statuses (job_id TEXT PRIMARY KEY, status TEXT NOT NULL, at INTEGER NOT NULL,
-                attempt INTEGER, kind TEXT, error TEXT, expires INTEGER NOT NULL, ord INTEGER NOT NULL DEFAULT 0, replays INTEGER NOT NULL DEFAULT 0);
+                attempt INTEGER, kind TEXT, error TEXT, expires INTEGER NOT NULL, ord INTEGER NOT NULL DEFAULT 0, replays INTEGER NOT NULL DEFAULT 0, client TEXT);
             """);
         // A file from before statuses were ordered by the job's life: add the columns it lacks.
-        foreach (var column in new[] { "ord", "replays" })
+        foreach (var (column, type) in new[] { ("ord", "INTEGER NOT NULL DEFAULT 0"), ("replays", "INTEGER NOT NULL DEFAULT 0"), ("client", "TEXT") })
             if (Scalar(connection, "SELECT COUNT(*) FROM pragma_table_info('statuses') WHERE name = $name", ("$name", column)) is 0L)
-                Execute(connection, $"ALTER TABLE statuses ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0");
+                Execute(connection, $"ALTER TABLE statuses ADD COLUMN {column} {type}");
     }
 
     public async Task<bool> TryRememberIdempotencyKeyAsync(string key, string requestHash, CancellationToken cancellationToken)
@@ -117,26 +117,26 @@ public sealed class SqliteJobStore : IJobStore
         using var connection = Open();
         // Events arrive at least once and not always in order: a state earlier in the job's life never overwrites a later one.
         Execute(connection, """
-            INSERT INTO statuses (job_id, status, at, attempt, kind, error, expires, ord, replays)
-                VALUES ($id, $status, $at, $attempt, $kind, $error, $expires, $ord, $replays)
+            INSERT INTO statuses (job_id, status, at, attempt, kind, error, expires, ord, replays, client)
+                VALUES ($id, $status, $at, $attempt, $kind, $error, $expires, $ord, $replays, $client)
             ON CONFLICT (job_id) DO UPDATE SET status = $status, at = $at, attempt = $attempt, kind = $kind, error = $error,
-                expires = $expires, ord = $ord, replays = $replays
+                expires = $expires, ord = $ord, replays = $replays, client = COALESCE($client, statuses.client)
                 WHERE statuses.ord <= $ord
             """, ("$id", status.JobId), ("$status", status.Status), ("$at", status.At.ToUnixTimeMilliseconds()),
             ("$attempt", status.Attempt), ("$kind", status.Kind), ("$error", status.Error), ("$expires", Expires()),
-            ("$ord", status.Order), ("$replays", status.Replays));
+            ("$ord", status.Order), ("$replays", status.Replays), ("$client", status.Client));
     }
 
     public Task<JobStatus?> GetStatusAsync(string jobId, CancellationToken cancellationToken)
     {
         using var connection = Open();
-        using var command = Command(connection, "SELECT status, at, attempt, kind, error, replays FROM statuses WHERE job_id = $id AND expires > $now",
+        using var command = Command(connection, "SELECT status, at, attempt, kind, error, replays, client FROM statuses WHERE job_id = $id AND expires > $now",
             ("$id", jobId), ("$now", Now()));
         using var reader = command.ExecuteReader();
         JobStatus? status = reader.Read()
             ? new JobStatus(jobId, reader.GetString(0), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)),
                 reader.IsDBNull(2) ? null : reader.GetInt32(2), reader.IsDBNull(3) ? null : reader.GetString(3),
-                reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetInt32(5))
+                reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetInt32(5), reader.IsDBNull(6) ? null : reader.GetString(6))
             : null;
         return Task.FromResult(status);
     }

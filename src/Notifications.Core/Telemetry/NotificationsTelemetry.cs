@@ -21,6 +21,7 @@ public sealed class NotificationsTelemetry : IDisposable
         Consumed = _meter.CreateCounter<long>("messaging.client.consumed.messages", "{message}", "Jobs delivered to the worker");
         ProcessDuration = _meter.CreateHistogram<double>("messaging.process.duration", "s", "Time the worker spent on one delivery");
         Accepted = _meter.CreateCounter<long>("notifications.jobs.accepted", "{job}", "Jobs answered 202");
+        RateLimited = _meter.CreateCounter<long>("notifications.api.rate_limited", "{request}", "Requests answered 429 for a client's rate, by client");
         Sent = _meter.CreateCounter<long>("notifications.jobs.sent", "{job}", "Jobs the relay accepted");
         Retried = _meter.CreateCounter<long>("notifications.jobs.retried", "{job}", "Jobs sent to a retry queue, by attempt");
         DeadLettered = _meter.CreateCounter<long>("notifications.jobs.dead_lettered", "{job}", "Jobs sent to the DLQ, by kind");
@@ -32,6 +33,7 @@ public sealed class NotificationsTelemetry : IDisposable
     public Counter<long> Consumed { get; }
     public Histogram<double> ProcessDuration { get; }
     public Counter<long> Accepted { get; }
+    public Counter<long> RateLimited { get; }
     public Counter<long> Sent { get; }
     public Counter<long> Retried { get; }
     public Counter<long> DeadLettered { get; }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Notifications.Core.Clients;
 using Notifications.Core.Contract;
 
 namespace Notifications.Core.Validation;
@@ -7,7 +8,7 @@ namespace Notifications.Core.Validation;
 /// The rules of a job, shared by the API (answer 400) and the worker (dead-letter as poison), so
 /// a hand-published message is held to the same rules as a request.
 /// </summary>
-public sealed class EmailJobValidator(IOptions<EmailOptions> options)
+public sealed class EmailJobValidator(IOptions<EmailOptions> options, ClientRegistry clients)
 {
     public const int MaxSubjectLength = 998;
     public const int MaxCustomHeaders = 50;
@@ -33,11 +34,13 @@ public sealed class EmailJobValidator(IOptions<EmailOptions> options)
         StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Errors by field; empty when the mail is valid. The same rules for a request and for a job read from the queue.</summary>
-    public Dictionary<string, string[]> Validate(IEmailFields mail)
+    /// <param name="mail">the request or job.</param>
+    /// <param name="client">whose it is: its senders apply; null (anonymous) means <c>Email:AllowedFrom</c>.</param>
+    public Dictionary<string, string[]> Validate(IEmailFields mail, string? client)
     {
         var errors = new Errors();
         ValidateRecipients(mail, errors);
-        ValidateSender(mail, errors);
+        ValidateSender(mail, client, errors);
         ValidateContent(mail, errors);
         ValidateHeaders(mail, errors);
         ValidateMetadata(mail, errors);
@@ -64,13 +67,18 @@ public sealed class EmailJobValidator(IOptions<EmailOptions> options)
             errors.Add("to", $"{count} recipients is more than the {_options.MaxRecipients} allowed");
     }
 
-    private void ValidateSender(IEmailFields request, Errors errors)
+    private void ValidateSender(IEmailFields request, string? clientName, Errors errors)
     {
+        var client = clients.Find(clientName);
+        if (clientName is not null && client is null)
+            errors.Add("client", $"'{clientName}' is not a configured client");
         if (request.From is not null)
         {
             if (!EmailAddresses.TryParseMailbox(request.From, out var from, out var error))
                 errors.Add("from", error!);
-            else if (!IsAllowedSender(from!.Address))
+            else if (client is not null && !client.MaySendAs(from!.Address))
+                errors.Add("from", $"'{from.Address}' is not a sender of client '{client.Name}' (Clients:{client.Name}:AllowedFrom)");
+            else if (clientName is null && !IsAllowedSender(from!.Address))
                 errors.Add("from", $"'{from.Address}' is not an allowed sender (Email:AllowedFrom)");
         }
         if (request.ReplyTo is not null && !EmailAddresses.TryParseMailbox(request.ReplyTo, out _, out var replyError))

@@ -37,6 +37,9 @@ public sealed record DeadLetter(
 
     public int Replays => HeaderValues.GetInt(Headers, JobHeaders.Replays, 0);
 
+    /// <summary>The client whose job it is (<c>x-client</c>), when the API knows clients.</summary>
+    public string? Client => HeaderValues.GetString(Headers, JobHeaders.Client);
+
     public DateTimeOffset? DiedAt
     {
         get

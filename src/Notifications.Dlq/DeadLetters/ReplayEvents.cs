@@ -18,7 +18,7 @@ public static class ReplayEvents
             await bus.StartAsync(timeout.Token);
             var now = DateTimeOffset.UtcNow;
             foreach (var letter in replayed)
-                await bus.Publish(new EmailReplayed(letter.Id, letter.Replays + 1, now), timeout.Token);
+                await bus.Publish(new EmailReplayed(letter.Id, letter.Replays + 1, now, letter.Client), timeout.Token);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {

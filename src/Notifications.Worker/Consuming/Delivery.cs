@@ -22,6 +22,9 @@ public sealed class Delivery(BasicDeliverEventArgs args, IChannel channel, ILogg
     /// <summary>How often an operator replayed it from the DLQ (<c>x-replays</c>).</summary>
     public int Replays { get; } = HeaderValues.GetInt(args.BasicProperties.Headers, JobHeaders.Replays);
 
+    /// <summary>The client whose job it is (<c>x-client</c>), when the API knows clients.</summary>
+    public string? Client { get; } = HeaderValues.GetString(args.BasicProperties.Headers, JobHeaders.Client);
+
     /// <summary>Acked or returned already: the broker knows what became of it.</summary>
     public bool IsSettled => Volatile.Read(ref _settled) == 1;
 

@@ -163,6 +163,7 @@ public sealed class EmailJobConsumer(
         using var jobScope = LogContext.PushProperty("JobId", delivery.JobId);
         using var attemptScope = LogContext.PushProperty("Attempt", delivery.PreviousAttempts + 1);
         using var queueScope = LogContext.PushProperty("Queue", names.SendQueue);
+        using var clientScope = LogContext.PushProperty("Client", delivery.Client);
         // A child of the span that published the job: every attempt of a job, retries included, is one trace.
         using var activity = NotificationsTelemetry.Source.StartActivity($"{TopologyNames.SendKey} process", ActivityKind.Consumer,
             TraceContext.Extract(args.BasicProperties.Headers));

@@ -44,7 +44,7 @@ public sealed class JobHandler(
             await parker.ParkAsync(delivery, router.Decide(FailureKind.Poison, delivery.PreviousAttempts), decodeError!);
             return;
         }
-        var errors = validator.Validate(job!);
+        var errors = validator.Validate(job!, job!.Client);
         if (errors.Count > 0)
         {
             var summary = string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}"));
@@ -143,7 +143,8 @@ public sealed class JobHandler(
     {
         try
         {
-            await events.PublishAsync(new EmailSent(job.Id, [.. job.AllRecipients()], reply, attempts, clock.GetUtcNow(), delivery.Replays),
+            await events.PublishAsync(
+                new EmailSent(job.Id, [.. job.VisibleRecipients()], reply, attempts, clock.GetUtcNow(), delivery.Replays, job.Client),
                 CancellationToken.None);
         }
         catch (PublishFailedException ex)

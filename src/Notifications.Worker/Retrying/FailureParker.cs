@@ -63,8 +63,8 @@ public sealed class FailureParker(
     }
 
     private Task PublishOutcomeAsync(Delivery delivery, RetryDecision decision, string error) => decision.Delay is { } delay
-        ? events.PublishAsync(new EmailRetryScheduled(delivery.JobId, decision.Attempts, delay, error, clock.GetUtcNow(), delivery.Replays),
-            CancellationToken.None)
+        ? events.PublishAsync(new EmailRetryScheduled(delivery.JobId, decision.Attempts, delay, error, clock.GetUtcNow(), delivery.Replays,
+            delivery.Client), CancellationToken.None)
         : events.PublishAsync(new EmailDeadLettered(delivery.JobId, decision.Kind.ToWire(), error, decision.Attempts, clock.GetUtcNow(),
-            delivery.Replays), CancellationToken.None);
+            delivery.Replays, delivery.Client), CancellationToken.None);
 }

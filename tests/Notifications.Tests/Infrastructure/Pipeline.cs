@@ -59,6 +59,11 @@ public sealed class Pipeline : IAsyncDisposable
             ["Store:Kind"] = "Sqlite",
             ["OpenTelemetry:WorkerMetricsPort"] = "0",
             ["HostOptions:ShutdownTimeout"] = "00:00:10",
+            // Keys are required, as shipped: every test calls the API as client "tests" unless it says otherwise.
+            [$"Clients:{TestClients.Name}:KeyHashes:0"] = TestClients.KeyHash,
+            [$"Clients:{TestClients.Name}:AllowedFrom:0"] = "Notifications <no-reply@example.com>",
+            [$"Clients:{TestClients.Name}:AllowedFrom:1"] = "alerts@example.com",
+            [$"Clients:{TestClients.Name}:AllowedFrom:2"] = "billing@example.com",
         };
         if (!shippedDefaults)
             foreach (var (key, value) in ShortenedTimings)
@@ -93,9 +98,18 @@ public sealed class Pipeline : IAsyncDisposable
     {
         _api = NotificationsApi.Create([], config => config.AddInMemoryCollection(Settings));
         await _api.StartAsync();
-        Http = new HttpClient { BaseAddress = new Uri(_api.Urls.First()) };
+        Http = NewClient(TestClients.Key);
         if (waitForBroker)
             await _api.Services.GetRequiredService<BrokerConnection>().WhenConnectedAsync(Timeout());
+    }
+
+    /// <summary>An HTTP client of the API that sends <paramref name="key"/> as its bearer key (none when null).</summary>
+    public HttpClient NewClient(string? key)
+    {
+        var http = new HttpClient { BaseAddress = new Uri(_api!.Urls.First()) };
+        if (key is not null)
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        return http;
     }
 
     public async Task StartWorkerAsync()

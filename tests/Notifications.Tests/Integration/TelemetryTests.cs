@@ -27,6 +27,7 @@ public sealed partial class TelemetryTests(Xunit.Abstractions.ITestOutputHelper 
         using var api = ServiceProcess.StartApi(settings);
         using var worker = ServiceProcess.StartWorker(settings);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{apiPort}") };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", TestClients.Key);
         await Eventually.ReturnsAsync(async () => await TryGetAsync(http, "/health/ready"), ok => ok, "the API process ready", TimeSpan.FromSeconds(60));
         pipeline.Relay.Script(TestRelay.Permanent());
 

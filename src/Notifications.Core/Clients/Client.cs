@@ -1,0 +1,17 @@
+namespace Notifications.Core.Clients;
+
+/// <summary>A configured client as the service uses it: its name, its parsed senders and its rate.</summary>
+public sealed class Client(string name, string defaultFrom, IReadOnlySet<string> senderAddresses, int ratePerSecond, int burst)
+{
+    public string Name => name;
+
+    /// <summary>The first of its <c>AllowedFrom</c>, used when a request names no sender.</summary>
+    public string DefaultFrom => defaultFrom;
+
+    public int RatePerSecond => ratePerSecond;
+
+    public int Burst => burst;
+
+    /// <param name="address">a bare address (<c>billing@example.com</c>), compared without regard to case.</param>
+    public bool MaySendAs(string address) => senderAddresses.Contains(address);
+}

@@ -1,0 +1,25 @@
+namespace Notifications.Core.Clients;
+
+/// <summary>One client of the API (<c>Clients:&lt;name&gt;</c>): its keys, senders and rate.</summary>
+public sealed class ClientOptions
+{
+    /// <summary>Lowercase hex SHA-256 of each key's UTF-8 bytes; one, or two while a key is rotated.</summary>
+    public List<string> KeyHashes { get; set; } = [];
+
+    /// <summary>The senders its jobs may name; the first is its default <c>from</c>.</summary>
+    public List<string> AllowedFrom { get; set; } = [];
+
+    /// <summary>Jobs a second it may send on average (a token bucket); 0 = no limit.</summary>
+    public int RatePerSecond { get; set; }
+
+    /// <summary>Jobs it may send at once above its rate; 0 = the same as <see cref="RatePerSecond"/>.</summary>
+    public int Burst { get; set; }
+}
+
+/// <summary>The <c>Clients</c> section: every client by name.</summary>
+public sealed class ClientsOptions
+{
+    public const string Section = "Clients";
+
+    public Dictionary<string, ClientOptions> ByName { get; } = new(StringComparer.Ordinal);
+}

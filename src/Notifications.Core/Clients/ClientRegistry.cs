@@ -1,0 +1,56 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+using Notifications.Core.Validation;
+
+namespace Notifications.Core.Clients;
+
+/// <summary>The configured clients, and which one a key belongs to.</summary>
+public sealed class ClientRegistry
+{
+    /// <summary>Longer than any key the service hands out (<c>ntf_</c> + 43 base62 characters), short enough to hash cheaply.</summary>
+    public const int MaxKeyLength = 200;
+
+    private readonly Dictionary<string, Client> _byName = new(StringComparer.Ordinal);
+    private readonly List<(byte[] Hash, Client Client)> _keys = [];
+
+    public ClientRegistry(IOptions<ClientsOptions> options)
+    {
+        foreach (var (name, client) in options.Value.ByName)
+        {
+            var senders = client.AllowedFrom
+                .Select(sender => EmailAddresses.TryParseMailbox(sender, out var mailbox, out _) ? mailbox!.Address : null)
+                .OfType<string>()
+                .ToHashSet(StringComparer.OrdinalIgnoreCase);
+            var rate = Math.Max(client.RatePerSecond, 0);
+            var entry = new Client(name, client.AllowedFrom.FirstOrDefault() ?? "", senders, rate, client.Burst > 0 ? client.Burst : rate);
+            _byName[name] = entry;
+            foreach (var hash in client.KeyHashes)
+                _keys.Add((Convert.FromHexString(hash), entry));
+        }
+    }
+
+    public bool IsEmpty => _byName.Count == 0;
+
+    public Client? Find(string? name) => name is not null && _byName.TryGetValue(name, out var client) ? client : null;
+
+    /// <summary>
+    /// The client whose key this is, or null. The key's hash is compared with every configured hash in constant
+    /// time, so neither the answer's timing nor its content says how close a guess was.
+    /// </summary>
+    public Client? FindByKey(string key)
+    {
+        if (key.Length is 0 or > MaxKeyLength)
+            return null;
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(Encoding.UTF8.GetBytes(key), hash);
+        Client? found = null;
+        foreach (var (known, client) in _keys)
+            if (CryptographicOperations.FixedTimeEquals(hash, known))
+                found = client;
+        return found;
+    }
+
+    /// <summary>The lowercase hex SHA-256 of a key, as <c>Clients:&lt;name&gt;:KeyHashes</c> holds it.</summary>
+    public static string HashOf(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+}
