@@ -6,8 +6,10 @@ cd "$(dirname "$0")/.."
 . scripts/lib/broker.sh
 
 redis_pid=
+tls_dir=
 cleanup() {
   [ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null && wait "$redis_pid" 2>/dev/null
+  [ -n "$tls_dir" ] && rm -rf "$tls_dir"
   stop_fault_broker
   stop_broker
 }
@@ -20,9 +22,17 @@ if [ -z "${RABBITMQ_URI:-}" ]; then
   echo "RabbitMQ node $BROKER_NODE on 127.0.0.1:$BROKER_AMQP_PORT" >&2
 fi
 
-# A second node only for the broker-restart tests, which stop and start it while the others run.
+# A second node only for the broker-restart, alarm and TLS tests (they take turns), which stop and start it
+# while the others run. It also listens for AMQPS, with a CA and certificate made here by openssl.
 if [ -z "${RABBITMQ_FAULT_URI:-}" ]; then
-  start_fault_broker "notif-fault-$$" "$(free_port)"
+  ensure_rabbitmq_installed
+  tls_dir=$(mktemp -d /tmp/notif-tls.XXXXXX)
+  make_test_certificates "$tls_dir"
+  tls_port=$(free_port)
+  tls_listener_conf "$tls_dir" "$tls_port" > "$tls_dir/listener.conf"
+  start_fault_broker "notif-fault-$$" "$(free_port)" "$tls_dir/listener.conf"
+  export RABBITMQ_TLS_URI="amqps://guest:guest@127.0.0.1:$tls_port/"
+  export RABBITMQ_TLS_CA="$tls_dir/ca.pem"
   export RABBITMQ_FAULT_URI="amqp://guest:guest@127.0.0.1:$FAULT_AMQP_PORT/"
   export RABBITMQ_FAULT_CTL="$PWD/scripts/lib/fault-ctl.sh $FAULT_NODE $FAULT_DIR"
   echo "RabbitMQ fault node $FAULT_NODE on 127.0.0.1:$FAULT_AMQP_PORT" >&2

@@ -98,10 +98,38 @@ stop_broker() {
   BROKER_DIR=
 }
 
-# The same for a second node, kept in FAULT_* variables.
+# make_test_certificates DIR: a throwaway CA and a server certificate for 127.0.0.1/localhost signed by it
+# (ca.pem, server.pem, server.key), readable by the rabbitmq user. For the TLS tests only.
+make_test_certificates() {
+  local dir=$1
+  mkdir -p "$dir"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=notifications test CA" \
+    -keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' > "$dir/server.ext"
+  openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial -days 2 \
+    -extfile "$dir/server.ext" -out "$dir/server.pem" 2>/dev/null
+  chown -R rabbitmq:rabbitmq "$dir"
+  chmod 755 "$dir"
+  chmod 644 "$dir"/*.pem
+}
+
+# tls_listener_conf DIR PORT: rabbitmq.conf lines for an AMQPS listener with the certificates of make_test_certificates.
+tls_listener_conf() {
+  cat <<CONF
+listeners.ssl.1 = 127.0.0.1:$2
+ssl_options.cacertfile = $1/ca.pem
+ssl_options.certfile = $1/server.pem
+ssl_options.keyfile = $1/server.key
+ssl_options.verify = verify_none
+ssl_options.fail_if_no_peer_cert = false
+CONF
+}
+
+# The same for a second node, kept in FAULT_* variables. [EXTRA_CONF_FILE] as for start_broker.
 start_fault_broker() {
   local saved_node=${BROKER_NODE:-} saved_dir=${BROKER_DIR:-} saved_port=${BROKER_AMQP_PORT:-} saved_pid=${BROKER_PID:-}
-  start_broker "$1" "$2" || return 1
+  start_broker "$1" "$2" "${3:-}" || return 1
   FAULT_NODE=$BROKER_NODE FAULT_DIR=$BROKER_DIR FAULT_AMQP_PORT=$BROKER_AMQP_PORT FAULT_PID=$BROKER_PID
   BROKER_NODE=$saved_node BROKER_DIR=$saved_dir BROKER_AMQP_PORT=$saved_port BROKER_PID=$saved_pid
 }

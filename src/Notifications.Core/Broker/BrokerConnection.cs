@@ -90,6 +90,9 @@ public sealed class BrokerConnection : IAsyncDisposable
             RequestedConnectionTimeout = TimeSpan.FromSeconds(5),
             ConsumerDispatchConcurrency = (ushort)_options.Concurrency,
         };
+        // amqps:// turns TLS on (port 5671 by default) with the URI's host as the name to check; a private CA may vouch for it.
+        if (factory.Ssl.Enabled && Configuration.PrivateCertificateAuthority.FromFile(_options.CaCertificate) is { } authority)
+            factory.Ssl.CertificateValidationCallback = authority.Validate;
 
         var pipeline = waitForBroker ? _connectPipeline : ResiliencePipeline.Empty;
         var connection = await pipeline.ExecuteAsync(async ct =>

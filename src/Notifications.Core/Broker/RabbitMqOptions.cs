@@ -22,6 +22,9 @@ public sealed class RabbitMqOptions
     [Range(1, 1_024, ErrorMessage = "RabbitMq:Concurrency must be between 1 and 1024")]
     public int Concurrency { get; set; } = 16;
 
+    /// <summary>With an <c>amqps://</c> URI: a PEM file with the private CA the broker's certificate is issued by.</summary>
+    public string? CaCertificate { get; set; }
+
     [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00", ErrorMessage = "RabbitMq:PublishTimeout must be between 50 ms and 10 minutes")]
     public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -10,6 +10,8 @@ public sealed class RabbitMqOptionsValidator : IValidateOptions<RabbitMqOptions>
             return ValidateOptionsResult.Success; // [Required] reports it
         if (!options.Uri.IsAbsoluteUri || options.Uri.Scheme is not ("amqp" or "amqps"))
             return ValidateOptionsResult.Fail("RabbitMq:Uri must be an absolute amqp:// or amqps:// URI");
+        if (Configuration.PrivateCertificateAuthority.Problem("RabbitMq:CaCertificate", options.CaCertificate) is { } problem)
+            return ValidateOptionsResult.Fail(problem);
         if (options.Prefetch < options.Concurrency)
             return ValidateOptionsResult.Fail(
                 $"RabbitMq:Prefetch ({options.Prefetch}) must be at least RabbitMq:Concurrency ({options.Concurrency}), or workers sit idle");

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Notifications.Core.Broker;
+using Notifications.Core.Configuration;
 
 namespace Notifications.Core.Events;
 
@@ -47,7 +48,12 @@ public static class OutcomeEventsRegistration
                 host.Password(password);
             }
             if (uri.Scheme == "amqps")
-                host.UseSsl(ssl => ssl.ServerName = uri.Host);
+                host.UseSsl(ssl =>
+                {
+                    ssl.ServerName = uri.Host;
+                    if (PrivateCertificateAuthority.FromFile(options.CaCertificate) is { } authority)
+                        ssl.CertificateValidationCallback = authority.Validate;
+                });
         });
         if (options.Prefix.Length > 0)
             rabbit.MessageTopology.SetEntityNameFormatter(new PrefixEntityNameFormatter(rabbit.MessageTopology.EntityNameFormatter, options.Prefix));

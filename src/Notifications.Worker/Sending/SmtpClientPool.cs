@@ -5,6 +5,7 @@ using MailKit.Security;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MimeKit;
+using Notifications.Core.Configuration;
 
 namespace Notifications.Worker.Sending;
 
@@ -15,7 +16,7 @@ namespace Notifications.Worker.Sending;
 public sealed class SmtpClientPool(IOptions<SmtpOptions> options, ILogger<SmtpClientPool> logger) : IAsyncDisposable
 {
     private readonly SmtpOptions _options = options.Value;
-    private readonly RelayCertificateCheck? _certificateCheck = RelayCertificateCheck.FromOptions(options.Value);
+    private readonly PrivateCertificateAuthority? _certificateCheck = PrivateCertificateAuthority.FromFile(options.Value.CaCertificate);
     private readonly SemaphoreSlim _slots = new(options.Value.Connections, options.Value.Connections);
     private readonly ConcurrentQueue<SmtpClient> _idle = new();
 
