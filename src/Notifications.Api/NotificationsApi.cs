@@ -48,6 +48,7 @@ public static class NotificationsApi
         builder.Services.AddProblemDetails();
         builder.AddClientAuthentication();
         builder.Services.AddClientRateLimiting();
+        builder.Services.AddOpenApi(openApi => openApi.AddDocumentTransformer<BearerKeyDocument>());
         builder.Services.AddHealthChecks().AddCheck<BrokerReadyCheck>("broker", tags: ["ready"]);
 
         var app = builder.Build();
@@ -60,6 +61,7 @@ public static class NotificationsApi
             app.Logger.LogWarning("Auth:Required is false: any caller that reaches the API sends mail as Email:AllowedFrom without a key");
         app.MapSendEmail();
         app.MapJobStatus();
+        app.MapOpenApi(); // /openapi/v1.json, open like /health and /metrics
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });

@@ -26,12 +26,22 @@ public static partial class SendEmailEndpoint
     public static IEndpointRouteBuilder MapSendEmail(this IEndpointRouteBuilder routes)
     {
         routes.MapPost("/api/send-email", SendAsync)
+            .WithName("SendEmail")
+            .WithSummary("Queue an email; 202 once the broker has confirmed it")
+            .Accepts<SendEmailRequest>("application/json")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .RequireAuthorization(ClientAuthentication.Policy)
             .RequireRateLimiting(ClientRateLimiting.Policy);
         return routes;
     }
 
-    private static async Task<IResult> SendAsync(
+    private static async Task<Results<Accepted<SendEmailAccepted>, ValidationProblem, ProblemHttpResult>> SendAsync(
         HttpContext http,
         EmailJobValidator validator,
         ClientRegistry clients,
@@ -157,7 +167,7 @@ public static partial class SendEmailEndpoint
         return buffer.Length > limit ? ([], true) : (buffer.ToArray(), false);
     }
 
-    private static (SendEmailRequest? Request, IResult? Error) ReadRequest(byte[] body)
+    private static (SendEmailRequest? Request, ValidationProblem? Error) ReadRequest(byte[] body)
     {
         try
         {

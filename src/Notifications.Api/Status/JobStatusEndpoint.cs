@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Notifications.Api.Clients;
 using Notifications.Core.Clients;
 using Notifications.Core.Store;
@@ -11,7 +12,7 @@ public static class JobStatusEndpoint
 
     public static IEndpointRouteBuilder MapJobStatus(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/api/emails/{id}", async Task<IResult> (string id, HttpContext http, ClientRegistry clients, IJobStatuses statuses,
+        routes.MapGet("/api/emails/{id}", async Task<Results<Ok<JobStatusResponse>, ProblemHttpResult>> (string id, HttpContext http, ClientRegistry clients, IJobStatuses statuses,
             ILogger<JobStatusResponse> logger, CancellationToken cancellationToken) =>
         {
             JobStatus? status;
@@ -32,7 +33,11 @@ public static class JobStatusEndpoint
                 ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown job",
                     detail: $"No job with id '{id}' is known (or it is older than Store:Retention).")
                 : TypedResults.Ok(new JobStatusResponse(status.JobId, status.Status, status.At, status.Attempt, status.Kind, status.Error));
-        }).RequireAuthorization(ClientAuthentication.Policy);
+        })
+            .WithName("GetEmailStatus")
+            .WithSummary("A job's last known state (404 for an unknown job or another client's)")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .RequireAuthorization(ClientAuthentication.Policy);
         return routes;
     }
 }
