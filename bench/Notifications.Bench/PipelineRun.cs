@@ -98,6 +98,7 @@ public sealed class PipelineRun(string root, Uri broker, string prefix, BenchSin
         var endToEnd = Percentiles(posted.Select(p => Seconds(p.Value, sink.Arrivals.TryGetValue(p.Key, out var a) ? a[0] : p.Value) * 1000));
         // A mail the relay refused is in the DLQ, as it should be: the run fails, but each side alone is still worth measuring.
         var apart = accountedFor ? await EachSideAloneAsync(http, api, worker, deadLetters.Count) : null;
+        var flood = apart is not null ? await UnderAFloodAsync(http, api, worker, deadLetters.Count) : null;
 
         return new PipelineResult(count, clients, posted.Count, errors,
             posted.Count / Seconds(started, acceptedAt),
@@ -108,7 +109,64 @@ public sealed class PipelineRun(string root, Uri broker, string prefix, BenchSin
             memory,
             byTenth,
             cpuPerJob,
-            apart);
+            apart,
+            flood);
+    }
+
+    /// <summary>
+    /// First the flood alone: <see cref="FloodRequests"/> requests without a key, for the API's CPU per refusal (401).
+    /// Then the API alone again (worker frozen) taking the same count from the authenticated clients while the flood
+    /// runs again from as many clients: what it costs the paying callers. Then the worker drains the jobs, once each.
+    /// </summary>
+    private async Task<FloodResult> UnderAFloodAsync(HttpClient http, ServiceUnderTest api, ServiceUnderTest worker, uint deadLetteredBefore)
+    {
+        sink.Reset();
+        var posted = new ConcurrentDictionary<string, long>();
+        var latencies = new ConcurrentBag<double>();
+        using var anonymous = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients, UseProxy = false })
+        {
+            BaseAddress = http.BaseAddress,
+        };
+        worker.Freeze();
+        var apiCpu = new CpuMeter().Add("api", () => api.CpuTime);
+        apiCpu.Start();
+        var (refused, floodSeconds) = await FloodAsync(anonymous);
+        var apiMsPerRefusal = refused == 0 ? double.NaN : apiCpu.PerJobMs(refused).GetValueOrDefault("api");
+
+        var started = Stopwatch.GetTimestamp();
+        var flood = FloodAsync(anonymous);
+        var errors = await PostAllAsync(http, Bodies(count, "flood"), clients, posted, latencies);
+        var acceptedPerSecond = posted.Count / Seconds(started, Stopwatch.GetTimestamp());
+        await flood;
+        worker.Thaw();
+        var complete = await sink.WaitForAsync(posted.Count, TimeSpan.FromSeconds(30));
+        var (exactlyOnce, _) = CheckExactlyOnce(posted, await DeadLettersAsync(), deadLetteredBefore);
+        return new FloodResult(acceptedPerSecond, errors, Percentiles(latencies), refused, refused / floodSeconds,
+            apiMsPerRefusal, complete ? exactlyOnce : "incomplete: " + exactlyOnce);
+    }
+
+    public const int FloodRequests = 10_000;
+
+    /// <summary>Requests without a key from <c>clients</c> connections: how many got 401, and how long they took.</summary>
+    private async Task<(int Refused, double Seconds)> FloodAsync(HttpClient anonymous)
+    {
+        var body = JsonSerializer.SerializeToUtf8Bytes(SampleJob.Request(0));
+        var json = new MediaTypeHeaderValue("application/json");
+        var next = -1;
+        var refused = 0;
+        var started = Stopwatch.GetTimestamp();
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(async _ =>
+        {
+            while (Interlocked.Increment(ref next) < FloodRequests)
+            {
+                using var content = new ByteArrayContent(body);
+                content.Headers.ContentType = json;
+                using var response = await anonymous.PostAsync("/api/send-email", content);
+                if (response.StatusCode == HttpStatusCode.Unauthorized)
+                    Interlocked.Increment(ref refused);
+            }
+        }));
+        return (refused, Seconds(started, Stopwatch.GetTimestamp()));
     }
 
     /// <summary>
@@ -287,7 +345,12 @@ public sealed record PipelineResult(
     double AcceptedPerSecond, double DeliveredPerSecond,
     Percentile PostLatencyMs, Percentile EndToEndMs,
     string ExactlyOnce, MemorySamples Memory, double[] DeliveredPerSecondByTenth, Dictionary<string, double> CpuMsPerJob,
-    ApartResult? EachSideAlone);
+    ApartResult? EachSideAlone, FloodResult? UnderAFlood);
+
+/// <param name="ApiCpuMsPerRefusal">the API's CPU per 401 while the flood ran alone.</param>
+public sealed record FloodResult(
+    double AcceptedPerSecond, int Errors, Percentile PostLatencyMs, int Refused, double RefusedPerSecond, double ApiCpuMsPerRefusal,
+    string ExactlyOnce);
 
 public sealed record ApartResult(
     double ApiAcceptedPerSecond, int ApiErrors, Percentile ApiPostLatencyMs, Dictionary<string, double> ApiCpuMsPerJob,

@@ -125,6 +125,14 @@ if (pipeline is not null)
         Row("worker alone (draining those jobs): delivered", $"{apart.WorkerDeliveredPerSecond:0} mail/s; every job once: {apart.ExactlyOnce}");
         Row("worker alone: CPU ms per job", CpuRow(apart.WorkerCpuMsPerJob));
     }
+    if (pipeline.UnderAFlood is { } flood)
+    {
+        Row($"API alone under a flood of {PipelineRun.FloodRequests:N0} requests without a key: accepted",
+            $"{flood.AcceptedPerSecond:0} jobs/s ({flood.Errors} not 202; alone: {pipeline.EachSideAlone!.ApiAcceptedPerSecond:0})");
+        Row("API alone under the flood: POST latency p50 / p95 / p99 / max", Latency(flood.PostLatencyMs));
+        Row("the flood: refused (401)", $"{flood.Refused} at {flood.RefusedPerSecond:0}/s, API CPU {flood.ApiCpuMsPerRefusal:0.000} ms per refusal; " +
+            $"jobs once each: {flood.ExactlyOnce}");
+    }
 }
 if (peerRun is not null)
 {
@@ -151,7 +159,8 @@ await File.WriteAllTextAsync(outFile, JsonSerializer.Serialize(new
     targets = targets.Select(t => new { target = t.Name, met = t.Met, figures = t.Met is null ? null : t.Figures }),
 }, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
 Console.Error.WriteLine($"figures written to {outFile}");
-return pipeline is null || (pipeline.ExactlyOnce == "ok" && pipeline.Errors == 0) ? 0 : 1;
+return pipeline is null || (pipeline.ExactlyOnce == "ok" && pipeline.Errors == 0
+    && pipeline.EachSideAlone?.ExactlyOnce is null or "ok" && pipeline.UnderAFlood?.ExactlyOnce is null or "ok") ? 0 : 1;
 
 static string Latency(Percentile ms) => $"{ms.P50:0.0} / {ms.P95:0.0} / {ms.P99:0.0} / {ms.Max:0.0} ms";
 
