@@ -16,7 +16,11 @@ public sealed class OutcomeEventTests(Xunit.Abstractions.ITestOutputHelper outpu
         await using var pipeline = await Pipeline.StartAsync();
         await using var subscriber = await SampleSubscriber.StartAsync(pipeline.Settings["RabbitMq:Uri"]!, pipeline.Names.Prefix);
 
-        var sentId = await Jobs.PostAndGetIdAsync(pipeline.Http, Jobs.Valid("delivered"));
+        var sentId = await Jobs.PostAndGetIdAsync(pipeline.Http, new
+        {
+            to = new[] { "Alice <alice@example.com>" }, cc = new[] { "carol@example.com" }, bcc = new[] { "hidden@example.com" },
+            subject = "delivered", text = "t",
+        });
         await Eventually.TrueAsync(() => subscriber.Of<EmailSent>(sentId).Any(), "EmailSent");
         pipeline.Relay.Script(TestRelay.Permanent("5.1.1 no such user"));
         var deadId = await Jobs.PostAndGetIdAsync(pipeline.Http, Jobs.Valid("refused"));
@@ -25,13 +29,15 @@ public sealed class OutcomeEventTests(Xunit.Abstractions.ITestOutputHelper outpu
         foreach (var received in subscriber.Received)
             output.WriteLine($"subscriber received {received.GetType().Name}: {JsonSerializer.Serialize(received, received.GetType())}");
         var sent = subscriber.Of<EmailSent>(sentId).First();
-        Assert.Equal(["Alice <alice@example.com>"], sent.Recipients);
+        Assert.Equal(["Alice <alice@example.com>", "carol@example.com"], sent.Recipients); // never the bcc
+        Assert.Equal(TestClients.Name, sent.Client);
         Assert.Equal(1, sent.Attempts);
         Assert.False(string.IsNullOrEmpty(sent.RelayReply));
         var dead = subscriber.Of<EmailDeadLettered>(deadId).First();
         Assert.Equal("permanent", dead.Kind);
         Assert.Contains("no such user", dead.LastError);
         Assert.Equal(1, dead.Attempts);
+        Assert.Equal(TestClients.Name, dead.Client);
         Assert.Empty(subscriber.Of<EmailSent>(deadId));
     }
 
