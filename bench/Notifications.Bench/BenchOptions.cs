@@ -4,7 +4,7 @@ namespace Notifications.Bench;
 
 public sealed record BenchOptions(int Count, int Clients, int RelayDelayMs, string? Out, IReadOnlySet<string> Stages)
 {
-    public static readonly string[] AllStages = ["broker", "relay", "pipeline", "peer"];
+    public static readonly string[] AllStages = ["broker", "relay", "pipeline", "peer", "dlq"];
 
     public bool Runs(string stage) => Stages.Contains(stage);
 

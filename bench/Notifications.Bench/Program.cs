@@ -4,7 +4,7 @@ using System.Text.Json;
 using Notifications.Bench;
 
 // dotnet run -c Release --project bench/Notifications.Bench -- [--count 20000] [--clients 64] [--large] [--relay-delay-ms 0]
-//   [--only broker,relay,pipeline,peer] [--out FILE.json]
+//   [--only broker,relay,pipeline,peer,dlq] [--out FILE.json]
 BenchOptions options;
 try
 {
@@ -19,12 +19,15 @@ var brokerUri = new Uri(Environment.GetEnvironmentVariable("RABBITMQ_URI")
     ?? throw new InvalidOperationException("set RABBITMQ_URI (scripts/bench.sh starts a throwaway broker)"));
 var root = BenchOptions.FindRoot();
 var prefix = $"bench{DateTime.UtcNow:HHmmss}.";
+const int DlqCount = 5_000; // the incident size the operators' figures were taken at
 
 await using var sink = new BenchSink(TimeSpan.FromMilliseconds(options.RelayDelayMs));
 (double Publish, double Consume)? broker = null;
 double? relay = null;
 PeerResult? peerRun = null;
 PipelineResult? pipeline = null;
+DlqResult? dlq = null;
+var dlqPrefix = prefix + "dlq.";
 try
 {
     if (options.Runs("broker"))
@@ -48,10 +51,17 @@ try
         peerRun = await MassTransitPeer.RunAsync(brokerUri, prefix, sink, options.Count, options.Clients,
             PipelineRun.Prefetch, PipelineRun.Concurrency, PipelineRun.Connections);
     }
+    if (options.Runs("dlq"))
+    {
+        var deadLetters = Math.Min(options.Count, DlqCount);
+        Console.Error.WriteLine($"dlq export and replay --all ({deadLetters} dead letters)...");
+        dlq = await new DlqRun(root, brokerUri, dlqPrefix, deadLetters).RunAsync();
+    }
 }
 finally
 {
     await Cleanup.DeleteAsync(brokerUri, prefix);
+    await Cleanup.DeleteAsync(brokerUri, dlqPrefix);
 }
 
 double? peer = peerRun?.DeliveredPerSecond;
@@ -71,6 +81,8 @@ var targets = new (string Name, bool? Met, string Figures)[]
     ("worker working set at the end within 10 % of its value at 10 %",
         pipeline is null ? null : Math.Abs(pipeline.Memory.WorkerEnd - pipeline.Memory.WorkerTenth) <= 0.1 * pipeline.Memory.WorkerTenth,
         pipeline is null ? "" : $"{Mb(pipeline.Memory.WorkerTenth)} → {Mb(pipeline.Memory.WorkerEnd)} MB"),
+    ("dlq export and replay --all ≥ 2,000 dead letters/s", dlq is null ? null : dlq.ExportPerSecond >= 2_000 && dlq.ReplayPerSecond >= 2_000,
+        dlq is null ? "" : $"export {dlq.ExportPerSecond:0}/s, replay {dlq.ReplayPerSecond:0}/s"),
 };
 
 var machine = new
@@ -134,6 +146,11 @@ if (pipeline is not null)
             $"jobs once each: {flood.ExactlyOnce}");
     }
 }
+if (dlq is not null)
+{
+    Row($"dlq export --out (process start included, {dlq.Count} dead letters)", $"{dlq.ExportPerSecond:0} dead letters/s");
+    Row($"dlq replay --all (process start included, {dlq.Count} dead letters)", $"{dlq.ReplayPerSecond:0} dead letters/s; every one back in the work queue: {dlq.ExactlyOnce}");
+}
 if (peerRun is not null)
 {
     Row("MassTransit 8.5 peer: delivered", $"{peerRun.DeliveredPerSecond:0} mail/s");
@@ -156,11 +173,13 @@ await File.WriteAllTextAsync(outFile, JsonSerializer.Serialize(new
     pipeline,
     massTransitPeerPerSecond = peer,
     massTransitPeerCpuMsPerJob = peerRun?.CpuMsPerJob,
+    dlq,
     targets = targets.Select(t => new { target = t.Name, met = t.Met, figures = t.Met is null ? null : t.Figures }),
 }, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
 Console.Error.WriteLine($"figures written to {outFile}");
 return pipeline is null || (pipeline.ExactlyOnce == "ok" && pipeline.Errors == 0
-    && pipeline.EachSideAlone?.ExactlyOnce is null or "ok" && pipeline.UnderAFlood?.ExactlyOnce is null or "ok") ? 0 : 1;
+    && pipeline.EachSideAlone?.ExactlyOnce is null or "ok" && pipeline.UnderAFlood?.ExactlyOnce is null or "ok")
+    && dlq?.ExactlyOnce is null or "ok" ? 0 : 1;
 
 static string Latency(Percentile ms) => $"{ms.P50:0.0} / {ms.P95:0.0} / {ms.P99:0.0} / {ms.Max:0.0} ms";
 

@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using Notifications.Core.Broker;
+using Notifications.Core.Contract;
+using Notifications.Core.Topology;
+using RabbitMQ.Client;
+
+namespace Notifications.Bench;
+
+/// <summary>
+/// The operators' tool at scale: <paramref name="count"/> dead letters in <c>email.dead</c>, then the real <c>dlq</c>
+/// (its own process, the bench's build) exports them and replays them all; every one must end in <c>email.send</c>.
+/// </summary>
+public sealed class DlqRun(string root, Uri broker, string prefix, int count)
+{
+    public async Task<DlqResult> RunAsync()
+    {
+        var names = new TopologyNames(prefix);
+        var factory = new ConnectionFactory { Uri = broker, ClientProvidedName = "bench-dlq" };
+        await using var connection = await factory.CreateConnectionAsync();
+        await new TopologyDeclarer(names, Microsoft.Extensions.Logging.Abstractions.NullLogger<TopologyDeclarer>.Instance)
+            .DeclareAsync(connection, CancellationToken.None);
+        await FillAsync(connection, names);
+
+        var export = Path.Combine(Path.GetTempPath(), prefix + "dead.jsonl");
+        try
+        {
+            var exportSeconds = await RunDlqAsync("export", "--out", export);
+            var exported = File.ReadLines(export).Count();
+            var replaySeconds = await RunDlqAsync("replay", "--all");
+            await using var channel = await connection.CreateChannelAsync();
+            var inWork = (await channel.QueueDeclarePassiveAsync(names.SendQueue)).MessageCount;
+            var stillDead = (await channel.QueueDeclarePassiveAsync(names.DeadQueue)).MessageCount;
+            var verdict = exported == count && inWork == count && stillDead == 0
+                ? "ok"
+                : $"exported {exported}, in {names.SendQueue} {inWork}, still dead {stillDead} of {count}";
+            return new DlqResult(count, count / exportSeconds, count / replaySeconds, verdict);
+        }
+        finally
+        {
+            File.Delete(export);
+        }
+    }
+
+    private async Task FillAsync(IConnection connection, TopologyNames names)
+    {
+        await using var publisher = await connection.CreateChannelAsync(ConfirmWindow.ChannelOptions(BrokerCeiling.InFlight));
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, BrokerCeiling.InFlight).Select(async _ =>
+        {
+            int n;
+            while ((n = Interlocked.Increment(ref next)) < count)
+            {
+                var job = SampleJob.Job($"dead-{n}");
+                var properties = JobProperties.ForNewJob(job);
+                properties.Headers![JobHeaders.FailureKind] = "transient";
+                properties.Headers[JobHeaders.Attempts] = 4;
+                properties.Headers[JobHeaders.LastError] = "SMTP 451 4.3.0 try again later";
+                await publisher.BasicPublishAsync(names.Exchange, TopologyNames.DeadKey, mandatory: true, properties, JobCodec.Encode(job));
+            }
+        }));
+    }
+
+    private async Task<double> RunDlqAsync(params string[] arguments)
+    {
+        var dll = Path.Combine(root, "src", "Notifications.Dlq", "bin", ServiceUnderTest.Configuration,
+            Path.GetFileName(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)), "dlq.dll");
+        var start = new ProcessStartInfo("dotnet", [dll, .. arguments])
+        {
+            WorkingDirectory = Path.GetDirectoryName(dll)!, RedirectStandardOutput = true, RedirectStandardError = true,
+        };
+        start.Environment["RabbitMq__Uri"] = broker.ToString();
+        start.Environment["RabbitMq__Prefix"] = prefix;
+        start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
+        var clock = Stopwatch.StartNew();
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        var seconds = clock.Elapsed.TotalSeconds;
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"dlq {string.Join(' ', arguments)} exited {process.ExitCode}: {await error}");
+        await output;
+        return seconds;
+    }
+}
+
+/// <param name="ExportPerSecond">dead letters a second for <c>dlq export --out</c>, process start included.</param>
+/// <param name="ReplayPerSecond">dead letters a second for <c>dlq replay --all</c>, process start included.</param>
+public sealed record DlqResult(int Count, double ExportPerSecond, double ReplayPerSecond, string ExactlyOnce);
