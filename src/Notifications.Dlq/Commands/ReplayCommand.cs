@@ -31,10 +31,11 @@ public static class ReplayCommand
             return missing.Count > 0 ? ExitCodes.NotFound : ExitCodes.Done;
         }
 
-        var (replayed, stop) = await ReplayInOrderAsync(context, chosen, async letter =>
+        var (replayed, stop) = await ReplayAsync(context, chosen, InFlight, async letter =>
         {
             await dlq.RemoveAsync(letter, cancellationToken);
-            context.Out.WriteLine($"replayed {letter.Id} ({letter.Kind}) from {context.Names.DeadQueue} to {context.Names.SendQueue}");
+            lock (context.Out) // replays finish concurrently; a TextWriter is not made for that
+                context.Out.WriteLine($"replayed {letter.Id} ({letter.Kind}) from {context.Names.DeadQueue} to {context.Names.SendQueue}");
         }, cancellationToken);
         if (stop is not null)
         {
@@ -45,29 +46,55 @@ public static class ReplayCommand
         return missing.Count > 0 ? ExitCodes.NotFound : ExitCodes.Done;
     }
 
-    /// <summary>Replays one by one, each confirmed before <paramref name="afterEach"/>; stops at the first the broker refuses.</summary>
+    /// <summary>Publishes awaiting their confirm at once while replaying the DLQ: one at a time, a replay waited a round trip per message.</summary>
+    private const int InFlight = 256;
+
+    /// <summary>
+    /// Replays with up to <paramref name="inFlight"/> publishes awaiting their confirm; each letter's
+    /// <paramref name="afterEach"/> (removing it from the DLQ) runs only once its own copy is confirmed, so a replay
+    /// stopped anywhere leaves every message in the work queue or still in the DLQ. After the first refusal no new
+    /// publish starts; those already out finish.
+    /// </summary>
     /// <returns>how many were replayed, and why it stopped (null: all done).</returns>
-    private static async Task<(int Replayed, string? Stop)> ReplayInOrderAsync(DlqContext context, IReadOnlyList<DeadLetter> letters,
-        Func<DeadLetter, Task> afterEach, CancellationToken cancellationToken)
+    private static async Task<(int Replayed, string? Stop)> ReplayAsync(DlqContext context, IReadOnlyList<DeadLetter> letters,
+        int inFlight, Func<DeadLetter, Task> afterEach, CancellationToken cancellationToken)
     {
         var replayed = new List<DeadLetter>();
         string? stop = null;
+        using var window = new SemaphoreSlim(inFlight, inFlight);
+        var sends = new List<Task>();
         foreach (var letter in letters)
+        {
+            await window.WaitAsync(cancellationToken);
+            if (Volatile.Read(ref stop) is not null)
+            {
+                window.Release();
+                break;
+            }
+            sends.Add(ReplayOneAsync(letter));
+        }
+        await Task.WhenAll(sends);
+        await context.AnnounceReplaysAsync(replayed, cancellationToken);
+        return (replayed.Count, stop);
+
+        async Task ReplayOneAsync(DeadLetter letter)
         {
             try
             {
                 await context.ReplayAsync(letter, cancellationToken);
+                await afterEach(letter);
+                lock (replayed)
+                    replayed.Add(letter);
             }
             catch (PublishFailedException ex)
             {
-                stop = $"stopped at {letter.Id}: {ex.Message}";
-                break;
+                Interlocked.CompareExchange(ref stop, $"stopped at {letter.Id}: {ex.Message}", null);
             }
-            await afterEach(letter);
-            replayed.Add(letter);
+            finally
+            {
+                window.Release();
+            }
         }
-        await context.AnnounceReplaysAsync(replayed, cancellationToken);
-        return (replayed.Count, stop);
     }
 
     private static bool Chosen(DeadLetter letter, DlqArguments args) =>
@@ -96,7 +123,8 @@ public static class ReplayCommand
             context.Out.WriteLine($"{letters.Count} message(s) would be replayed from {args.From}; nothing changed");
             return ExitCodes.Done;
         }
-        var (replayed, stop) = await ReplayInOrderAsync(context, letters, _ => Task.CompletedTask, cancellationToken);
+        // One at a time: a stop then leaves exactly the first lines replayed, which the message below can name.
+        var (replayed, stop) = await ReplayAsync(context, letters, inFlight: 1, _ => Task.CompletedTask, cancellationToken);
         if (stop is not null)
         {
             context.Err.WriteLine($"dlq: replay from {args.From} {stop}. {replayed} of {letters.Count} replayed (the first {replayed} lines)");

@@ -1,5 +1,6 @@
 using Notifications.Core.Topology;
 using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
 using RabbitMQ.Client.Exceptions;
 
 namespace Notifications.Dlq.DeadLetters;
@@ -39,15 +40,62 @@ public sealed class DeadLetterQueue : IAsyncDisposable
     }
 
     /// <summary>Takes up to <paramref name="limit"/> messages in queue order, holding them unacked.</summary>
+    /// <remarks>
+    /// Through a consumer with a prefetch, not basic.get: one round trip per message made a 5,000-letter replay
+    /// spend 9 s reading. The count to expect is the queue's when the read starts; a quiet second ends it early
+    /// (someone else took messages meanwhile).
+    /// </remarks>
     public async Task<List<DeadLetter>> ReadAsync(int limit, CancellationToken cancellationToken)
     {
-        var letters = new List<DeadLetter>();
-        while (letters.Count < limit && await _channel.BasicGetAsync(Name, autoAck: false, cancellationToken) is { } result)
+        var ready = (await _channel.QueueDeclarePassiveAsync(Name, cancellationToken)).MessageCount;
+        var expected = (int)Math.Min(ready, (uint)Math.Max(limit, 0));
+        var letters = new List<DeadLetter>(expected);
+        if (expected == 0)
+            return letters;
+        // Every letter stays unacked until removed or returned, so the prefetch is the whole read (0 = no limit past 65,535).
+        await _channel.BasicQosAsync(0, expected <= ushort.MaxValue ? (ushort)expected : (ushort)0, false, cancellationToken);
+        var arrived = System.Threading.Channels.Channel.CreateUnbounded<DeadLetter>(
+            new System.Threading.Channels.UnboundedChannelOptions { SingleReader = true });
+        var consumer = new AsyncEventingBasicConsumer(_channel);
+        consumer.ReceivedAsync += (_, delivery) =>
         {
-            letters.Add(new DeadLetter(result.DeliveryTag, result.Body.ToArray(), result.BasicProperties));
-            _lastTag = result.DeliveryTag;
+            NoteDelivered(delivery.DeliveryTag);
+            arrived.Writer.TryWrite(new DeadLetter(delivery.DeliveryTag, delivery.Body.ToArray(), delivery.BasicProperties));
+            return Task.CompletedTask;
+        };
+        var tag = await _channel.BasicConsumeAsync(Name, autoAck: false, consumer, cancellationToken);
+        try
+        {
+            while (letters.Count < expected)
+            {
+                using var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                quiet.CancelAfter(QuietEnd);
+                try
+                {
+                    letters.Add(await arrived.Reader.ReadAsync(quiet.Token));
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            await _channel.BasicCancelAsync(tag, noWait: false, CancellationToken.None);
         }
         return letters;
+    }
+
+    private static readonly TimeSpan QuietEnd = TimeSpan.FromSeconds(1);
+
+    /// <summary>The highest tag handed to us: returning "everything up to it" covers every delivery, extra ones included.</summary>
+    private void NoteDelivered(ulong deliveryTag)
+    {
+        ulong seen;
+        do
+            seen = Interlocked.Read(ref _lastTag);
+        while (deliveryTag > seen && Interlocked.CompareExchange(ref _lastTag, deliveryTag, seen) != seen);
     }
 
     /// <summary>Removes one message for good: call only once its copy is safe elsewhere, or to delete it.</summary>
@@ -57,10 +105,10 @@ public sealed class DeadLetterQueue : IAsyncDisposable
     /// <summary>Puts back everything read and not removed, in its place.</summary>
     public async Task ReturnRestAsync()
     {
-        if (_lastTag == 0 || !_channel.IsOpen)
+        var last = Interlocked.Exchange(ref _lastTag, 0);
+        if (last == 0 || !_channel.IsOpen)
             return;
-        await _channel.BasicNackAsync(_lastTag, multiple: true, requeue: true);
-        _lastTag = 0;
+        await _channel.BasicNackAsync(last, multiple: true, requeue: true);
     }
 
     public async ValueTask DisposeAsync()
