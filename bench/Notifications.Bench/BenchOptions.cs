@@ -2,8 +2,15 @@ using System.Globalization;
 
 namespace Notifications.Bench;
 
-public sealed record BenchOptions(int Count, int Clients, int RelayDelayMs, string? Out, IReadOnlySet<string> Stages)
+public sealed record BenchOptions(int Count, int Clients, int RelayDelayMs, string? Out, IReadOnlySet<string> Stages,
+    int Connections = PipelineRun.Connections)
 {
+    /// <summary>Deliveries handled at once: at least as many as there are SMTP connections to keep busy (16 as shipped).</summary>
+    public int Concurrency => Math.Max(PipelineRun.Concurrency, Connections);
+
+    /// <summary>At least the shipped 64, and twice the concurrency, so no handler waits for a delivery.</summary>
+    public int Prefetch => Math.Max(PipelineRun.Prefetch, 2 * Concurrency);
+
     public static readonly string[] AllStages = ["broker", "relay", "pipeline", "peer", "dlq"];
 
     public bool Runs(string stage) => Stages.Contains(stage);
@@ -20,6 +27,7 @@ public sealed record BenchOptions(int Count, int Clients, int RelayDelayMs, stri
                 "--clients" => options with { Clients = Number(args[i], Next(), min: 1) },
                 "--large" => options with { Count = 100_000 },
                 "--relay-delay-ms" => options with { RelayDelayMs = Number(args[i], Next(), min: 0) },
+                "--connections" => options with { Connections = Math.Min(Number(args[i], Next(), min: 1), 64) },
                 "--out" => options with { Out = Next() },
                 "--only" => options with { Stages = ParseStages(Next()) },
                 _ => throw new ArgumentException($"unknown option {args[i]}; see README.md, Benchmark"),

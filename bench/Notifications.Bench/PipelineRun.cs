@@ -9,7 +9,8 @@ using System.Text.Json;
 namespace Notifications.Bench;
 
 /// <summary>The real API and worker under N concurrent HTTP clients posting a fixed count of jobs to the sink.</summary>
-public sealed class PipelineRun(string root, Uri broker, string prefix, BenchSink sink, int count, int clients)
+public sealed class PipelineRun(string root, Uri broker, string prefix, BenchSink sink, int count, int clients,
+    int prefetch = PipelineRun.Prefetch, int concurrency = PipelineRun.Concurrency, int connections = PipelineRun.Connections)
 {
     public const int Prefetch = 64, Concurrency = 16, Connections = 4; // the shipped defaults (appsettings.json)
     private const int MaxWarmUp = 500;
@@ -24,12 +25,12 @@ public sealed class PipelineRun(string root, Uri broker, string prefix, BenchSin
         {
             ["RabbitMq__Uri"] = broker.ToString(),
             ["RabbitMq__Prefix"] = prefix,
-            ["RabbitMq__Prefetch"] = Prefetch.ToString(),
-            ["RabbitMq__Concurrency"] = Concurrency.ToString(),
+            ["RabbitMq__Prefetch"] = prefetch.ToString(),
+            ["RabbitMq__Concurrency"] = concurrency.ToString(),
             ["Smtp__Host"] = "127.0.0.1",
             ["Smtp__Port"] = sink.Port.ToString(),
             ["Smtp__Security"] = "None",
-            ["Smtp__Connections"] = Connections.ToString(),
+            ["Smtp__Connections"] = connections.ToString(),
             ["Api__MaxQueueDepth"] = "0",
             ["Serilog__MinimumLevel__Default"] = "Warning",
             ["OpenTelemetry__WorkerMetricsPort"] = "0",

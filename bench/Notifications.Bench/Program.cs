@@ -4,7 +4,7 @@ using System.Text.Json;
 using Notifications.Bench;
 
 // dotnet run -c Release --project bench/Notifications.Bench -- [--count 20000] [--clients 64] [--large] [--relay-delay-ms 0]
-//   [--only broker,relay,pipeline,peer,dlq] [--out FILE.json]
+//   [--connections N (SMTP; concurrency and prefetch follow)] [--only broker,relay,pipeline,peer,dlq] [--out FILE.json]
 BenchOptions options;
 try
 {
@@ -37,19 +37,20 @@ try
     }
     if (options.Runs("relay"))
     {
-        Console.Error.WriteLine($"relay ceiling ({options.Count} mails over {PipelineRun.Connections} connections)...");
-        relay = await RelayCeiling.RunAsync(sink, PipelineRun.Connections, options.Count);
+        Console.Error.WriteLine($"relay ceiling ({options.Count} mails over {options.Connections} connections)...");
+        relay = await RelayCeiling.RunAsync(sink, options.Connections, options.Count);
     }
     if (options.Runs("pipeline"))
     {
         Console.Error.WriteLine($"pipeline ({options.Count} jobs, {options.Clients} clients)...");
-        pipeline = await new PipelineRun(root, brokerUri, prefix, sink, options.Count, options.Clients).RunAsync();
+        pipeline = await new PipelineRun(root, brokerUri, prefix, sink, options.Count, options.Clients,
+            options.Prefetch, options.Concurrency, options.Connections).RunAsync();
     }
     if (options.Runs("peer"))
     {
         Console.Error.WriteLine($"MassTransit peer ({options.Count} jobs)...");
         peerRun = await MassTransitPeer.RunAsync(brokerUri, prefix, sink, options.Count, options.Clients,
-            PipelineRun.Prefetch, PipelineRun.Concurrency, PipelineRun.Connections);
+            options.Prefetch, options.Concurrency, options.Connections);
     }
     if (options.Runs("dlq"))
     {
@@ -96,14 +97,14 @@ var machine = new
 var settings = new
 {
     options.Count, options.Clients, options.RelayDelayMs, build = ServiceUnderTest.Configuration, stages = options.Stages.Order().ToArray(),
-    prefetch = PipelineRun.Prefetch, concurrency = PipelineRun.Concurrency, smtpConnections = PipelineRun.Connections,
+    prefetch = options.Prefetch, concurrency = options.Concurrency, smtpConnections = options.Connections,
     brokerCeilingInFlight = BrokerCeiling.InFlight, brokerCeilingPrefetch = BrokerCeiling.Prefetch,
 };
 
 var table = new StringBuilder();
 table.AppendLine($"Machine: {machine.cores} cores, {machine.memoryGiB} GiB, RabbitMQ {machine.broker}, .NET {machine.dotnet}. " +
-    $"Jobs {options.Count}, clients {options.Clients}, prefetch {PipelineRun.Prefetch}, concurrency {PipelineRun.Concurrency}, " +
-    $"SMTP connections {PipelineRun.Connections}, relay reply delay {options.RelayDelayMs} ms." +
+    $"Jobs {options.Count}, clients {options.Clients}, prefetch {options.Prefetch}, concurrency {options.Concurrency}, " +
+    $"SMTP connections {options.Connections}, relay reply delay {options.RelayDelayMs} ms." +
     (ServiceUnderTest.Configuration == "Release" ? "" : $" {ServiceUnderTest.Configuration} build: figures not representative."));
 table.AppendLine();
 table.AppendLine("| measure | value |");
@@ -115,7 +116,7 @@ if (broker is { } brokerCeiling)
     Row("broker ceiling: consume with manual ack", $"{brokerCeiling.Consume:0} msg/s");
 }
 if (relay is { } relayCeiling)
-    Row($"relay ceiling: MailKit, {PipelineRun.Connections} connections", $"{relayCeiling:0} mail/s");
+    Row($"relay ceiling: MailKit, {options.Connections} connections", $"{relayCeiling:0} mail/s");
 if (pipeline is not null)
 {
     Row("pipeline: accepted", $"{pipeline.AcceptedPerSecond:0} jobs/s ({pipeline.Accepted} of {options.Count}, {pipeline.Errors} not 202)");
