@@ -12,7 +12,7 @@ namespace Notifications.Bench;
 public sealed class PipelineRun(string root, Uri broker, string prefix, BenchSink sink, int count, int clients,
     int prefetch = PipelineRun.Prefetch, int concurrency = PipelineRun.Concurrency, int connections = PipelineRun.Connections)
 {
-    public const int Prefetch = 64, Concurrency = 16, Connections = 4; // the shipped defaults (appsettings.json)
+    public const int Prefetch = 64, Concurrency = 16, Connections = 16; // the shipped defaults (appsettings.json)
     private const int MaxWarmUp = 500;
 
     /// <summary>A key made for this run only.</summary>
@@ -39,15 +39,16 @@ public sealed class PipelineRun(string root, Uri broker, string prefix, BenchSin
             ["Clients__bench__KeyHashes__0"] = ClientRegistry.HashOf(Key),
             ["Clients__bench__AllowedFrom__0"] = "Notifications <no-reply@example.com>",
         };
-        var (apiStore, workerStore) = (Path.Combine(Path.GetTempPath(), prefix + "api.db"), Path.Combine(Path.GetTempPath(), prefix + "worker.db"));
+        // One store for the deployment, as shipped: the worker writes statuses where the API reads them.
+        var store = Path.Combine(Path.GetTempPath(), prefix + "store.db");
         try
         {
-            return await RunAsync(With(common, "Store__Path", apiStore), With(common, "Store__Path", workerStore), apiPort);
+            var settings = With(common, "Store__Path", store);
+            return await RunAsync(settings, settings, apiPort);
         }
         finally
         {
-            Cleanup.DeleteStore(apiStore);
-            Cleanup.DeleteStore(workerStore);
+            Cleanup.DeleteStore(store);
         }
     }
 

@@ -30,15 +30,6 @@ public static class NotificationsApi
         configure?.Invoke(builder.Configuration);
 
         builder.AddNotificationsService("notifications-api");
-        builder.AddOutcomeEvents(
-            bus => bus.AddConsumer<JobStatusConsumer>(),
-            (context, rabbit, options) => rabbit.ReceiveEndpoint(options.Prefix + "email.status", endpoint =>
-            {
-                // A busy or briefly unreachable store must not lose a status: try again, then leave it in email.status_error.
-                endpoint.UseMessageRetry(retry => retry.Exponential(8, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(30),
-                    TimeSpan.FromMilliseconds(200)));
-                endpoint.ConfigureConsumer<JobStatusConsumer>(context);
-            }));
         builder.AddValidatedOptions<ApiOptions>(ApiOptions.Section);
         builder.AddNotificationsTelemetry("notifications-api",
             tracing => tracing.AddAspNetCoreInstrumentation(),

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Notifications.Core.Store;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Notifications.Core.Broker;
@@ -28,9 +29,10 @@ public static class DlqTool
         }
 
         RabbitMqOptions options;
+        StoreOptions storeOptions;
         try
         {
-            options = LoadOptions(parsed, settings);
+            (options, storeOptions) = LoadOptions(parsed, settings);
         }
         catch (InvalidOperationException ex)
         {
@@ -59,7 +61,11 @@ public static class DlqTool
         await using var publisher = new ConfirmedPublisher(broker, names, wrapped);
         var context = new DlqContext(broker.Current!, publisher, names, output, error,
             readLine ?? Console.ReadLine, isTerminal ?? !Console.IsInputRedirected,
-            (replayed, token) => ReplayEvents.PublishAsync(options, replayed, token));
+            async (replayed, token) =>
+            {
+                await ReplayEvents.PublishAsync(options, replayed, token);
+                await ReplayEvents.RecordStatusesAsync(Options.Create(storeOptions), replayed, error, token);
+            });
 
         try
         {
@@ -89,7 +95,7 @@ public static class DlqTool
         }
     }
 
-    private static RabbitMqOptions LoadOptions(DlqArguments args, IDictionary<string, string?>? settings)
+    private static (RabbitMqOptions Broker, StoreOptions Store) LoadOptions(DlqArguments args, IDictionary<string, string?>? settings)
     {
         var configuration = new ConfigurationBuilder()
             .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
@@ -102,6 +108,8 @@ public static class DlqTool
             options.Uri = System.Uri.TryCreate(args.Uri, UriKind.Absolute, out var uri) ? uri : null;
         if (args.Prefix is not null)
             options.Prefix = args.Prefix;
-        return options;
+        var store = new StoreOptions();
+        configuration.GetSection(StoreOptions.Section).Bind(store);
+        return (options, store);
     }
 }

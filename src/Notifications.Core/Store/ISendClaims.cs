@@ -12,8 +12,8 @@ public interface ISendClaims
     /// <summary>Extends this worker's claim by another <c>Store:SendLease</c>; false when the claim is no longer its own.</summary>
     Task<bool> RenewSendAsync(string jobId, CancellationToken cancellationToken);
 
-    /// <summary>The relay accepted the job: no one sends it again.</summary>
-    Task MarkSentAsync(string jobId, CancellationToken cancellationToken);
+    /// <summary>The relay accepted the job: no one sends it again; <paramref name="sent"/> becomes its status in the same store call.</summary>
+    Task MarkSentAsync(string jobId, JobStatus sent, CancellationToken cancellationToken);
 
     /// <summary>The send failed: give the claim up so the next delivery may try.</summary>
     Task ReleaseSendAsync(string jobId, CancellationToken cancellationToken);

@@ -55,8 +55,16 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOp
     public async Task<bool> RenewSendAsync(string jobId, CancellationToken cancellationToken) =>
         (long)await _db.ScriptEvaluateAsync(RenewScript, [SendKey(jobId)], [_claim, (long)_options.SendLease.TotalMilliseconds]) == 1;
 
-    public Task MarkSentAsync(string jobId, CancellationToken cancellationToken) =>
-        _db.StringSetAsync(SendKey(jobId), Sent, _options.Retention);
+    public async Task MarkSentAsync(string jobId, JobStatus sent, CancellationToken cancellationToken)
+    {
+        // The marker and the status in one round trip (MULTI/EXEC).
+#pragma warning disable SER301
+        var transaction = _db.CreateTransaction();
+        _ = transaction.StringSetAsync(SendKey(jobId), Sent, _options.Retention);
+        _ = SetStatusAsync(transaction, sent);
+        await transaction.ExecuteAsync();
+#pragma warning restore SER301
+    }
 
     public async Task ReleaseSendAsync(string jobId, CancellationToken cancellationToken)
     {
@@ -70,8 +78,10 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOp
 #pragma warning restore SER301
     }
 
-    public Task SetStatusAsync(JobStatus status, CancellationToken cancellationToken) =>
-        _db.ScriptEvaluateAsync(SetStatusScript, [keyPrefix + "status:" + status.JobId],
+    public Task SetStatusAsync(JobStatus status, CancellationToken cancellationToken) => SetStatusAsync(_db, status);
+
+    private Task SetStatusAsync(IDatabaseAsync db, JobStatus status) =>
+        db.ScriptEvaluateAsync(SetStatusScript, [keyPrefix + "status:" + status.JobId],
         [
             status.Status,
             status.At.ToUnixTimeMilliseconds(),

@@ -90,15 +90,19 @@ public sealed class SqliteJobStore : IJobStore
         return command.ExecuteNonQuery() == 1;
     }
 
-    public async Task MarkSentAsync(string jobId, CancellationToken cancellationToken)
+    public async Task MarkSentAsync(string jobId, JobStatus sent, CancellationToken cancellationToken)
     {
         await _writer.WaitAsync(cancellationToken);
         using var release = new Release(_writer);
         using var connection = Open();
+        // One transaction, one commit (one fsync of the WAL) for the marker and the status.
+        using var transaction = connection.BeginTransaction();
         Execute(connection, """
             INSERT INTO sends (job_id, state, owner, lease_until, expires) VALUES ($id, 'sent', $owner, 0, $expires)
             ON CONFLICT (job_id) DO UPDATE SET state = 'sent', owner = $owner, lease_until = 0, expires = $expires
             """, ("$id", jobId), ("$owner", _owner), ("$expires", Expires()));
+        WriteStatus(connection, sent);
+        transaction.Commit();
         CleanupIfDue(connection);
     }
 
@@ -115,6 +119,11 @@ public sealed class SqliteJobStore : IJobStore
         await _writer.WaitAsync(cancellationToken);
         using var release = new Release(_writer);
         using var connection = Open();
+        WriteStatus(connection, status);
+    }
+
+    private void WriteStatus(SqliteConnection connection, JobStatus status)
+    {
         // Events arrive at least once and not always in order: a state earlier in the job's life never overwrites a later one.
         Execute(connection, """
             INSERT INTO statuses (job_id, status, at, attempt, kind, error, expires, ord, replays, client)

@@ -18,8 +18,12 @@ public sealed class StoreOptions
 
     public StoreKind Kind { get; set; } = StoreKind.Sqlite;
 
-    /// <summary>The SQLite file (Kind = Sqlite); a relative path is taken from the program's folder.</summary>
-    public string Path { get; set; } = "notifications.db";
+    /// <summary>
+    /// The SQLite file (Kind = Sqlite), one per deployment: the API, the worker and <c>dlq</c> on one host share it.
+    /// Empty: <c>notifications/notifications.db</c> in the user's local application data (~/.local/share on Linux),
+    /// the same file for every program run by that user; a relative path is taken from the program's folder.
+    /// </summary>
+    public string Path { get; set; } = "";
 
     /// <summary>StackExchange.Redis configuration string (Kind = Redis), e.g. <c>127.0.0.1:6379</c>.</summary>
     public string? Redis { get; set; }
@@ -32,7 +36,14 @@ public sealed class StoreOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Store:SendLease must be between 1 second and 1 hour")]
     public TimeSpan SendLease { get; set; } = TimeSpan.FromMinutes(1);
 
-    public string ResolvedPath => System.IO.Path.IsPathRooted(Path)
-        ? Path
-        : System.IO.Path.Combine(AppContext.BaseDirectory, Path);
+    public string ResolvedPath => Path switch
+    {
+        "" => System.IO.Path.Combine(SharedFolder, "notifications", "notifications.db"),
+        _ when System.IO.Path.IsPathRooted(Path) => Path,
+        _ => System.IO.Path.Combine(AppContext.BaseDirectory, Path),
+    };
+
+    private static string SharedFolder => Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData) is { Length: > 0 } folder
+        ? folder
+        : System.IO.Path.GetTempPath();
 }

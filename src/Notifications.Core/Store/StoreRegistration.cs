@@ -18,18 +18,21 @@ public static class StoreRegistration
                 "Store:Redis is required when Store:Kind is Redis (e.g. 127.0.0.1:6379)");
         // One store object per process, seen by each consumer through the interface of its own use.
         builder.Services.AddKeyedSingleton<IJobStore>(JobStoreKey, (services, _) =>
-        {
-            var options = services.GetRequiredService<IOptions<StoreOptions>>();
-            if (options.Value.Kind == StoreKind.Sqlite)
-                return new SqliteJobStore(options, services.GetRequiredService<TimeProvider>());
-            var redisOptions = ConfigurationOptions.Parse(options.Value.Redis!);
-            redisOptions.AbortOnConnectFail = false; // Redis down at start-up: keep trying, do not crash
-            return new RedisJobStore(ConnectionMultiplexer.Connect(redisOptions), options);
-        });
+            Create(services.GetRequiredService<IOptions<StoreOptions>>(), services.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<IIdempotencyKeys>(services => services.GetRequiredKeyedService<IJobStore>(JobStoreKey));
         builder.Services.AddSingleton<ISendClaims>(services => services.GetRequiredKeyedService<IJobStore>(JobStoreKey));
         builder.Services.AddSingleton<IJobStatuses>(services => services.GetRequiredKeyedService<IJobStore>(JobStoreKey));
         return builder;
+    }
+
+    /// <summary>The store <c>Store:Kind</c> names (for a program without a host: <c>dlq</c>).</summary>
+    public static IJobStore Create(IOptions<StoreOptions> options, TimeProvider clock)
+    {
+        if (options.Value.Kind == StoreKind.Sqlite)
+            return new SqliteJobStore(options, clock);
+        var redisOptions = ConfigurationOptions.Parse(options.Value.Redis!);
+        redisOptions.AbortOnConnectFail = false; // Redis down at start-up: keep trying, do not crash
+        return new RedisJobStore(ConnectionMultiplexer.Connect(redisOptions), options);
     }
 
     /// <summary>Failures of the store itself, which callers survive by doing without it for one job.</summary>

@@ -2,12 +2,35 @@ using MassTransit;
 using Notifications.Contracts;
 using Notifications.Core.Broker;
 using Notifications.Core.Events;
+using Microsoft.Extensions.Options;
+using Notifications.Core.Store;
 
 namespace Notifications.Dlq.DeadLetters;
 
 /// <summary>EmailReplayed for each replayed job, through a MassTransit bus started just for that.</summary>
 public static class ReplayEvents
 {
+    /// <summary>
+    /// Each replayed job's status becomes <c>replayed</c> in the deployment's job store (the same file or Redis the API
+    /// reads). A store that is away costs the statuses, which the worker writes again as the jobs go on; the replay stands.
+    /// </summary>
+    public static async Task RecordStatusesAsync(IOptions<StoreOptions> options, IReadOnlyList<DeadLetter> replayed, TextWriter error,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            var store = StoreRegistration.Create(options, TimeProvider.System);
+            var now = DateTimeOffset.UtcNow;
+            foreach (var chunk in replayed.Chunk(InFlight))
+                await Task.WhenAll(chunk.Select(letter => store.SetStatusAsync(
+                    new JobStatus(letter.Id, JobStatus.Replayed, now, Replays: letter.Replays + 1, Client: letter.Client), cancellationToken)));
+        }
+        catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
+        {
+            await error.WriteLineAsync($"dlq: the jobs were replayed, but their status could not be recorded: {ex.Message}");
+        }
+    }
+
     private const int InFlight = 256;
 
     public static async Task PublishAsync(RabbitMqOptions options, IReadOnlyList<DeadLetter> replayed, CancellationToken cancellationToken)

@@ -4,6 +4,7 @@ using Notifications.Contracts;
 using Notifications.Core.Broker;
 using Notifications.Core.Contract;
 using Notifications.Core.Events;
+using Notifications.Core.Store;
 using Notifications.Core.Telemetry;
 using Notifications.Core.Validation;
 using Notifications.Worker.Retrying;
@@ -77,7 +78,8 @@ public sealed class JobHandler(
                     outage.Ended();
                     telemetry.Sent.Add(1);
                     telemetry.DeliveryLatency.Record((clock.GetUtcNow() - job.CreatedAt).TotalSeconds);
-                    await guard.MarkSentAsync(job.Id);
+                    await guard.MarkSentAsync(job.Id,
+                        new JobStatus(job.Id, JobStatus.Sent, clock.GetUtcNow(), attempt, Replays: delivery.Replays, Client: job.Client));
                     logger.LogInformation("Sent job {JobId} attempt {Attempt} to {RecipientCount} recipients: {Reply}",
                         job.Id, attempt, job.AllRecipients().Count(), reply);
                     await CompleteAsync(delivery, job, reply, attempt);

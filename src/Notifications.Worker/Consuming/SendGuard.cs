@@ -63,11 +63,12 @@ public sealed class SendGuard(ISendClaims claims, IOptions<StoreOptions> options
         }
     }
 
-    public async Task MarkSentAsync(string jobId)
+    /// <summary>The sent marker and the job's <c>sent</c> status, written where the fact happens, in one store call.</summary>
+    public async Task MarkSentAsync(string jobId, JobStatus sent)
     {
         try
         {
-            await claims.MarkSentAsync(jobId, CancellationToken.None);
+            await claims.MarkSentAsync(jobId, sent, CancellationToken.None);
         }
         catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
         {

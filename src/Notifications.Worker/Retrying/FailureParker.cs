@@ -4,6 +4,7 @@ using Notifications.Contracts;
 using Notifications.Core.Broker;
 using Notifications.Core.Events;
 using Notifications.Core.Contract;
+using Notifications.Core.Store;
 using Notifications.Core.Telemetry;
 using Notifications.Core.Topology;
 using Notifications.Worker.Consuming;
@@ -16,6 +17,7 @@ public sealed class FailureParker(
     OutcomeEvents events,
     TopologyNames names,
     NotificationsTelemetry telemetry,
+    IJobStatuses statuses,
     TimeProvider clock,
     ILogger<FailureParker> logger)
 {
@@ -48,6 +50,7 @@ public sealed class FailureParker(
             await delivery.ReturnAsync();
             return;
         }
+        await RecordStatusAsync(delivery, decision, error);
         await delivery.AckAsync();
 
         if (decision.IsDeadLetter)
@@ -60,6 +63,24 @@ public sealed class FailureParker(
         else
             logger.LogInformation("Job {JobId} failed attempt {Attempt} as {FailureKind} ({Error}); retry via {RetryQueue} in {Delay}",
                 delivery.JobId, decision.Attempts, decision.Kind.ToWire(), error, names.Prefix + decision.RoutingKey, decision.Delay);
+    }
+
+    /// <summary>The job's status, written here where the failure happened; a store that is away costs the status, not the job.</summary>
+    private async Task RecordStatusAsync(Delivery delivery, RetryDecision decision, string error)
+    {
+        var status = decision.IsDeadLetter
+            ? new JobStatus(delivery.JobId, JobStatus.Dead, clock.GetUtcNow(), decision.Attempts, decision.Kind.ToWire(), error, delivery.Replays, delivery.Client)
+            : new JobStatus(delivery.JobId, JobStatus.Retrying, clock.GetUtcNow(), decision.Attempts, Error: error, Replays: delivery.Replays,
+                Client: delivery.Client);
+        try
+        {
+            await statuses.SetStatusAsync(status, CancellationToken.None);
+        }
+        catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
+        {
+            logger.LogWarning("Job store unavailable ({Reason}); job {JobId} is {Status} but its status could not be recorded",
+                ex.Message, delivery.JobId, status.Status);
+        }
     }
 
     private Task PublishOutcomeAsync(Delivery delivery, RetryDecision decision, string error) => decision.Delay is { } delay

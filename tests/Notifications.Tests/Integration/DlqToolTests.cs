@@ -24,7 +24,24 @@ public sealed class DlqToolTests : IAsyncLifetime
         {
             ["RabbitMq:Uri"] = (await BrokerEnvironment.UriAsync()).ToString(),
             ["RabbitMq:Prefix"] = Names.Prefix,
+            ["Store:Path"] = _store,
         };
+    }
+
+    private readonly string _store = Path.Combine(Path.GetTempPath(), "notifications-tests", $"dlq-{Guid.NewGuid():N}.db");
+
+    [Fact]
+    public async Task Replay_records_replayed_as_each_jobs_status_in_the_deployments_store()
+    {
+        var id = await DeadLetterAsync("transient", "SMTP 451 later", attempts: 4);
+
+        var run = await RunAsync("replay", id);
+
+        Assert.Equal(0, run.Exit);
+        var store = new Notifications.Core.Store.SqliteJobStore(Microsoft.Extensions.Options.Options.Create(
+            new Notifications.Core.Store.StoreOptions { Path = _store }));
+        var status = await store.GetStatusAsync(id, default);
+        Assert.Equal(("replayed", 1), (status?.Status, status?.Replays ?? 0));
     }
 
     public async Task DisposeAsync() => await _queues.DeleteAllAsync();

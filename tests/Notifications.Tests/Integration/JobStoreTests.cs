@@ -22,9 +22,26 @@ public abstract class JobStoreTests
 
         Assert.Equal(SendClaim.Acquired, await store.TryStartSendAsync(id, default));
         Assert.Equal(SendClaim.InProgress, await other.TryStartSendAsync(id, default));
-        await store.MarkSentAsync(id, default);
+        await store.MarkSentAsync(id, Sent(id), default);
         Assert.Equal(SendClaim.AlreadySent, await other.TryStartSendAsync(id, default));
         Assert.Equal(SendClaim.AlreadySent, await store.TryStartSendAsync(id, default));
+    }
+
+    private static JobStatus Sent(string id) => new(id, JobStatus.Sent, DateTimeOffset.UtcNow, Attempt: 1, Client: "tests");
+
+    [Fact]
+    public async Task Marking_sent_records_the_sent_status_in_the_same_call()
+    {
+        var store = await CreateAsync();
+        var id = Guid.NewGuid().ToString();
+        await store.SetStatusAsync(new JobStatus(id, JobStatus.Queued, DateTimeOffset.UtcNow, Client: "tests"), default);
+        await store.TryStartSendAsync(id, default);
+
+        await store.MarkSentAsync(id, Sent(id), default);
+
+        Assert.Equal(SendClaim.AlreadySent, await store.TryStartSendAsync(id, default));
+        var status = await store.GetStatusAsync(id, default);
+        Assert.Equal(("sent", 1, "tests"), (status!.Status, status.Attempt, status.Client));
     }
 
     [Fact]
@@ -70,7 +87,7 @@ public abstract class JobStoreTests
     {
         var store = await CreateAsync();
         var id = Guid.NewGuid().ToString();
-        await store.MarkSentAsync(id, default);
+        await store.MarkSentAsync(id, Sent(id), default);
         await store.ReleaseSendAsync(id, default);
         Assert.Equal(SendClaim.AlreadySent, await store.TryStartSendAsync(id, default));
     }

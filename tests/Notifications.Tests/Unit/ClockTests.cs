@@ -92,7 +92,7 @@ public sealed class ClockTests
 
         public Task<SendClaim> TryStartSendAsync(string jobId, CancellationToken cancellationToken) => Task.FromResult(SendClaim.Acquired);
 
-        public Task MarkSentAsync(string jobId, CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task MarkSentAsync(string jobId, JobStatus sent, CancellationToken cancellationToken) => Task.CompletedTask;
 
         public Task ReleaseSendAsync(string jobId, CancellationToken cancellationToken) => Task.CompletedTask;
     }
