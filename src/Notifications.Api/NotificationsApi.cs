@@ -35,6 +35,7 @@ public static class NotificationsApi
             tracing => tracing.AddAspNetCoreInstrumentation(),
             metrics => metrics.AddAspNetCoreInstrumentation().AddPrometheusExporter());
         builder.Services.AddSingleton<QueueDepthMonitor>();
+        builder.Services.AddSingleton<SendEmailLog>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueDepthMonitor>());
         builder.Services.AddProblemDetails();
         builder.AddClientAuthentication();

@@ -52,7 +52,7 @@ public static partial class SendEmailEndpoint
         QueueDepthMonitor queueDepth,
         IOptions<EmailOptions> emailOptions,
         TimeProvider clock,
-        ILoggerFactory loggers,
+        SendEmailLog log,
         CancellationToken cancellationToken)
     {
         var email = emailOptions.Value;
@@ -106,7 +106,7 @@ public static partial class SendEmailEndpoint
             catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
             {
                 http.Response.Headers.RetryAfter = RetryAfterSeconds;
-                LogStoreFailure(loggers, ex);
+                log.StoreUnavailable(ex.Message);
                 return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Store unavailable",
                     detail: "The Idempotency-Key could not be checked because the job store did not answer; nothing was queued. Try again later.");
             }
@@ -115,7 +115,6 @@ public static partial class SendEmailEndpoint
         // The same key always names the same job, on any API instance: the worker sends a job id once.
         var job = mail!.ToJob(idempotencyKey.Length > 0 ? IdempotencyKey.JobId(scopedKey) : Guid.CreateVersion7().ToString(),
             clock.GetUtcNow(), client?.DefaultFrom ?? email.DefaultFrom, client?.Name);
-        var logger = loggers.CreateLogger(typeof(SendEmailEndpoint));
         using var jobScope = LogContext.PushProperty("JobId", job.Id);
         using var activity = NotificationsTelemetry.Source.StartActivity($"{TopologyNames.SendKey} publish", ActivityKind.Producer);
         activity?.SetTag("messaging.system", "rabbitmq").SetTag("messaging.destination.name", TopologyNames.SendKey)
@@ -128,7 +127,7 @@ public static partial class SendEmailEndpoint
         }
         catch (PublishFailedException ex)
         {
-            logger.LogWarning("Job {JobId} not accepted: {Reason}", job.Id, ex.Message);
+            log.NotAccepted(job.Id, ex.Message);
             http.Response.Headers.RetryAfter = RetryAfterSeconds;
             return ex.MayHaveArrived
                 ? TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Outcome unknown",
@@ -145,16 +144,22 @@ public static partial class SendEmailEndpoint
         catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
         {
             // The job is safe in the broker; only its status starts late, with the first event.
-            logger.LogWarning("Job {JobId} queued, but its status could not be stored: {Reason}", job.Id, ex.Message);
+            log.StatusNotStored(job.Id, ex.Message);
         }
-        if (logger.IsEnabled(LogLevel.Debug))
-            logger.LogDebug("Job {JobId} queued for {RecipientCount} recipients", job.Id, job.AllRecipients().Count());
+        log.Queued(job.Id, job.To.Count + job.Cc.Count + job.Bcc.Count);
         return TypedResults.Accepted(JobStatusEndpoint.PathOf(job.Id), new SendEmailAccepted(job.Id, "queued"));
     }
 
     /// <summary>Reads the whole body, at most <paramref name="limit"/> bytes (chunked bodies have no Content-Length to check).</summary>
     private static async Task<(byte[] Body, bool TooLarge)> ReadBodyAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
     {
+        if (request.ContentLength is > 0 and var known && known <= limit)
+        {
+            // The size is known (and checked): read straight into an array of it, not through a growing stream and a copy.
+            var body = new byte[known];
+            await request.Body.ReadExactlyAsync(body, cancellationToken);
+            return (body, false);
+        }
         using var buffer = new MemoryStream(request.ContentLength is > 0 and var length ? (int)length : 4096);
         try
         {
@@ -182,9 +187,6 @@ public static partial class SendEmailEndpoint
             return (null, BodyError(field, DescribeJsonError(ex)));
         }
     }
-
-    private static void LogStoreFailure(ILoggerFactory loggers, Exception ex) =>
-        loggers.CreateLogger(typeof(SendEmailEndpoint)).LogWarning("Job store unavailable: {Reason}", ex.Message);
 
     private static ValidationProblem BodyError(string field, string message) =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] },
