@@ -52,6 +52,7 @@ public static class NotificationsWorker
 
         builder.Services.AddSingleton<SmtpClientPool>();
         builder.Services.AddSingleton<SmtpRelay>();
+        builder.Services.AddSingleton<RelayPacer>();
         builder.Services.AddSingleton<RelayOutage>();
         builder.Services.AddSingleton<SendGuard>();
         builder.Services.AddHostedService<ClaimRenewalService>();

@@ -21,6 +21,7 @@ public sealed class NotificationsTelemetry : IDisposable
         Consumed = _meter.CreateCounter<long>("messaging.client.consumed.messages", "{message}", "Jobs delivered to the worker");
         ProcessDuration = _meter.CreateHistogram<double>("messaging.process.duration", "s", "Time the worker spent on one delivery");
         Accepted = _meter.CreateCounter<long>("notifications.jobs.accepted", "{job}", "Jobs answered 202");
+        Throttled = _meter.CreateCounter<long>("notifications.smtp.throttled", "{reply}", "Relay replies that said slow down, by recipient domain");
         RateLimited = _meter.CreateCounter<long>("notifications.api.rate_limited", "{request}", "Requests answered 429 for a client's rate, by client");
         Sent = _meter.CreateCounter<long>("notifications.jobs.sent", "{job}", "Jobs the relay accepted");
         Retried = _meter.CreateCounter<long>("notifications.jobs.retried", "{job}", "Jobs sent to a retry queue, by attempt");
@@ -34,6 +35,7 @@ public sealed class NotificationsTelemetry : IDisposable
     public Histogram<double> ProcessDuration { get; }
     public Counter<long> Accepted { get; }
     public Counter<long> RateLimited { get; }
+    public Counter<long> Throttled { get; }
     public Counter<long> Sent { get; }
     public Counter<long> Retried { get; }
     public Counter<long> DeadLettered { get; }

@@ -24,6 +24,7 @@ public sealed class JobHandler(
     SendGuard guard,
     OutcomeEvents events,
     RelayOutage outage,
+    RelayPacer pacer,
     NotificationsTelemetry telemetry,
     TimeProvider clock,
     ILogger<JobHandler> logger)
@@ -65,6 +66,7 @@ public sealed class JobHandler(
     private async Task SendAsync(Delivery delivery, EmailJob job, CancellationToken holdsAborted, CancellationToken sendsAborted)
     {
         var attempt = delivery.PreviousAttempts + 1;
+        var throttledSince = (DateTimeOffset?)null;
         try
         {
             var message = MimeMessageFactory.Build(job);
@@ -84,6 +86,25 @@ public sealed class JobHandler(
                         job.Id, attempt, job.AllRecipients().Count(), reply);
                     await CompleteAsync(delivery, job, reply, attempt);
                     return;
+                }
+                catch (Exception ex) when (SmtpFailure.IsThrottle(ex))
+                {
+                    // "Slow down" is the relay's pace, not this mail's failure: go slower and send it again, costing no attempt.
+                    pacer.Throttled();
+                    telemetry.Throttled.Add(1, new KeyValuePair<string, object?>("domain", RecipientDomain(job)));
+                    await guard.ReleaseAsync(job.Id);
+                    throttledSince ??= clock.GetUtcNow();
+                    if (clock.GetUtcNow() - throttledSince > outage.Hold)
+                    {
+                        // Throttled for as long as an outage may hold a job: give it back rather than hold it past the broker's patience.
+                        await delivery.ReturnAsync();
+                        return;
+                    }
+                    if (await guard.ClaimAsync(job.Id, sendsAborted) == Core.Store.SendClaim.AlreadySent)
+                    {
+                        await CompleteAsync(delivery, job, "already accepted by the relay earlier", attempt);
+                        return;
+                    }
                 }
                 catch (Exception ex) when (relay.IsOutage(ex))
                 {
@@ -121,8 +142,14 @@ public sealed class JobHandler(
         }
     }
 
+    private static string RecipientDomain(EmailJob job) =>
+        job.AllRecipients().FirstOrDefault() is { } first && first.LastIndexOf('@') is > 0 and var at
+            ? first[(at + 1)..].TrimEnd('>', ' ').ToLowerInvariant()
+            : "";
+
     private async Task<string> SendOnceAsync(MimeKit.MimeMessage message, CancellationToken cancellationToken)
     {
+        await pacer.WaitTurnAsync(cancellationToken);
         using var activity = NotificationsTelemetry.Source.StartActivity("smtp send", ActivityKind.Client);
         var started = Stopwatch.GetTimestamp();
         try

@@ -15,6 +15,9 @@ public sealed class RelayOutage(TimeProvider clock, IOptions<SmtpOptions> option
 
     public bool IsPaused { get; private set; }
 
+    /// <summary><c>Smtp:OutageHold</c>: the longest a job is held in the worker for the relay's sake.</summary>
+    public TimeSpan Hold => TimeSpan.FromMilliseconds(_holdMs);
+
     /// <summary>Called while a job waits for the relay; true once the outage has lasted longer than <c>Smtp:OutageHold</c>.</summary>
     public bool HoldExpired()
     {

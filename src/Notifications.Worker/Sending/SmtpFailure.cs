@@ -5,8 +5,19 @@ using Notifications.Core.Contract;
 namespace Notifications.Worker.Sending;
 
 /// <summary>What an SMTP failure means for the job (DESIGN.md, failure table), and one line to say so.</summary>
-public static class SmtpFailure
+public static partial class SmtpFailure
 {
+    /// <summary>
+    /// The relay says "slow down" (a 4xx naming a rate, throttling or too many messages, connections or recipients:
+    /// SES's <c>454 Throttling failure</c>, Gmail's <c>421 4.7.28 … rate limited</c>): backpressure, not the job's failure.
+    /// </summary>
+    public static bool IsThrottle(Exception ex) =>
+        Unwrap(ex) is SmtpCommandException { StatusCode: var code } command && (int)code is >= 400 and < 500
+        && ThrottleWords().IsMatch(command.Message);
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"rate|throttl|too many|slow down", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+    private static partial System.Text.RegularExpressions.Regex ThrottleWords();
+
     public static FailureKind Classify(Exception ex) => Unwrap(ex) switch
     {
         SmtpCommandException command when (int)command.StatusCode is >= 500 and < 600 => FailureKind.Permanent,
@@ -18,7 +29,7 @@ public static class SmtpFailure
     /// The relay itself is unreachable or unwilling (not this mail's fault): these feed the circuit breaker.
     /// A 4xx about one mail (greylisting, mailbox busy) does not.
     /// </summary>
-    public static bool IsRelayDown(Exception ex) => Unwrap(ex) switch
+    public static bool IsRelayDown(Exception ex) => !IsThrottle(ex) && Unwrap(ex) switch
     {
         SmtpCommandException command => command.StatusCode == SmtpStatusCode.ServiceNotAvailable, // 421
         SocketException or IOException or TimeoutException or SmtpProtocolException => true,

@@ -48,6 +48,10 @@ public sealed class SmtpOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:25:00", ErrorMessage = "Smtp:OutageHold must be between 100 ms and 25 minutes")]
     public TimeSpan OutageHold { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>Mails a second this worker sends at most (0: no limit); it goes slower by itself while the relay throttles.</summary>
+    [Range(0, 1_000_000, ErrorMessage = "Smtp:MaxPerSecond must be 0 (no limit) or more")]
+    public int MaxPerSecond { get; set; }
+
     /// <summary>A PEM file with the certificate of a private CA the relay's certificate is issued by (or the relay's own, self-signed).</summary>
     public string? CaCertificate { get; set; }
 

@@ -35,6 +35,12 @@ public sealed class TestRelay : IAsyncDisposable
     /// <summary>While set, the answer to every mail after DATA, instead of 250.</summary>
     public SmtpResponse? DataFault { get; set; }
 
+    /// <summary>While set, asked for each mail after DATA: an answer instead of 250, or null for 250.</summary>
+    public Func<SmtpResponse?>? DataRule { get; set; }
+
+    /// <summary>SES's answer above its sending rate.</summary>
+    public static SmtpResponse Throttling() => new((SmtpReplyCode)454, "4.7.0 Throttling failure: Maximum sending rate exceeded.");
+
     /// <summary>Every DATA the relay saw, accepted or not, with when it came.</summary>
     public IReadOnlyList<DateTimeOffset> Attempts => [.. _attempts];
 
@@ -85,6 +91,8 @@ public sealed class TestRelay : IAsyncDisposable
                 return scripted;
             if (relay.DataFault is { } fault)
                 return fault;
+            if (relay.DataRule?.Invoke() is { } ruled)
+                return ruled;
             using var stream = new MemoryStream(buffer.ToArray());
             relay._accepted.Enqueue(new ReceivedMail(now, MimeMessage.Load(stream, cancellationToken)));
             return SmtpResponse.Ok;

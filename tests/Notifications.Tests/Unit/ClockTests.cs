@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -53,6 +54,46 @@ public sealed class ClockTests
         Assert.Equal(6, claims.Renewals);
         Assert.Equal(["job-1"], claims.RenewedJobs.Distinct());
     }
+
+    [Fact]
+    public void The_relay_pacer_halves_on_a_throttle_and_climbs_back_a_twentieth_of_its_ceiling_each_quiet_second()
+    {
+        var clock = new FakeTimeProvider();
+        var pacer = new RelayPacer(Options.Create(new SmtpOptions { MaxPerSecond = 100 }), clock,
+            Telemetry());
+
+        Assert.Equal(100, pacer.CurrentRate);
+        pacer.Throttled();
+        Assert.Equal(50, pacer.CurrentRate);
+        pacer.Throttled();
+        Assert.Equal(25, pacer.CurrentRate);
+        clock.Advance(TimeSpan.FromMilliseconds(500));
+        Assert.Equal(25, pacer.CurrentRate); // not a quiet second yet
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(30, pacer.CurrentRate); // + 100 / 20
+        clock.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(80, pacer.CurrentRate);
+        clock.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(100, pacer.CurrentRate); // never above Smtp:MaxPerSecond
+    }
+
+    [Fact]
+    public async Task The_relay_pacer_spaces_sends_by_one_over_the_rate()
+    {
+        var clock = new FakeTimeProvider();
+        var pacer = new RelayPacer(Options.Create(new SmtpOptions { MaxPerSecond = 10 }), clock,
+            Telemetry());
+
+        await pacer.WaitTurnAsync(CancellationToken.None); // the first goes at once
+        var second = pacer.WaitTurnAsync(CancellationToken.None).AsTask();
+        clock.Advance(TimeSpan.FromMilliseconds(99));
+        Assert.False(second.IsCompleted);
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        await Eventually(() => second.IsCompleted);
+    }
+
+    private static Notifications.Core.Telemetry.NotificationsTelemetry Telemetry() =>
+        new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
 
     private static async Task Eventually(Func<bool> condition)
     {

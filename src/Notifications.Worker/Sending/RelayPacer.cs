@@ -1,0 +1,126 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Options;
+using Notifications.Core.Telemetry;
+
+namespace Notifications.Worker.Sending;
+
+/// <summary>
+/// How fast this worker may send to the relay: at most <c>Smtp:MaxPerSecond</c> (0 = no limit), and slower while the
+/// relay says "slow down" — halved on every throttling reply, raised again by a twentieth of the ceiling each quiet
+/// second (additive increase, multiplicative decrease). A send takes its turn before it takes an SMTP connection,
+/// so waiting holds no connection and spends no attempt.
+/// </summary>
+public sealed class RelayPacer
+{
+    private const double Unlimited = double.PositiveInfinity;
+    private static readonly TimeSpan QuietSecond = TimeSpan.FromSeconds(1);
+
+    private readonly Lock _lock = new();
+    private readonly TimeProvider _clock;
+    private readonly double _maxPerSecond;
+    private double _rate;
+    private double _ceiling;
+    private long _nextTurn;         // timestamp ticks (TimeProvider) of the next free turn
+    private long _lastChange;       // when the rate last changed (throttle or raise)
+    private long _lastThrottle;
+    private long _windowStart;      // for the observed rate before the first throttle
+    private int _sentInWindow;
+    private double _observedRate;
+    private int _waiting;
+
+    public RelayPacer(IOptions<SmtpOptions> options, TimeProvider clock, NotificationsTelemetry telemetry)
+    {
+        _clock = clock;
+        _maxPerSecond = options.Value.MaxPerSecond > 0 ? options.Value.MaxPerSecond : Unlimited;
+        _rate = _ceiling = _maxPerSecond;
+        _windowStart = _lastChange = clock.GetTimestamp();
+        telemetry.ObserveGauge("notifications.smtp.allowed_rate", "{mail}/s", "Mails a second the worker allows itself now (-1: no limit)",
+            () => [new Measurement<long>(double.IsInfinity(CurrentRate) ? -1 : (long)CurrentRate)]);
+        telemetry.ObserveGauge("notifications.smtp.waiting_for_turn", "{mail}", "Sends waiting for their turn under the rate",
+            () => [new Measurement<long>(Volatile.Read(ref _waiting))]);
+    }
+
+    /// <summary>The rate in force now (infinity: no limit).</summary>
+    public double CurrentRate
+    {
+        get
+        {
+            lock (_lock)
+            {
+                RaiseIfQuiet_NeedsLock(_clock.GetTimestamp());
+                return _rate;
+            }
+        }
+    }
+
+    /// <summary>Waits for this send's turn under the current rate.</summary>
+    public async ValueTask WaitTurnAsync(CancellationToken cancellationToken)
+    {
+        TimeSpan wait;
+        lock (_lock)
+        {
+            var now = _clock.GetTimestamp();
+            RaiseIfQuiet_NeedsLock(now);
+            CountSend_NeedsLock(now);
+            if (double.IsInfinity(_rate))
+                return;
+            var spacing = (long)(_clock.TimestampFrequency / _rate);
+            var turn = Math.Max(_nextTurn, now);
+            _nextTurn = turn + spacing;
+            wait = _clock.GetElapsedTime(now, turn);
+        }
+        if (wait <= TimeSpan.Zero)
+            return;
+        Interlocked.Increment(ref _waiting);
+        try
+        {
+            await Task.Delay(wait, _clock, cancellationToken);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+        }
+    }
+
+    /// <summary>The relay said "slow down": halve the rate (from what was being sent, when there was no limit).</summary>
+    public void Throttled()
+    {
+        lock (_lock)
+        {
+            var now = _clock.GetTimestamp();
+            if (double.IsInfinity(_rate))
+            {
+                // No limit yet: start from what actually went out in the last second.
+                _ceiling = Math.Max(_observedRate, _sentInWindow / Math.Max(_clock.GetElapsedTime(_windowStart, now).TotalSeconds, 0.001));
+                _rate = Math.Max(1, _ceiling);
+            }
+            _rate = Math.Max(1, _rate / 2);
+            _lastThrottle = _lastChange = now;
+            _nextTurn = Math.Max(_nextTurn, now);
+        }
+    }
+
+    private void RaiseIfQuiet_NeedsLock(long now)
+    {
+        if (_rate >= _ceiling || _clock.GetElapsedTime(_lastThrottle, now) < QuietSecond)
+            return;
+        var quietSeconds = Math.Floor(_clock.GetElapsedTime(_lastChange, now).TotalSeconds);
+        if (quietSeconds < 1)
+            return;
+        _rate = Math.Min(_ceiling, _rate + quietSeconds * Math.Max(1, _ceiling / 20));
+        _lastChange = now;
+        if (_rate >= _ceiling)
+            _rate = _ceiling = double.IsInfinity(_maxPerSecond) ? Unlimited : _maxPerSecond;
+    }
+
+    private void CountSend_NeedsLock(long now)
+    {
+        if (_clock.GetElapsedTime(_windowStart, now) >= QuietSecond)
+        {
+            _observedRate = _sentInWindow / _clock.GetElapsedTime(_windowStart, now).TotalSeconds;
+            _windowStart = now;
+            _sentInWindow = 0;
+        }
+        _sentInWindow++;
+    }
+}
