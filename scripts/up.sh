@@ -81,8 +81,8 @@ cat >&2 <<INFO
   API key of client "dev" (new each run; scripts/new-key.sh makes keys for real clients):
     $DEV_KEY
   Send a mail:
-    curl -i http://127.0.0.1:$API_PORT/api/send-email -H "Authorization: Bearer $DEV_KEY" \
-      -H 'Content-Type: application/json' \
+    curl -i http://127.0.0.1:$API_PORT/api/send-email -H "Authorization: Bearer $DEV_KEY" \\
+      -H 'Content-Type: application/json' \\
       -d '{"to":["Alice <alice@example.com>"],"subject":"Hello","text":"It works."}'
 
   Ctrl-C stops everything.
