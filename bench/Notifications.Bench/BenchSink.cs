@@ -31,8 +31,20 @@ public sealed class BenchSink : IAsyncDisposable
     /// <summary>Arrival times (Stopwatch ticks) per Message-Id local part (the job id).</summary>
     public IReadOnlyDictionary<string, List<long>> Arrivals => _arrivals;
 
+    /// <summary>Above this many mails in one second the sink answers SES's <c>454 Throttling failure</c> (0: never).</summary>
+    public int ThrottleAbovePerSecond { get; set; }
+
+    /// <summary>Mails answered 454 since the last reset.</summary>
+    public long ThrottledCount => Interlocked.Read(ref _throttled);
+
+    private long _throttled;
+    private readonly Lock _rateLock = new();
+    private long _second;
+    private int _inSecond;
+
     public void Reset()
     {
+        Interlocked.Exchange(ref _throttled, 0);
         _arrivals = new ConcurrentDictionary<string, List<long>>();
         Interlocked.Exchange(ref _count, 0);
     }
@@ -54,6 +66,18 @@ public sealed class BenchSink : IAsyncDisposable
 
     public ValueTask DisposeAsync() => _server.DisposeAsync();
 
+    /// <summary>Counts this mail in the current second; true when it is one too many (fixed one-second windows, like SES).</summary>
+    private bool OverRate()
+    {
+        lock (_rateLock)
+        {
+            var second = Stopwatch.GetTimestamp() / Stopwatch.Frequency;
+            if (second != _second)
+                (_second, _inSecond) = (second, 0);
+            return ++_inSecond > ThrottleAbovePerSecond;
+        }
+    }
+
     private sealed class Store(BenchSink sink, TimeSpan replyDelay) : MessageStore
     {
         private static readonly byte[] MessageIdHeader = "\nMessage-Id: <"u8.ToArray();
@@ -63,6 +87,11 @@ public sealed class BenchSink : IAsyncDisposable
         {
             if (replyDelay > TimeSpan.Zero)
                 await Task.Delay(replyDelay, cancellationToken); // a remote provider's round trip
+            if (sink.ThrottleAbovePerSecond > 0 && sink.OverRate())
+            {
+                Interlocked.Increment(ref sink._throttled);
+                return new SmtpResponse((SmtpReplyCode)454, "4.7.0 Throttling failure: Maximum sending rate exceeded.");
+            }
             try
             {
                 var now = Stopwatch.GetTimestamp();

@@ -4,7 +4,7 @@ using System.Text.Json;
 using Notifications.Bench;
 
 // dotnet run -c Release --project bench/Notifications.Bench -- [--count 20000] [--clients 64] [--large] [--relay-delay-ms 0]
-//   [--connections N (SMTP; concurrency and prefetch follow)] [--only broker,relay,pipeline,peer,dlq] [--out FILE.json]
+//   [--connections N (SMTP; concurrency and prefetch follow)] [--only broker,relay,pipeline,peer,dlq,throttle] [--out FILE.json]
 BenchOptions options;
 try
 {
@@ -20,6 +20,7 @@ var brokerUri = new Uri(Environment.GetEnvironmentVariable("RABBITMQ_URI")
 var root = BenchOptions.FindRoot();
 var prefix = $"bench{DateTime.UtcNow:HHmmss}.";
 const int DlqCount = 5_000; // the incident size the operators' figures were taken at
+const int ThrottledJobs = 10_000, ThrottleLimit = 500; // SES-like: 454 above 500 mails a second
 
 await using var sink = new BenchSink(TimeSpan.FromMilliseconds(options.RelayDelayMs));
 (double Publish, double Consume)? broker = null;
@@ -27,6 +28,8 @@ double? relay = null;
 PeerResult? peerRun = null;
 PipelineResult? pipeline = null;
 DlqResult? dlq = null;
+ThrottledResult? throttled = null;
+var throttlePrefix = prefix + "throttle.";
 var dlqPrefix = prefix + "dlq.";
 try
 {
@@ -58,11 +61,18 @@ try
         Console.Error.WriteLine($"dlq export and replay --all ({deadLetters} dead letters)...");
         dlq = await new DlqRun(root, brokerUri, dlqPrefix, deadLetters).RunAsync();
     }
+    if (options.Runs("throttle"))
+    {
+        var jobs = Math.Min(options.Count, ThrottledJobs);
+        Console.Error.WriteLine($"a relay that throttles above {ThrottleLimit}/s ({jobs} jobs)...");
+        throttled = await new ThrottledRelayRun(root, brokerUri, throttlePrefix, sink, jobs, ThrottleLimit).RunAsync();
+    }
 }
 finally
 {
     await Cleanup.DeleteAsync(brokerUri, prefix);
     await Cleanup.DeleteAsync(brokerUri, dlqPrefix);
+    await Cleanup.DeleteAsync(brokerUri, throttlePrefix);
 }
 
 double? peer = peerRun?.DeliveredPerSecond;
@@ -147,6 +157,12 @@ if (pipeline is not null)
             $"jobs once each: {flood.ExactlyOnce}");
     }
 }
+if (throttled is not null)
+{
+    Row($"relay throttling above {throttled.Limit}/s (454), {throttled.Count} jobs, no rate configured: delivered",
+        $"{throttled.DeliveredPerSecond:0} mail/s; {throttled.ThrottleReplies} throttling replies, {throttled.DeadLettered} dead-lettered, " +
+        $"{throttled.AttemptsSpent} jobs with an attempt spent; each once: {throttled.ExactlyOnce}");
+}
 if (dlq is not null)
 {
     Row($"dlq export --out (process start included, {dlq.Count} dead letters)", $"{dlq.ExportPerSecond:0} dead letters/s");
@@ -175,12 +191,13 @@ await File.WriteAllTextAsync(outFile, JsonSerializer.Serialize(new
     massTransitPeerPerSecond = peer,
     massTransitPeerCpuMsPerJob = peerRun?.CpuMsPerJob,
     dlq,
+    throttledRelay = throttled,
     targets = targets.Select(t => new { target = t.Name, met = t.Met, figures = t.Met is null ? null : t.Figures }),
 }, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
 Console.Error.WriteLine($"figures written to {outFile}");
 return pipeline is null || (pipeline.ExactlyOnce == "ok" && pipeline.Errors == 0
     && pipeline.EachSideAlone?.ExactlyOnce is null or "ok" && pipeline.UnderAFlood?.ExactlyOnce is null or "ok")
-    && dlq?.ExactlyOnce is null or "ok" ? 0 : 1;
+    && dlq?.ExactlyOnce is null or "ok" && throttled?.ExactlyOnce is null or "ok" ? 0 : 1;
 
 static string Latency(Percentile ms) => $"{ms.P50:0.0} / {ms.P95:0.0} / {ms.P99:0.0} / {ms.Max:0.0} ms";
 

@@ -82,12 +82,17 @@ public sealed class RelayPacer
         }
     }
 
-    /// <summary>The relay said "slow down": halve the rate (from what was being sent, when there was no limit).</summary>
+    /// <summary>
+    /// The relay said "slow down": halve the rate (from what was being sent, when there was no limit) — once a second at
+    /// most, since the sends already on their way when the relay first said it will hear the same and must not halve again.
+    /// </summary>
     public void Throttled()
     {
         lock (_lock)
         {
             var now = _clock.GetTimestamp();
+            if (_lastThrottle != 0 && _clock.GetElapsedTime(_lastThrottle, now) < QuietSecond)
+                return;
             if (double.IsInfinity(_rate))
             {
                 // No limit yet: start from what actually went out in the last second.

@@ -56,7 +56,7 @@ public sealed class ClockTests
     }
 
     [Fact]
-    public void The_relay_pacer_halves_on_a_throttle_and_climbs_back_a_twentieth_of_its_ceiling_each_quiet_second()
+    public void The_relay_pacer_halves_once_a_second_on_throttles_and_climbs_back_a_twentieth_of_its_ceiling_each_quiet_second()
     {
         var clock = new FakeTimeProvider();
         var pacer = new RelayPacer(Options.Create(new SmtpOptions { MaxPerSecond = 100 }), clock,
@@ -65,6 +65,9 @@ public sealed class ClockTests
         Assert.Equal(100, pacer.CurrentRate);
         pacer.Throttled();
         Assert.Equal(50, pacer.CurrentRate);
+        pacer.Throttled(); // the same burst's other replies: once a second at most
+        Assert.Equal(50, pacer.CurrentRate);
+        clock.Advance(TimeSpan.FromSeconds(1));
         pacer.Throttled();
         Assert.Equal(25, pacer.CurrentRate);
         clock.Advance(TimeSpan.FromMilliseconds(500));
