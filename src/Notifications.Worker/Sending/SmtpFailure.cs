@@ -15,7 +15,9 @@ public static partial class SmtpFailure
         Unwrap(ex) is SmtpCommandException { StatusCode: var code } command && (int)code is >= 400 and < 500
         && ThrottleWords().IsMatch(command.Message);
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"rate|throttl|too many|slow down", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+    // Whole words for "rate": "generated", "operation" or "separate" in a reply say nothing about pace.
+    [System.Text.RegularExpressions.GeneratedRegex(@"\brate[ds]?\b|\brate[- ]?limit|throttl|too many|slow(ing)? down",
+        System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
     private static partial System.Text.RegularExpressions.Regex ThrottleWords();
 
     public static FailureKind Classify(Exception ex) => Unwrap(ex) switch

@@ -89,4 +89,21 @@ public sealed class FailureRoutingTests
         Assert.False(router.Decide(FailureKind.Transient, 0).IsDeadLetter);
         Assert.True(router.Decide(FailureKind.Transient, 1).IsDeadLetter);
     }
+
+    [Theory]
+    [InlineData(454, "4.7.0 Throttling failure: Maximum sending rate exceeded.", true)]
+    [InlineData(421, "4.7.28 Our system has detected an unusual rate of unsolicited mail; rate limited", true)]
+    [InlineData(451, "4.7.1 Too many messages from this sender, slow down", true)]
+    [InlineData(452, "4.5.3 Too many recipients", true)]
+    [InlineData(421, "4.3.2 Service not available, closing transmission channel", false)]
+    [InlineData(451, "4.3.0 Temporary error: message generated a local problem in operation", false)]
+    [InlineData(550, "5.7.1 Message rejected: sending rate exceeded", false)] // a 5xx is never backpressure
+    public void A_4xx_naming_a_rate_or_too_many_is_a_throttle_and_not_the_relay_being_down(int code, string text, bool throttle)
+    {
+        var ex = new SmtpCommandException(SmtpErrorCode.MessageNotAccepted, (SmtpStatusCode)code, text);
+
+        Assert.Equal(throttle, SmtpFailure.IsThrottle(ex));
+        if (throttle)
+            Assert.False(SmtpFailure.IsRelayDown(ex));
+    }
 }
