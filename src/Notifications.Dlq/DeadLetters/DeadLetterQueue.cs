@@ -26,7 +26,11 @@ public sealed class DeadLetterQueue : IAsyncDisposable
     /// <exception cref="DlqFailure">the DLQ does not exist (a wrong prefix?).</exception>
     public static async Task<DeadLetterQueue> OpenAsync(IConnection connection, TopologyNames names, CancellationToken cancellationToken)
     {
-        var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
+        // One delivery handed over at a time: the connection's dispatch concurrency (Worker:Concurrency) would let
+        // deliveries overtake each other, and an export or a listing must keep queue order.
+        var channel = await connection.CreateChannelAsync(
+            new CreateChannelOptions(publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false,
+                consumerDispatchConcurrency: 1), cancellationToken);
         try
         {
             await channel.QueueDeclarePassiveAsync(names.DeadQueue, cancellationToken);

@@ -192,6 +192,30 @@ public sealed class DlqToolTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Export_of_hundreds_keeps_queue_order()
+    {
+        // The dlq's connection dispatches deliveries concurrently (Worker:Concurrency); its DLQ reads must not.
+        var ids = Enumerable.Range(0, 400).Select(_ => Guid.CreateVersion7().ToString()).ToList();
+        await using (var channel = await (await BrokerEnvironment.ConnectionAsync()).CreateChannelAsync(
+            new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true)))
+        {
+            foreach (var id in ids)
+            {
+                var properties = JobProperties.ForNewJob(Job(id));
+                properties.Headers![JobHeaders.FailureKind] = "transient";
+                await channel.BasicPublishAsync(Names.Exchange, TopologyNames.DeadKey, mandatory: true, properties, JobCodec.Encode(Job(id)));
+            }
+        }
+
+        var run = await RunAsync("export");
+
+        Assert.Equal(0, run.Exit);
+        var exported = run.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => ExportFormat.FromLine(line, 0).Id).ToList();
+        Assert.Equal(ids, exported);
+    }
+
+    [Fact]
     public async Task Delete_all_without_a_terminal_refuses_unless_yes()
     {
         await DeadLetterAsync("poison", "garbage", attempts: 1);
