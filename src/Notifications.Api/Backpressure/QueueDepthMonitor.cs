@@ -8,8 +8,9 @@ using RabbitMQ.Client;
 namespace Notifications.Api.Backpressure;
 
 /// <summary>
-/// Samples the depth of every queue once a second: <c>email.send</c>'s decides on 429 without a round
-/// trip to the broker per request, and all of them are the <c>notifications.queue.depth</c> gauge.
+/// Samples the depth of every queue once a second: each lane's work queue decides on 429 for that lane without a
+/// round trip to the broker per request (a normal backlog never refuses a high job), and all of them are the
+/// <c>notifications.queue.depth</c> gauge.
 /// </summary>
 public sealed class QueueDepthMonitor : BackgroundService
 {
@@ -20,7 +21,8 @@ public sealed class QueueDepthMonitor : BackgroundService
     private readonly int _maxDepth;
     private readonly string[] _queues;
     private readonly long[] _depths;
-    private long _depth;
+    private readonly int _sendIndex;
+    private readonly int _highIndex;
 
     public QueueDepthMonitor(BrokerConnection broker, TopologyNames names, IOptions<ApiOptions> options,
         NotificationsTelemetry telemetry, ILogger<QueueDepthMonitor> logger)
@@ -30,14 +32,16 @@ public sealed class QueueDepthMonitor : BackgroundService
         _maxDepth = options.Value.MaxQueueDepth;
         _queues = TopologyDefinition.Queues(names).Select(q => q.Name).ToArray();
         _depths = new long[_queues.Length];
+        _sendIndex = Array.IndexOf(_queues, names.SendQueue);
+        _highIndex = Array.IndexOf(_queues, names.HighQueue);
         telemetry.ObserveGauge("notifications.queue.depth", "{message}", "Ready messages per queue, sampled once a second",
             () => _queues.Select((queue, i) => new Measurement<long>(Interlocked.Read(ref _depths[i]), new KeyValuePair<string, object?>("queue", queue))));
     }
 
-    /// <summary>Ready jobs in the work queue at the last sample.</summary>
-    public long Depth => Interlocked.Read(ref _depth);
+    /// <summary>Ready jobs in a lane's work queue at the last sample.</summary>
+    public long Depth(Lane lane = Lane.Normal) => Interlocked.Read(ref _depths[lane == Lane.High ? _highIndex : _sendIndex]);
 
-    public bool IsOverLimit => _maxDepth > 0 && Depth > _maxDepth;
+    public bool IsOverLimit(Lane lane) => _maxDepth > 0 && Depth(lane) > _maxDepth;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -81,7 +85,6 @@ public sealed class QueueDepthMonitor : BackgroundService
             }
             for (var i = 0; i < _queues.Length; i++)
                 Interlocked.Exchange(ref _depths[i], (await channel.QueueDeclarePassiveAsync(_queues[i], stoppingToken)).MessageCount);
-            Interlocked.Exchange(ref _depth, Interlocked.Read(ref _depths[0]));
             return channel;
         }
         catch (Exception ex) when (!stoppingToken.IsCancellationRequested)

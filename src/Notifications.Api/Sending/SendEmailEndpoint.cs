@@ -86,11 +86,12 @@ public static partial class SendEmailEndpoint
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors, title: "The email job is not valid");
 
-        if (queueDepth.IsOverLimit)
+        var lane = Lanes.FromWire(mail!.Priority);
+        if (queueDepth.IsOverLimit(lane))
         {
             http.Response.Headers.RetryAfter = RetryAfterSeconds;
             return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many queued jobs",
-                detail: $"{queueDepth.Depth} jobs are waiting; try again later.");
+                detail: $"{queueDepth.Depth(lane)} jobs are waiting in the {lane.ToWire()} lane; try again later.");
         }
 
         // A key names a job within its client: two clients that happen to use the same key get two jobs.
@@ -116,14 +117,15 @@ public static partial class SendEmailEndpoint
         var job = mail!.ToJob(idempotencyKey.Length > 0 ? IdempotencyKey.JobId(scopedKey) : Guid.CreateVersion7().ToString(),
             clock.GetUtcNow(), client?.DefaultFrom ?? email.DefaultFrom, client?.Name);
         using var jobScope = LogContext.PushProperty("JobId", job.Id);
-        using var activity = NotificationsTelemetry.Source.StartActivity($"{TopologyNames.SendKey} publish", ActivityKind.Producer);
-        activity?.SetTag("messaging.system", "rabbitmq").SetTag("messaging.destination.name", TopologyNames.SendKey)
+        var routingKey = TopologyNames.WorkKey(job.Lane);
+        using var activity = NotificationsTelemetry.Source.StartActivity($"{routingKey} publish", ActivityKind.Producer);
+        activity?.SetTag("messaging.system", "rabbitmq").SetTag("messaging.destination.name", routingKey)
             .SetTag("messaging.message.id", job.Id);
         var properties = JobProperties.ForNewJob(job);
         TraceContext.Inject(activity, properties.Headers!);
         try
         {
-            await publisher.PublishAsync(TopologyNames.SendKey, properties, JobCodec.Encode(job), cancellationToken);
+            await publisher.PublishAsync(routingKey, properties, JobCodec.Encode(job), cancellationToken);
         }
         catch (PublishFailedException ex)
         {

@@ -1,4 +1,5 @@
 using Notifications.Core.Contract;
+using Notifications.Core.Topology;
 
 namespace Notifications.Api.Sending;
 
@@ -18,6 +19,7 @@ public sealed record SendEmailRequest : IEmailFields
     public string? Html { get; init; }
     public IReadOnlyDictionary<string, string?>? Headers { get; init; }
     public IReadOnlyDictionary<string, string?>? Metadata { get; init; }
+    public string? Priority { get; init; }
 
     /// <summary>The job for a request the validator found valid.</summary>
     public EmailJob ToJob(string id, DateTimeOffset createdAt, string defaultFrom, string? client) => new()
@@ -35,6 +37,8 @@ public sealed record SendEmailRequest : IEmailFields
         Html = Html,
         Headers = NonNull(Headers),
         Metadata = NonNull(Metadata),
+        // Only the high lane is spelled on the wire: a normal job looks as it did before there were lanes.
+        Priority = Lanes.FromWire(Priority) == Lane.High ? Lanes.HighWire : null,
     };
 
     private static string[] NonNull(IReadOnlyList<string?>? values) => values is null ? [] : [.. values.OfType<string>()];

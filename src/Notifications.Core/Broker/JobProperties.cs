@@ -1,4 +1,5 @@
 using Notifications.Core.Contract;
+using Notifications.Core.Topology;
 using RabbitMQ.Client;
 
 namespace Notifications.Core.Broker;
@@ -6,16 +7,28 @@ namespace Notifications.Core.Broker;
 /// <summary>Builds the AMQP properties of a job message, new or copied for a retry, the DLQ or a replay.</summary>
 public static class JobProperties
 {
-    public static BasicProperties ForNewJob(EmailJob job) => new()
+    public static BasicProperties ForNewJob(EmailJob job)
     {
-        // The client also in a header, for what reads a job without decoding it (the parker, dlq).
-        ContentType = JobMessage.ContentType,
-        Type = JobMessage.Type,
-        MessageId = job.Id,
-        DeliveryMode = DeliveryModes.Persistent,
-        Timestamp = new AmqpTimestamp(job.CreatedAt.ToUnixTimeSeconds()),
-        Headers = job.Client is null ? new Dictionary<string, object?>() : new Dictionary<string, object?> { [JobHeaders.Client] = job.Client },
-    };
+        // The client and the lane also in headers, for what reads a job without decoding it (the parker, dlq).
+        var headers = new Dictionary<string, object?>();
+        if (job.Client is not null)
+            headers[JobHeaders.Client] = job.Client;
+        if (job.Lane == Lane.High)
+            headers[JobHeaders.Priority] = Lanes.HighWire;
+        return new BasicProperties
+        {
+            ContentType = JobMessage.ContentType,
+            Type = JobMessage.Type,
+            MessageId = job.Id,
+            DeliveryMode = DeliveryModes.Persistent,
+            Timestamp = new AmqpTimestamp(job.CreatedAt.ToUnixTimeSeconds()),
+            Headers = headers,
+        };
+    }
+
+    /// <summary>The lane a job message travels in, from its <c>x-priority</c> header.</summary>
+    public static Lane LaneOf(IReadOnlyBasicProperties properties) =>
+        Lanes.FromWire(HeaderValues.GetString(properties.Headers, JobHeaders.Priority));
 
     /// <summary>
     /// A copy of a delivered message's properties for republishing: our headers kept, the broker's own

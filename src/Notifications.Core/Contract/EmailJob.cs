@@ -26,6 +26,11 @@ public sealed record EmailJob : IEmailFields
     public IReadOnlyDictionary<string, string>? Headers { get; init; }
     public IReadOnlyDictionary<string, string>? Metadata { get; init; }
 
+    /// <summary>"high" for the high lane; absent (or "normal") for the normal one.</summary>
+    public string? Priority { get; init; }
+
+    public Topology.Lane Lane => Topology.Lanes.FromWire(Priority);
+
     public IEnumerable<string> AllRecipients() => To.Concat(Cc).Concat(Bcc);
 
     /// <summary>Recipients the mail shows (to and cc): what events may carry; Bcc stays between the caller and the relay.</summary>

@@ -16,4 +16,7 @@ public interface IEmailFields
     string? Html { get; }
     IReadOnlyDictionary<string, string?>? Headers { get; }
     IReadOnlyDictionary<string, string?>? Metadata { get; }
+
+    /// <summary>"high" or "normal" (absent): the lane the job travels in.</summary>
+    string? Priority { get; }
 }

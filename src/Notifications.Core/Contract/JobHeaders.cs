@@ -10,6 +10,9 @@ public static class JobHeaders
     public const string LastFailedAt = "x-last-failed-at";
     public const string Replays = "x-replays";
     public const string Client = "x-client";
+
+    /// <summary>"high" on a high-lane job (absent on a normal one): retries and replays read the lane from it.</summary>
+    public const string Priority = "x-priority";
     public const string TraceParent = "traceparent";
 
     // Set by the broker, read by us.

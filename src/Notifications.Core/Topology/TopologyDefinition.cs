@@ -8,9 +8,11 @@ public static class TopologyDefinition
 {
     public static IReadOnlyList<QueueDefinition> Queues(TopologyNames names)
     {
-        var queues = new List<QueueDefinition>
+        var queues = new List<QueueDefinition>();
+        // Normal first: the names and arguments of the single-lane topology are unchanged, so an upgrade only adds queues.
+        foreach (var lane in new[] { Lane.Normal, Lane.High })
         {
-            new(names.SendQueue, TopologyNames.SendKey, new Dictionary<string, object?>
+            queues.Add(new(names.WorkQueue(lane), TopologyNames.WorkKey(lane), new Dictionary<string, object?>
             {
                 ["x-queue-type"] = "quorum",
                 ["x-dead-letter-exchange"] = names.Exchange,
@@ -18,19 +20,19 @@ public static class TopologyDefinition
                 ["x-dead-letter-strategy"] = "at-least-once",
                 ["x-overflow"] = "reject-publish",
                 ["x-delivery-limit"] = TopologyNames.DeliveryLimit,
-            }),
-        };
-        for (var attempt = 1; attempt <= TopologyNames.RetryQueueCount; attempt++)
-        {
-            // No consumers: a message waits out its per-message expiration, then the broker moves it back.
-            queues.Add(new(names.RetryQueue(attempt), TopologyNames.RetryKey(attempt), new Dictionary<string, object?>
-            {
-                ["x-queue-type"] = "quorum",
-                ["x-dead-letter-exchange"] = names.Exchange,
-                ["x-dead-letter-routing-key"] = TopologyNames.SendKey,
-                ["x-dead-letter-strategy"] = "at-least-once",
-                ["x-overflow"] = "reject-publish",
             }));
+            for (var attempt = 1; attempt <= TopologyNames.RetryQueueCount; attempt++)
+            {
+                // No consumers: a message waits out its per-message expiration, then the broker moves it back to its lane.
+                queues.Add(new(names.RetryQueue(attempt, lane), TopologyNames.RetryKey(attempt, lane), new Dictionary<string, object?>
+                {
+                    ["x-queue-type"] = "quorum",
+                    ["x-dead-letter-exchange"] = names.Exchange,
+                    ["x-dead-letter-routing-key"] = TopologyNames.WorkKey(lane),
+                    ["x-dead-letter-strategy"] = "at-least-once",
+                    ["x-overflow"] = "reject-publish",
+                }));
+            }
         }
         // Classic and without a delivery limit, so operators can browse it without losing anything.
         queues.Add(new(names.DeadQueue, TopologyNames.DeadKey, new Dictionary<string, object?>

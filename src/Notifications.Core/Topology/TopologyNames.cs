@@ -7,6 +7,7 @@ namespace Notifications.Core.Topology;
 public sealed class TopologyNames(string prefix)
 {
     public const string SendKey = "email.send";
+    public const string HighKey = "email.send.high";
     public const string DeadKey = "email.dead";
     public const int RetryQueueCount = 3;
 
@@ -16,11 +17,17 @@ public sealed class TopologyNames(string prefix)
     public string Prefix { get; } = prefix;
     public string Exchange { get; } = prefix + "notifications";
     public string SendQueue { get; } = prefix + SendKey;
+    public string HighQueue { get; } = prefix + HighKey;
     public string DeadQueue { get; } = prefix + DeadKey;
 
-    public static string RetryKey(int attempt) => attempt is >= 1 and <= RetryQueueCount
-        ? $"email.retry.{attempt}"
+    public static string WorkKey(Lane lane) => lane == Lane.High ? HighKey : SendKey;
+
+    public string WorkQueue(Lane lane) => Prefix + WorkKey(lane);
+
+    /// <summary><c>email.retry.N</c> for the normal lane, <c>email.retry.high.N</c> for the high one.</summary>
+    public static string RetryKey(int attempt, Lane lane = Lane.Normal) => attempt is >= 1 and <= RetryQueueCount
+        ? lane == Lane.High ? $"email.retry.high.{attempt}" : $"email.retry.{attempt}"
         : throw new ArgumentOutOfRangeException(nameof(attempt), attempt, $"retry queues are 1..{RetryQueueCount}");
 
-    public string RetryQueue(int attempt) => Prefix + RetryKey(attempt);
+    public string RetryQueue(int attempt, Lane lane = Lane.Normal) => Prefix + RetryKey(attempt, lane);
 }

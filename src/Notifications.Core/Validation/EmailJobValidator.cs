@@ -44,6 +44,8 @@ public sealed class EmailJobValidator(IOptions<EmailOptions> options, ClientRegi
         ValidateContent(mail, errors);
         ValidateHeaders(mail, errors);
         ValidateMetadata(mail, errors);
+        if (!Topology.Lanes.TryParse(mail.Priority, out _))
+            errors.Add("priority", "priority is \"high\" or \"normal\"");
         return errors.ToDictionary();
     }
 

@@ -37,9 +37,9 @@ public sealed class DlqContext(
         return letters;
     }
 
-    /// <summary>Puts a dead letter back into <c>email.send</c>; returns once the broker confirmed it.</summary>
+    /// <summary>Puts a dead letter back into its lane (<c>email.send</c> or <c>email.send.high</c>); returns once the broker confirmed it.</summary>
     public Task ReplayAsync(DeadLetter letter, CancellationToken cancellationToken) =>
-        publisher.PublishAsync(TopologyNames.SendKey, ReplayProperties.For(letter), letter.Body, cancellationToken);
+        publisher.PublishAsync(TopologyNames.WorkKey(letter.Lane), ReplayProperties.For(letter), letter.Body, cancellationToken);
 
     /// <summary>Tells subscribers (and the status query) that a job was replayed; a failure here is reported, the replay stands.</summary>
     public async Task AnnounceReplaysAsync(IReadOnlyList<DeadLetter> replayed, CancellationToken cancellationToken)

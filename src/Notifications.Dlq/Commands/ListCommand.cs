@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Notifications.Core.Topology;
 using Notifications.Dlq.Cli;
 using Notifications.Dlq.DeadLetters;
 
@@ -25,14 +26,14 @@ public static class ListCommand
         {
             context.Out.WriteLine(JsonSerializer.Serialize(letters.Select(l => new
             {
-                id = l.Id, kind = l.Kind, attempts = l.Attempts, replays = l.Replays, diedAt = l.DiedAt,
+                id = l.Id, lane = l.Lane.ToWire(), kind = l.Kind, attempts = l.Attempts, replays = l.Replays, diedAt = l.DiedAt,
                 to = l.Recipients, subject = l.Subject, lastError = l.LastError, group = FailureGroups.Key(l),
             })));
             return;
         }
-        var table = new TextTable("ID", "KIND", "ATTEMPTS", "DIED", "TO", "SUBJECT", "LAST ERROR");
+        var table = new TextTable("ID", "LANE", "KIND", "ATTEMPTS", "DIED", "TO", "SUBJECT", "LAST ERROR");
         foreach (var l in letters)
-            table.Add(l.Id, l.Kind, l.Attempts.ToString(CultureInfo.InvariantCulture), Time(l.DiedAt), l.Recipients, l.Subject, l.LastError);
+            table.Add(l.Id, l.Lane.ToWire(), l.Kind, l.Attempts.ToString(CultureInfo.InvariantCulture), Time(l.DiedAt), l.Recipients, l.Subject, l.LastError);
         table.WriteTo(context.Out);
         context.Out.WriteLine($"{letters.Count} dead letter(s) shown from {context.Names.DeadQueue}");
     }

@@ -1,6 +1,7 @@
 using System.Text;
 using Notifications.Core.Broker;
 using Notifications.Core.Contract;
+using Notifications.Core.Topology;
 using RabbitMQ.Client;
 
 namespace Notifications.Dlq.DeadLetters;
@@ -36,6 +37,9 @@ public sealed record DeadLetter(
         HeaderValues.GetInt(Headers, JobHeaders.DeliveryCount, 0));
 
     public int Replays => HeaderValues.GetInt(Headers, JobHeaders.Replays, 0);
+
+    /// <summary>The lane it came from (<c>x-priority</c>), and goes back to when replayed.</summary>
+    public Lane Lane => Lanes.FromWire(HeaderValues.GetString(Headers, JobHeaders.Priority));
 
     /// <summary>The client whose job it is (<c>x-client</c>), when the API knows clients.</summary>
     public string? Client => HeaderValues.GetString(Headers, JobHeaders.Client);

@@ -1,13 +1,14 @@
 using Microsoft.Extensions.Logging;
 using Notifications.Core.Broker;
 using Notifications.Core.Contract;
+using Notifications.Core.Topology;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 
 namespace Notifications.Worker.Consuming;
 
-/// <summary>One delivery from <c>email.send</c> and the two ways to settle it.</summary>
-public sealed class Delivery(BasicDeliverEventArgs args, IChannel channel, ILogger logger)
+/// <summary>One delivery from <c>email.send</c> or <c>email.send.high</c>, and the two ways to settle it.</summary>
+public sealed class Delivery(BasicDeliverEventArgs args, IChannel channel, Lane lane, ILogger logger)
 {
     private int _settled;
 
@@ -21,6 +22,9 @@ public sealed class Delivery(BasicDeliverEventArgs args, IChannel channel, ILogg
 
     /// <summary>How often an operator replayed it from the DLQ (<c>x-replays</c>).</summary>
     public int Replays { get; } = HeaderValues.GetInt(args.BasicProperties.Headers, JobHeaders.Replays);
+
+    /// <summary>The lane it was consumed from: its retries come back to the same lane.</summary>
+    public Lane Lane => lane;
 
     /// <summary>The client whose job it is (<c>x-client</c>), when the API knows clients.</summary>
     public string? Client { get; } = HeaderValues.GetString(args.BasicProperties.Headers, JobHeaders.Client);

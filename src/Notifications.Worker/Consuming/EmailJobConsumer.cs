@@ -14,10 +14,12 @@ using Serilog.Context;
 namespace Notifications.Worker.Consuming;
 
 /// <summary>
-/// Consumes <c>email.send</c> with manual acks, prefetch and concurrency from configuration. One supervising
-/// loop owns the subscription: it stops consuming during a long relay outage and starts again when the relay
-/// answers, and subscribes again when the broker cancels the consumer (someone deleted the queue). On shutdown
-/// it stops that loop first, cancels the subscription, and lets the deliveries it has finish within the grace period.
+/// Consumes both lanes, <c>email.send.high</c> and <c>email.send</c>, each on its own channel with manual acks and the
+/// configured prefetch; the <c>RabbitMq:Concurrency</c> sending slots are shared through a <see cref="LaneGate"/> that
+/// serves the high lane first. One supervising loop owns the subscriptions: it stops consuming during a long relay
+/// outage and starts again when the relay answers, and subscribes again when the broker cancels a consumer (someone
+/// deleted the queue). On shutdown it stops that loop first, cancels the subscriptions, and lets the deliveries it has
+/// finish within the grace period.
 /// </summary>
 public sealed class EmailJobConsumer(
     BrokerConnection broker,
@@ -41,9 +43,9 @@ public sealed class EmailJobConsumer(
     private readonly CancellationTokenSource _sendsAborted = new();
     private readonly SemaphoreSlim _subscription = new(1, 1);
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly LaneGate _gate = new(rabbitOptions.Value.Concurrency);
+    private readonly Dictionary<Lane, Subscription> _lanes = Lanes.All.ToDictionary(lane => lane, lane => new Subscription(lane));
     private CancellationToken _stopping = new(canceled: true);
-    private IChannel? _channel;
-    private string? _consumerTag;
     private int _inFlight;
     private int _pauseAsked;
     private volatile bool _draining;
@@ -60,23 +62,25 @@ public sealed class EmailJobConsumer(
         try
         {
             var connection = await broker.WhenConnectedAsync(stoppingToken);
-            await UntilDoneAsync("open the consuming channel", async ct =>
-            {
-                _channel = await connection.CreateChannelAsync(
-                    new CreateChannelOptions(publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false,
-                        consumerDispatchConcurrency: (ushort)_options.Concurrency), ct);
-                await _channel.BasicQosAsync(prefetchSize: 0, prefetchCount: (ushort)_options.Prefetch, global: false, ct);
-            }, stoppingToken);
-            await UntilDoneAsync("subscribe to " + names.SendQueue, SubscribeAsync, stoppingToken);
+            foreach (var lane in _lanes.Values)
+                await UntilDoneAsync("open the consuming channel of " + names.WorkQueue(lane.Lane), async ct =>
+                {
+                    // Each lane dispatches as many deliveries as there are slots; the gate decides who sends.
+                    lane.Channel = await connection.CreateChannelAsync(
+                        new CreateChannelOptions(publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false,
+                            consumerDispatchConcurrency: (ushort)_options.Concurrency), ct);
+                    await lane.Channel.BasicQosAsync(prefetchSize: 0, prefetchCount: (ushort)_options.Prefetch, global: false, ct);
+                }, stoppingToken);
+            await UntilDoneAsync("subscribe to " + names.HighQueue + " and " + names.SendQueue, SubscribeAsync, stoppingToken);
 
             await foreach (var trouble in _trouble.Reader.ReadAllAsync(stoppingToken))
             {
                 if (trouble == Trouble.RelayDown)
                     await PauseUntilRelayAnswersAsync(stoppingToken);
                 else
-                    await UntilDoneAsync("consume " + names.SendQueue + " again", async ct =>
+                    await UntilDoneAsync("consume every lane again", async ct =>
                     {
-                        await broker.RestoreTopologyAsync($"the broker cancelled our consumer of {names.SendQueue}", ct);
+                        await broker.RestoreTopologyAsync("the broker cancelled one of our consumers", ct);
                         await SubscribeAsync(ct);
                     }, stoppingToken);
             }
@@ -105,21 +109,26 @@ public sealed class EmailJobConsumer(
         }
     }
 
+    /// <summary>Subscribes every lane that has no consumer (high first); a lane already consumed is left as it is.</summary>
     private async Task SubscribeAsync(CancellationToken cancellationToken)
     {
         await _subscription.WaitAsync(cancellationToken);
         try
         {
-            if (_consumerTag is not null || _channel is null)
-                return;
-            _consumerTag = await _channel.BasicConsumeAsync(names.SendQueue, autoAck: false, new JobConsumer(_channel, this), cancellationToken);
+            foreach (var lane in _lanes.Values)
+            {
+                if (lane.ConsumerTag is not null || lane.Channel is not { } channel)
+                    continue;
+                var queue = names.WorkQueue(lane.Lane);
+                lane.ConsumerTag = await channel.BasicConsumeAsync(queue, autoAck: false, new JobConsumer(channel, this, lane), cancellationToken);
+                logger.LogInformation("Consuming {Queue} (prefetch {Prefetch}, {Concurrency} sending slots shared by both lanes, high first)",
+                    queue, _options.Prefetch, _options.Concurrency);
+            }
         }
         finally
         {
             _subscription.Release();
         }
-        logger.LogInformation("Consuming {Queue} (prefetch {Prefetch}, concurrency {Concurrency})",
-            names.SendQueue, _options.Prefetch, _options.Concurrency);
     }
 
     private async Task UnsubscribeAsync(CancellationToken cancellationToken)
@@ -127,16 +136,19 @@ public sealed class EmailJobConsumer(
         await _subscription.WaitAsync(cancellationToken);
         try
         {
-            if (_channel is not { IsOpen: true } channel || _consumerTag is not { } tag)
-                return;
-            _consumerTag = null;
-            try
+            foreach (var lane in _lanes.Values)
             {
-                await channel.BasicCancelAsync(tag, noWait: false, cancellationToken);
-            }
-            catch (Exception ex) when (BrokerConnection.IsBrokerUnavailable(ex))
-            {
-                // The broker is gone; it returns our unacked deliveries by itself.
+                if (lane.Channel is not { IsOpen: true } channel || lane.ConsumerTag is not { } tag)
+                    continue;
+                lane.ConsumerTag = null;
+                try
+                {
+                    await channel.BasicCancelAsync(tag, noWait: false, cancellationToken);
+                }
+                catch (Exception ex) when (BrokerConnection.IsBrokerUnavailable(ex))
+                {
+                    // The broker is gone; it returns our unacked deliveries by itself.
+                }
             }
         }
         finally
@@ -145,37 +157,41 @@ public sealed class EmailJobConsumer(
         }
     }
 
-    /// <summary>The broker ended our consumer without being asked: the queue was deleted, or its node went away.</summary>
-    private void OnCancelledByBroker(string consumerTag)
+    /// <summary>The broker ended one of our consumers without being asked: the queue was deleted, or its node went away.</summary>
+    private void OnCancelledByBroker(Subscription lane, string consumerTag)
     {
         // CompareExchange compares references: swap out the very string we hold, if it names this consumer.
-        var current = Volatile.Read(ref _consumerTag);
-        if (current != consumerTag || !ReferenceEquals(Interlocked.CompareExchange(ref _consumerTag, null, current), current))
+        var current = Volatile.Read(ref lane.ConsumerTag);
+        if (current != consumerTag || !ReferenceEquals(Interlocked.CompareExchange(ref lane.ConsumerTag, null, current), current))
             return; // our own cancel, or an old consumer
-        logger.LogError("The broker cancelled our consumer of {Queue}: the queue was deleted or its node went away", names.SendQueue);
+        logger.LogError("The broker cancelled our consumer of {Queue}: the queue was deleted or its node went away", names.WorkQueue(lane.Lane));
         _trouble.Writer.TryWrite(Trouble.ConsumerCancelledByBroker);
     }
 
-    private async Task HandleAsync(BasicDeliverEventArgs args, IChannel channel)
+    private async Task HandleAsync(BasicDeliverEventArgs args, IChannel channel, Lane lane)
     {
         Interlocked.Increment(ref _inFlight);
-        var delivery = new Delivery(args, channel, logger);
+        var delivery = new Delivery(args, channel, lane, logger);
+        var queue = names.WorkQueue(lane);
         using var jobScope = LogContext.PushProperty("JobId", delivery.JobId);
         using var attemptScope = LogContext.PushProperty("Attempt", delivery.PreviousAttempts + 1);
-        using var queueScope = LogContext.PushProperty("Queue", names.SendQueue);
+        using var queueScope = LogContext.PushProperty("Queue", queue);
         using var clientScope = LogContext.PushProperty("Client", delivery.Client);
         // A child of the span that published the job: every attempt of a job, retries included, is one trace.
         using var activity = NotificationsTelemetry.Source.StartActivity($"{TopologyNames.SendKey} process", ActivityKind.Consumer,
             TraceContext.Extract(args.BasicProperties.Headers));
-        activity?.SetTag("messaging.system", "rabbitmq").SetTag("messaging.destination.name", names.SendQueue)
+        activity?.SetTag("messaging.system", "rabbitmq").SetTag("messaging.destination.name", queue)
             .SetTag("messaging.message.id", delivery.JobId).SetTag("notifications.attempt", delivery.PreviousAttempts + 1);
-        telemetry.Consumed.Add(1, NotificationsTelemetry.RabbitMq, NotificationsTelemetry.Destination(names.SendQueue));
+        telemetry.Consumed.Add(1, NotificationsTelemetry.RabbitMq, NotificationsTelemetry.Destination(queue));
         var started = Stopwatch.GetTimestamp();
+        var entered = false;
         try
         {
+            await _gate.EnterAsync(lane, _sendsAborted.Token);
+            entered = true;
             await handler.HandleAsync(delivery, _stopping, _sendsAborted.Token);
             telemetry.ProcessDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds,
-                NotificationsTelemetry.RabbitMq, NotificationsTelemetry.Destination(names.SendQueue));
+                NotificationsTelemetry.RabbitMq, NotificationsTelemetry.Destination(queue));
             if (outage.IsPaused && Interlocked.Exchange(ref _pauseAsked, 1) == 0)
                 _trouble.Writer.TryWrite(Trouble.RelayDown);
         }
@@ -183,11 +199,13 @@ public sealed class EmailJobConsumer(
         {
             // Every delivery ends settled: whatever escaped the handler returns the job rather than leave it unacked.
             if (!delivery.IsSettled)
-                logger.LogError(ex, "Handling job {JobId} failed unexpectedly; returning it to {Queue}", delivery.JobId, names.SendQueue);
+                logger.LogError(ex, "Handling job {JobId} failed unexpectedly; returning it to {Queue}", delivery.JobId, queue);
             await ReturnQuietlyAsync(delivery);
         }
         finally
         {
+            if (entered)
+                _gate.Leave();
             if (Interlocked.Decrement(ref _inFlight) == 0 && _draining)
                 _drained.TrySetResult();
         }
@@ -208,9 +226,9 @@ public sealed class EmailJobConsumer(
     /// <summary>The relay has been down longer than Smtp:OutageHold: stop consuming until it answers a probe.</summary>
     private async Task PauseUntilRelayAnswersAsync(CancellationToken stoppingToken)
     {
-        logger.LogWarning("SMTP relay down for more than {OutageHold}: stopped consuming {Queue}; held jobs returned without spending an attempt",
-            smtpOptions.Value.OutageHold, names.SendQueue);
-        await UntilDoneAsync("stop consuming " + names.SendQueue, UnsubscribeAsync, stoppingToken);
+        logger.LogWarning("SMTP relay down for more than {OutageHold}: stopped consuming {Queue} and {HighQueue}; held jobs returned without spending an attempt",
+            smtpOptions.Value.OutageHold, names.SendQueue, names.HighQueue);
+        await UntilDoneAsync("stop consuming", UnsubscribeAsync, stoppingToken);
         while (true)
         {
             await Task.Delay(relay.BreakDuration, clock, stoppingToken);
@@ -219,8 +237,8 @@ public sealed class EmailJobConsumer(
         }
         outage.Ended();
         Interlocked.Exchange(ref _pauseAsked, 0);
-        await UntilDoneAsync("consume " + names.SendQueue + " again", SubscribeAsync, stoppingToken);
-        logger.LogInformation("SMTP relay answers again: consuming {Queue} again", names.SendQueue);
+        await UntilDoneAsync("consume again", SubscribeAsync, stoppingToken);
+        logger.LogInformation("SMTP relay answers again: consuming {Queue} and {HighQueue} again", names.SendQueue, names.HighQueue);
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -249,8 +267,9 @@ public sealed class EmailJobConsumer(
         {
             // Whatever is still unsettled goes back to the queue when the channel closes.
         }
-        if (_channel is not null)
-            await _channel.DisposeAsync();
+        foreach (var lane in _lanes.Values)
+            if (lane.Channel is not null)
+                await lane.Channel.DisposeAsync();
     }
 
     public override void Dispose()
@@ -260,18 +279,26 @@ public sealed class EmailJobConsumer(
         base.Dispose();
     }
 
-    /// <summary>Hands deliveries to the consumer, and tells it when the broker cancels it.</summary>
-    private sealed class JobConsumer(IChannel channel, EmailJobConsumer owner) : AsyncDefaultBasicConsumer(channel)
+    /// <summary>One lane's channel and consumer.</summary>
+    private sealed class Subscription(Lane lane)
+    {
+        public Lane Lane { get; } = lane;
+        public IChannel? Channel;
+        public string? ConsumerTag;
+    }
+
+    /// <summary>Hands one lane's deliveries to the consumer, and tells it when the broker cancels it.</summary>
+    private sealed class JobConsumer(IChannel channel, EmailJobConsumer owner, Subscription lane) : AsyncDefaultBasicConsumer(channel)
     {
         public override Task HandleBasicDeliverAsync(string consumerTag, ulong deliveryTag, bool redelivered, string exchange,
             string routingKey, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default) =>
             owner.HandleAsync(new BasicDeliverEventArgs(consumerTag, deliveryTag, redelivered, exchange, routingKey, properties, body,
-                cancellationToken), Channel);
+                cancellationToken), Channel, lane.Lane);
 
         public override async Task HandleBasicCancelAsync(string consumerTag, CancellationToken cancellationToken = default)
         {
             await base.HandleBasicCancelAsync(consumerTag, cancellationToken);
-            owner.OnCancelledByBroker(consumerTag);
+            owner.OnCancelledByBroker(lane, consumerTag);
         }
     }
 }

@@ -137,7 +137,7 @@ public sealed class JobHandler(
         catch (Exception ex)
         {
             await guard.ReleaseAsync(job.Id);
-            var decision = router.Decide(SmtpFailure.Classify(ex), delivery.PreviousAttempts);
+            var decision = router.Decide(SmtpFailure.Classify(ex), delivery.PreviousAttempts, delivery.Lane);
             await parker.ParkAsync(delivery, decision, SmtpFailure.Describe(ex));
         }
     }

@@ -33,6 +33,11 @@ public sealed class FailureParker(
         headers[JobHeaders.FailureKind] = decision.Kind.ToWire();
         headers[JobHeaders.FirstFailedAt] = HeaderValues.GetString(headers, JobHeaders.FirstFailedAt) ?? now;
         headers[JobHeaders.LastFailedAt] = now;
+        // The lane it was consumed from, so the DLQ and a replay know it even if the publisher did not say.
+        if (delivery.Lane == Lane.High)
+            headers[JobHeaders.Priority] = Lanes.HighWire;
+        else
+            headers.Remove(JobHeaders.Priority);
         if (decision.Delay is { } delay)
             properties.Expiration = ((long)delay.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
 
@@ -45,7 +50,7 @@ public sealed class FailureParker(
         catch (PublishFailedException ex)
         {
             logger.LogError("Could not move job {JobId} to {Destination} ({Reason}); returning it to {Queue}",
-                delivery.JobId, decision.RoutingKey, ex.Message, names.SendQueue);
+                delivery.JobId, decision.RoutingKey, ex.Message, names.WorkQueue(delivery.Lane));
             await Task.Delay(ParkFailureBackoff, clock);
             await delivery.ReturnAsync();
             return;

@@ -39,6 +39,25 @@ public sealed class TestQueues(TopologyNames names)
             properties ?? new BasicProperties { DeliveryMode = DeliveryModes.Persistent }, body);
     }
 
+    /// <summary>Queues many jobs at once, as the API would, over one channel with confirms: a backlog in seconds.</summary>
+    public async Task PublishJobsAsync(IEnumerable<Notifications.Core.Contract.EmailJob> jobs)
+    {
+        await using var channel = await (await BrokerEnvironment.ConnectionAsync()).CreateChannelAsync(
+            new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
+        var pending = new List<Task>();
+        foreach (var job in jobs)
+        {
+            pending.Add(channel.BasicPublishAsync(names.Exchange, TopologyNames.WorkKey(job.Lane), mandatory: true,
+                Notifications.Core.Broker.JobProperties.ForNewJob(job), Notifications.Core.Contract.JobCodec.Encode(job)).AsTask());
+            if (pending.Count == 256)
+            {
+                await Task.WhenAll(pending);
+                pending.Clear();
+            }
+        }
+        await Task.WhenAll(pending);
+    }
+
     /// <summary>Declares this test's topology the way the API and worker do.</summary>
     public async Task DeclareAsync() =>
         await new TopologyDeclarer(names, Microsoft.Extensions.Logging.Abstractions.NullLogger<TopologyDeclarer>.Instance)

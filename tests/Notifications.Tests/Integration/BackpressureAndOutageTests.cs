@@ -16,7 +16,7 @@ public sealed class BackpressureAndOutageTests
             await Jobs.PostAndGetIdAsync(pipeline.Http, Jobs.Valid());
 
         var monitor = pipeline.ApiServices.GetRequiredService<QueueDepthMonitor>();
-        await Eventually.TrueAsync(() => monitor.Depth == 3, "the depth sample to see 3 jobs", QueueDepthMonitor.Interval * 10);
+        await Eventually.TrueAsync(() => monitor.Depth() == 3, "the depth sample to see 3 jobs", QueueDepthMonitor.Interval * 10);
 
         using var response = await pipeline.Http.PostAsJsonAsync("/api/send-email", Jobs.Valid());
 

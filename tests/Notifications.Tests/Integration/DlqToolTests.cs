@@ -192,6 +192,25 @@ public sealed class DlqToolTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_high_lane_dead_letter_is_listed_as_high_and_replayed_to_email_send_high()
+    {
+        var id = Guid.CreateVersion7().ToString();
+        var job = Job(id) with { Priority = "high" };
+        var properties = JobProperties.ForNewJob(job);
+        properties.Headers![JobHeaders.Attempts] = 4;
+        properties.Headers[JobHeaders.FailureKind] = "transient";
+        await _queues.PublishRawAsync(TopologyNames.DeadKey, JobCodec.Encode(job), properties);
+
+        var list = await RunAsync("list", "--json");
+        var replay = await RunAsync("replay", id);
+
+        Assert.Contains("\"lane\":\"high\"", list.Out);
+        Assert.Equal(0, replay.Exit);
+        Assert.Equal([id], (await _queues.WaitAndTakeAsync(Names.HighQueue, 1)).Select(m => m.Properties.MessageId!));
+        Assert.Equal(0u, await _queues.CountAsync(Names.SendQueue));
+    }
+
+    [Fact]
     public async Task Export_of_hundreds_keeps_queue_order()
     {
         // The dlq's connection dispatches deliveries concurrently (Worker:Concurrency); its DLQ reads must not.
