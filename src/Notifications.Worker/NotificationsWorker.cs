@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Notifications.Core.Broker;
 using Notifications.Core.Configuration;
 using Notifications.Core.Events;
 using Notifications.Core.Store;
@@ -53,6 +54,8 @@ public static class NotificationsWorker
         builder.Services.AddSingleton<SmtpClientPool>();
         builder.Services.AddSingleton<SmtpRelay>();
         builder.Services.AddSingleton<RelayPacer>();
+        builder.Services.AddSingleton<DomainPacer>();
+        builder.Services.AddSingleton(sp => new LaneGate(sp.GetRequiredService<IOptions<RabbitMqOptions>>().Value.Concurrency));
         builder.Services.AddSingleton<RelayOutage>();
         builder.Services.AddSingleton<SendGuard>();
         builder.Services.AddHostedService<ClaimRenewalService>();

@@ -15,8 +15,8 @@ namespace Notifications.Worker.Consuming;
 
 /// <summary>
 /// Consumes both lanes, <c>email.send.high</c> and <c>email.send</c>, each on its own channel with manual acks and the
-/// configured prefetch; the <c>RabbitMq:Concurrency</c> sending slots are shared through a <see cref="LaneGate"/> that
-/// serves the high lane first. One supervising loop owns the subscriptions: it stops consuming during a long relay
+/// configured prefetch; the <c>RabbitMq:Concurrency</c> sending slots are shared through the handler's
+/// <see cref="LaneGate"/>, which serves the high lane first. One supervising loop owns the subscriptions: it stops consuming during a long relay
 /// outage and starts again when the relay answers, and subscribes again when the broker cancels a consumer (someone
 /// deleted the queue). On shutdown it stops that loop first, cancels the subscriptions, and lets the deliveries it has
 /// finish within the grace period.
@@ -43,7 +43,6 @@ public sealed class EmailJobConsumer(
     private readonly CancellationTokenSource _sendsAborted = new();
     private readonly SemaphoreSlim _subscription = new(1, 1);
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly LaneGate _gate = new(rabbitOptions.Value.Concurrency);
     private readonly Dictionary<Lane, Subscription> _lanes = Lanes.All.ToDictionary(lane => lane, lane => new Subscription(lane));
     private CancellationToken _stopping = new(canceled: true);
     private int _inFlight;
@@ -65,10 +64,11 @@ public sealed class EmailJobConsumer(
             foreach (var lane in _lanes.Values)
                 await UntilDoneAsync("open the consuming channel of " + names.WorkQueue(lane.Lane), async ct =>
                 {
-                    // Each lane dispatches as many deliveries as there are slots; the gate decides who sends.
+                    // Every prefetched delivery is handed over at once: a job waiting for its domain's turn must not stop the
+                    // ones behind it; the handler's LaneGate decides which of them sends.
                     lane.Channel = await connection.CreateChannelAsync(
                         new CreateChannelOptions(publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false,
-                            consumerDispatchConcurrency: (ushort)_options.Concurrency), ct);
+                            consumerDispatchConcurrency: (ushort)_options.Prefetch), ct);
                     await lane.Channel.BasicQosAsync(prefetchSize: 0, prefetchCount: (ushort)_options.Prefetch, global: false, ct);
                 }, stoppingToken);
             await UntilDoneAsync("subscribe to " + names.HighQueue + " and " + names.SendQueue, SubscribeAsync, stoppingToken);
@@ -184,11 +184,8 @@ public sealed class EmailJobConsumer(
             .SetTag("messaging.message.id", delivery.JobId).SetTag("notifications.attempt", delivery.PreviousAttempts + 1);
         telemetry.Consumed.Add(1, NotificationsTelemetry.RabbitMq, NotificationsTelemetry.Destination(queue));
         var started = Stopwatch.GetTimestamp();
-        var entered = false;
         try
         {
-            await _gate.EnterAsync(lane, _sendsAborted.Token);
-            entered = true;
             await handler.HandleAsync(delivery, _stopping, _sendsAborted.Token);
             telemetry.ProcessDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds,
                 NotificationsTelemetry.RabbitMq, NotificationsTelemetry.Destination(queue));
@@ -204,8 +201,6 @@ public sealed class EmailJobConsumer(
         }
         finally
         {
-            if (entered)
-                _gate.Leave();
             if (Interlocked.Decrement(ref _inFlight) == 0 && _draining)
                 _drained.TrySetResult();
         }

@@ -25,6 +25,8 @@ public sealed class JobHandler(
     OutcomeEvents events,
     RelayOutage outage,
     RelayPacer pacer,
+    DomainPacer domains,
+    LaneGate slots,
     NotificationsTelemetry telemetry,
     TimeProvider clock,
     ILogger<JobHandler> logger)
@@ -53,14 +55,33 @@ public sealed class JobHandler(
             await parker.ParkAsync(delivery, router.Decide(FailureKind.Poison, delivery.PreviousAttempts), "not a valid job: " + summary);
             return;
         }
-        if (await guard.ClaimAsync(job!.Id, sendsAborted) == Core.Store.SendClaim.AlreadySent)
+        try
         {
-            // Sent before, but its delivery was not acked (a crash, or its event was not confirmed): tell, then ack.
-            logger.LogInformation("Job {JobId} was already accepted by the relay; acked without sending it again", job.Id);
-            await CompleteAsync(delivery, job, "already accepted by the relay earlier", delivery.PreviousAttempts + 1);
+            // Its domains' turns first, then a sending slot: a job for a slow domain waits holding neither a slot nor a connection.
+            await domains.WaitTurnAsync(job, holdsAborted);
+            await slots.EnterAsync(delivery.Lane, holdsAborted);
+        }
+        catch (OperationCanceledException) when (holdsAborted.IsCancellationRequested)
+        {
+            logger.LogWarning("Job {JobId} returned to the queue before it was sent: the worker is stopping", job.Id);
+            await delivery.ReturnAsync();
             return;
         }
-        await SendAsync(delivery, job, holdsAborted, sendsAborted);
+        try
+        {
+            if (await guard.ClaimAsync(job.Id, sendsAborted) == Core.Store.SendClaim.AlreadySent)
+            {
+                // Sent before, but its delivery was not acked (a crash, or its event was not confirmed): tell, then ack.
+                logger.LogInformation("Job {JobId} was already accepted by the relay; acked without sending it again", job.Id);
+                await CompleteAsync(delivery, job, "already accepted by the relay earlier", delivery.PreviousAttempts + 1);
+                return;
+            }
+            await SendAsync(delivery, job, holdsAborted, sendsAborted);
+        }
+        finally
+        {
+            slots.Leave();
+        }
     }
 
     private async Task SendAsync(Delivery delivery, EmailJob job, CancellationToken holdsAborted, CancellationToken sendsAborted)

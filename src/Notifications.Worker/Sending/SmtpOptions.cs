@@ -52,6 +52,9 @@ public sealed class SmtpOptions
     [Range(0, 1_000_000, ErrorMessage = "Smtp:MaxPerSecond must be 0 (no limit) or more")]
     public int MaxPerSecond { get; set; }
 
+    /// <summary>Mails a second per recipient domain (<c>{"gmail.com": 20}</c>); a domain not named has no limit of its own.</summary>
+    public Dictionary<string, double> DomainLimits { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>A PEM file with the certificate of a private CA the relay's certificate is issued by (or the relay's own, self-signed).</summary>
     public string? CaCertificate { get; set; }
 

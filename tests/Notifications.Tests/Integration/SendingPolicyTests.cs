@@ -60,4 +60,33 @@ public sealed class SendingPolicyTests(ITestOutputHelper output)
         Assert.All(attempts, a => Assert.Equal(1, a)); // no attempt spent on a throttle
         Assert.Equal(0u, await pipeline.Queues.CountAsync(pipeline.Names.DeadQueue));
     }
+
+    [Fact]
+    public async Task DomainLimits_slow_test_2_holds_20_slow_jobs_to_2_a_second_while_200_fast_ones_go_past_them()
+    {
+        await using var pipeline = await Pipeline.StartAsync(worker: false, configure: s => s["Smtp:DomainLimits:slow.test"] = "2");
+        var slow = new List<string>();
+        var fast = new List<string>();
+        for (var i = 0; i < 20; i++)
+            slow.Add(await Jobs.PostAndGetIdAsync(pipeline.Http, new { to = new[] { $"user{i}@Slow.Test" }, subject = $"slow {i}", text = "t" }));
+        for (var i = 0; i < 200; i++)
+            fast.Add(await Jobs.PostAndGetIdAsync(pipeline.Http, new { to = new[] { $"user{i}@fast.test" }, subject = $"fast {i}", text = "t" }));
+
+        var started = DateTimeOffset.UtcNow;
+        await pipeline.StartWorkerAsync();
+        await Eventually.TrueAsync(() => pipeline.Relay.AcceptedJobIds.Count(fast.Contains) == 200, "every fast job", TimeSpan.FromSeconds(30));
+        var fastDone = DateTimeOffset.UtcNow - started;
+        await Eventually.TrueAsync(() => pipeline.Relay.AcceptedJobIds.Count(slow.Contains) == 20, "every slow job", TimeSpan.FromSeconds(60));
+
+        var slowTimes = pipeline.Relay.Accepted.Where(m => slow.Contains(m.Message.MessageId!.Split('@')[0])).Select(m => m.At).Order().ToList();
+        var slowSpan = slowTimes[^1] - slowTimes[0];
+        var busiest = slowTimes.Select(t => slowTimes.Count(u => u >= t && u < t.AddSeconds(1))).Max();
+        var slowSentBeforeFastDone = slowTimes.Count(t => t < started + fastDone);
+        output.WriteLine($"200 fast jobs in {fastDone.TotalSeconds:0.0} s (with {slowSentBeforeFastDone} slow ones sent by then); " +
+            $"20 slow ones over {slowSpan.TotalSeconds:0.0} s, busiest second {busiest}");
+        Assert.True(fastDone < TimeSpan.FromSeconds(5), $"the fast jobs took {fastDone.TotalSeconds:0.0} s: held up by the slow ones");
+        Assert.True(slowSentBeforeFastDone < 20, "every slow job was sent before the fast ones finished: the limit held nothing");
+        Assert.InRange(busiest, 1, 3);
+        Assert.InRange(slowSpan.TotalSeconds, 8.5, 15);
+    }
 }

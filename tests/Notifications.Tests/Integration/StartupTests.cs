@@ -98,6 +98,8 @@ public sealed class StartupTests
     [InlineData("RabbitMq:Prefetch", "lots")]
     [InlineData("Store:SendLease", "00:00:20")] // not longer than the shipped Smtp:Timeout (30 s)
     [InlineData("Smtp:CaCertificate", "/no/such/ca.pem")]
+    [InlineData("Smtp:DomainLimits:gmail.com", "0")]
+    [InlineData("Smtp:DomainLimits:not a domain", "5")]
     public async Task Bad_configuration_stops_start_up_with_one_line_naming_the_key(string key, string value)
     {
         var settings = new Dictionary<string, string?> { [key] = value };

@@ -1,0 +1,93 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Options;
+using Notifications.Core.Contract;
+using Notifications.Core.Telemetry;
+
+namespace Notifications.Worker.Sending;
+
+/// <summary>
+/// <c>Smtp:DomainLimits</c>: mails a second per recipient domain. A job takes a turn from every limited domain among its
+/// recipients and waits for the latest of them. It waits before it takes a sending slot, so a job for a slow domain
+/// holds neither a slot nor an SMTP connection, and jobs for other domains go past it. Turns are handed out in arrival
+/// order, spaced 1/rate apart; a turn not used (the job failed) is simply spent.
+/// </summary>
+public sealed class DomainPacer
+{
+    private readonly TimeProvider _clock;
+    private readonly Dictionary<string, Domain> _domains;
+
+    public DomainPacer(IOptions<SmtpOptions> options, TimeProvider clock, NotificationsTelemetry telemetry)
+    {
+        _clock = clock;
+        _domains = options.Value.DomainLimits.ToDictionary(
+            e => Normalize(e.Key), e => new Domain((long)(clock.TimestampFrequency / e.Value)), StringComparer.Ordinal);
+        telemetry.ObserveGauge("notifications.smtp.waiting_for_domain", "{mail}", "Jobs waiting for their turn under Smtp:DomainLimits, by domain",
+            () => _domains.Select(d => new Measurement<long>(Volatile.Read(ref d.Value.Waiting), new KeyValuePair<string, object?>("domain", d.Key))));
+    }
+
+    public bool HasLimits => _domains.Count > 0;
+
+    /// <summary>Waits until every limited domain of the job's recipients allows one more mail.</summary>
+    public async ValueTask WaitTurnAsync(EmailJob job, CancellationToken cancellationToken)
+    {
+        if (_domains.Count == 0)
+            return;
+        List<Domain>? taken = null;
+        var now = _clock.GetTimestamp();
+        var latest = now;
+        foreach (var recipient in job.AllRecipients())
+        {
+            if (DomainOf(recipient) is not { } name || !_domains.TryGetValue(name, out var domain) || taken?.Contains(domain) == true)
+                continue;
+            (taken ??= []).Add(domain);
+            latest = Math.Max(latest, domain.Reserve(now));
+        }
+        if (taken is null || latest <= now)
+            return;
+        foreach (var domain in taken)
+            Interlocked.Increment(ref domain.Waiting);
+        try
+        {
+            await Task.Delay(_clock.GetElapsedTime(now, latest), _clock, cancellationToken);
+        }
+        finally
+        {
+            foreach (var domain in taken)
+                Interlocked.Decrement(ref domain.Waiting);
+        }
+    }
+
+    /// <summary>The lower-case domain of an address as the job carries it ("Name &lt;a@B.com&gt;" → "b.com").</summary>
+    public static string? DomainOf(string recipient)
+    {
+        var address = recipient.AsSpan().Trim();
+        if (address.EndsWith(">") && address.LastIndexOf('<') is var open and >= 0)
+            address = address[(open + 1)..^1];
+        var at = address.LastIndexOf('@');
+        return at < 0 ? null : Normalize(address[(at + 1)..].Trim().ToString());
+    }
+
+    public static bool IsDomainName(string value) =>
+        value.Length is > 0 and <= 253 && !value.StartsWith('.') && !value.EndsWith('.')
+        && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-');
+
+    private static string Normalize(string domain) => domain.Trim().ToLowerInvariant();
+
+    private sealed class Domain(long spacing)
+    {
+        private readonly Lock _lock = new();
+        private long _nextTurn;
+        public int Waiting;
+
+        /// <summary>The timestamp of this mail's turn.</summary>
+        public long Reserve(long now)
+        {
+            lock (_lock)
+            {
+                var turn = Math.Max(_nextTurn, now);
+                _nextTurn = turn + spacing;
+                return turn;
+            }
+        }
+    }
+}
