@@ -6,7 +6,7 @@ namespace Notifications.Core.Store;
 
 /// <summary>The store in Redis, shared by every API and worker instance.</summary>
 public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOptions> options, string keyPrefix = "notifications:")
-    : IJobStore
+    : IJobStore, IRateBudget
 {
     private const string Sent = "sent";
 
@@ -28,6 +28,16 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOp
     private const string RenewScript = """
         if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
         return 0
+        """;
+
+    // Turns of a shared pace, in microseconds of the Redis server's own clock (one clock for every worker). The key
+    // holds the next free turn; it lapses after a minute unused.
+    private const string ReserveTurnsScript = """
+        local time = redis.call('TIME')
+        local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+        local turn = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
+        redis.call('SET', KEYS[1], string.format('%.0f', turn + tonumber(ARGV[1]) * tonumber(ARGV[2])), 'PX', 60000)
+        return turn - now
         """;
 
     private readonly StoreOptions _options = options.Value;
@@ -108,6 +118,15 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOp
     }
 
     private string SendKey(string jobId) => keyPrefix + "send:" + jobId;
+
+    public bool IsShared => true;
+
+    public async Task<TimeSpan> ReserveAsync(string budget, int count, TimeSpan spacing, CancellationToken cancellationToken)
+    {
+        var spacingMicroseconds = Math.Max(1L, (long)(spacing.Ticks / 10));
+        var waitMicroseconds = (long)await _db.ScriptEvaluateAsync(ReserveTurnsScript, [keyPrefix + "rate:" + budget], [count, spacingMicroseconds]);
+        return TimeSpan.FromTicks(Math.Max(0, waitMicroseconds) * 10);
+    }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }

@@ -1,5 +1,9 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Notifications.Core.Store;
 using Notifications.Core.Telemetry;
 
 namespace Notifications.Worker.Sending;
@@ -8,7 +12,9 @@ namespace Notifications.Worker.Sending;
 /// How fast this worker may send to the relay: at most <c>Smtp:MaxPerSecond</c> (0 = no limit), and slower while the
 /// relay says "slow down" — halved on every throttling reply, raised again by a twentieth of the ceiling each quiet
 /// second (additive increase, multiplicative decrease). A send takes its turn before it takes an SMTP connection,
-/// so waiting holds no connection and spends no attempt.
+/// so waiting holds no connection and spends no attempt. With the Redis store the turns come from a budget every
+/// worker shares (<see cref="IRateBudget"/>), reserved a twentieth of a second's worth at a time; if Redis does not
+/// answer, the worker paces on its own until it does.
 /// </summary>
 public sealed class RelayPacer
 {
@@ -28,9 +34,26 @@ public sealed class RelayPacer
     private double _observedRate;
     private int _waiting;
 
+    private const string BudgetName = "relay";
+    private static readonly TimeSpan WarnEvery = TimeSpan.FromSeconds(30);
+    private readonly IRateBudget _budget;
+    private readonly ILogger<RelayPacer> _logger;
+    private readonly SemaphoreSlim _reserving = new(1, 1);
+    private readonly Queue<long> _reserved = new(); // turns taken from the shared budget and not used yet
+    private long _lastWarning;
+
     public RelayPacer(IOptions<SmtpOptions> options, TimeProvider clock, NotificationsTelemetry telemetry)
+        : this(options, clock, telemetry, LocalRateBudget.Instance, NullLogger<RelayPacer>.Instance)
+    {
+    }
+
+    [ActivatorUtilitiesConstructor]
+    public RelayPacer(IOptions<SmtpOptions> options, TimeProvider clock, NotificationsTelemetry telemetry, IRateBudget budget,
+        ILogger<RelayPacer> logger)
     {
         _clock = clock;
+        _budget = budget;
+        _logger = logger;
         _maxPerSecond = options.Value.MaxPerSecond > 0 ? options.Value.MaxPerSecond : Unlimited;
         _rate = _ceiling = _maxPerSecond;
         _windowStart = _lastChange = clock.GetTimestamp();
@@ -57,6 +80,7 @@ public sealed class RelayPacer
     public async ValueTask WaitTurnAsync(CancellationToken cancellationToken)
     {
         TimeSpan wait;
+        double rate;
         lock (_lock)
         {
             var now = _clock.GetTimestamp();
@@ -64,11 +88,11 @@ public sealed class RelayPacer
             CountSend_NeedsLock(now);
             if (double.IsInfinity(_rate))
                 return;
-            var spacing = (long)(_clock.TimestampFrequency / _rate);
-            var turn = Math.Max(_nextTurn, now);
-            _nextTurn = turn + spacing;
-            wait = _clock.GetElapsedTime(now, turn);
+            rate = _rate;
+            wait = _budget.IsShared ? TimeSpan.Zero : LocalTurn_NeedsLock(now);
         }
+        if (_budget.IsShared)
+            wait = await SharedTurnAsync(rate, cancellationToken);
         if (wait <= TimeSpan.Zero)
             return;
         Interlocked.Increment(ref _waiting);
@@ -80,6 +104,58 @@ public sealed class RelayPacer
         {
             Interlocked.Decrement(ref _waiting);
         }
+    }
+
+    private TimeSpan LocalTurn_NeedsLock(long now)
+    {
+        var turn = Math.Max(_nextTurn, now);
+        _nextTurn = turn + (long)(_clock.TimestampFrequency / _rate);
+        return _clock.GetElapsedTime(now, turn);
+    }
+
+    /// <summary>The next turn from the shared budget: one reserved earlier, or the first of a fresh batch.</summary>
+    private async ValueTask<TimeSpan> SharedTurnAsync(double rate, CancellationToken cancellationToken)
+    {
+        await _reserving.WaitAsync(cancellationToken);
+        try
+        {
+            var now = _clock.GetTimestamp();
+            var spacing = (long)(_clock.TimestampFrequency / rate);
+            while (_reserved.TryDequeue(out var turn))
+                if (turn >= now - spacing) // a turn long past was not used in time: it is gone, or the pace would burst
+                    return _clock.GetElapsedTime(now, turn);
+            var batch = Math.Clamp((int)Math.Ceiling(rate / 20), 1, 50);
+            TimeSpan first;
+            try
+            {
+                first = await _budget.ReserveAsync(BudgetName, batch, TimeSpan.FromSeconds(1 / rate), cancellationToken);
+            }
+            catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
+            {
+                WarnNowAndThen(ex);
+                lock (_lock)
+                    return LocalTurn_NeedsLock(now);
+            }
+            now = _clock.GetTimestamp();
+            var start = now + (long)(first.TotalSeconds * _clock.TimestampFrequency);
+            for (var i = 1; i < batch; i++)
+                _reserved.Enqueue(start + i * spacing);
+            return first;
+        }
+        finally
+        {
+            _reserving.Release();
+        }
+    }
+
+    private void WarnNowAndThen(Exception ex)
+    {
+        var now = _clock.GetTimestamp();
+        var last = Interlocked.Read(ref _lastWarning);
+        if (last != 0 && _clock.GetElapsedTime(last, now) < WarnEvery)
+            return;
+        Interlocked.Exchange(ref _lastWarning, now);
+        _logger.LogWarning("The shared send budget in Redis did not answer ({Reason}); this worker paces on its own meanwhile", ex.Message);
     }
 
     /// <summary>

@@ -29,6 +29,33 @@ public sealed class SendingPolicyTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Two_workers_sharing_redis_keep_Smtp_MaxPerSecond_50_together()
+    {
+        var redis = await RedisEnvironment.ConnectionAsync();
+        await using var pipeline = await Pipeline.StartAsync(worker: false, configure: s =>
+        {
+            s["Smtp:MaxPerSecond"] = "50";
+            s["Store:Kind"] = "Redis";
+            s["Store:Redis"] = redis.Configuration;
+        });
+        var ids = new List<string>();
+        for (var i = 0; i < 500; i++)
+            ids.Add(await Jobs.PostAndGetIdAsync(pipeline.Http, Jobs.Valid($"shared pace {i}")));
+
+        await pipeline.StartWorkerAsync();
+        await pipeline.StartAnotherWorkerAsync();
+        await Eventually.TrueAsync(() => pipeline.Relay.Accepted.Count >= 500, "every mail", TimeSpan.FromSeconds(60));
+
+        var times = pipeline.Relay.Attempts.Order().ToList();
+        var span = times[^1] - times[0];
+        var busiest = times.Select(t => times.Count(u => u >= t && u < t.AddSeconds(1))).Max();
+        output.WriteLine($"two workers: 500 mails in {span.TotalSeconds:0.0} s; busiest 1-second window: {busiest}");
+        Assert.Equal(ids.Order(), pipeline.Relay.AcceptedJobIds.Order());
+        Assert.InRange(busiest, 1, 55);
+        Assert.InRange(span.TotalSeconds, 9, 13);
+    }
+
+    [Fact]
     public async Task A_relay_that_throttles_every_third_mail_for_15_s_gets_every_job_once_and_costs_no_attempt()
     {
         await using var pipeline = await Pipeline.StartAsync();
