@@ -4,7 +4,7 @@ using System.Text.Json;
 using Notifications.Bench;
 
 // dotnet run -c Release --project bench/Notifications.Bench -- [--count 20000] [--clients 64] [--large] [--relay-delay-ms 0]
-//   [--connections N (SMTP; concurrency and prefetch follow)] [--only broker,relay,pipeline,peer,dlq,throttle] [--out FILE.json]
+//   [--connections N (SMTP; concurrency and prefetch follow)] [--only broker,relay,pipeline,peer,dlq,throttle,priority] [--out FILE.json]
 BenchOptions options;
 try
 {
@@ -29,7 +29,9 @@ PeerResult? peerRun = null;
 PipelineResult? pipeline = null;
 DlqResult? dlq = null;
 ThrottledResult? throttled = null;
+PriorityResult? priority = null;
 var throttlePrefix = prefix + "throttle.";
+var priorityPrefix = prefix + "priority.";
 var dlqPrefix = prefix + "dlq.";
 try
 {
@@ -67,12 +69,18 @@ try
         Console.Error.WriteLine($"a relay that throttles above {ThrottleLimit}/s ({jobs} jobs)...");
         throttled = await new ThrottledRelayRun(root, brokerUri, throttlePrefix, sink, jobs, ThrottleLimit).RunAsync();
     }
+    if (options.Runs("priority"))
+    {
+        Console.Error.WriteLine($"high jobs behind a backlog of {options.Count} normal ones...");
+        priority = await new PriorityRun(root, brokerUri, priorityPrefix, sink, options.Count).RunAsync();
+    }
 }
 finally
 {
     await Cleanup.DeleteAsync(brokerUri, prefix);
     await Cleanup.DeleteAsync(brokerUri, dlqPrefix);
     await Cleanup.DeleteAsync(brokerUri, throttlePrefix);
+    await Cleanup.DeleteAsync(brokerUri, priorityPrefix);
 }
 
 double? peer = peerRun?.DeliveredPerSecond;
@@ -163,6 +171,12 @@ if (throttled is not null)
         $"{throttled.DeliveredPerSecond:0} mail/s; {throttled.ThrottleReplies} throttling replies, {throttled.DeadLettered} dead-lettered, " +
         $"{throttled.AttemptsSpent} jobs with an attempt spent; each once: {throttled.ExactlyOnce}");
 }
+if (priority is not null)
+{
+    Row($"priority: {priority.HighJobs} high jobs, one every 100 ms, behind {priority.Backlog} normal ones ({priority.BacklogWhenFirstHigh} still queued at the first): " +
+        "publish → sink p50 / p99 / max", $"{priority.HighP50Ms:0} / {priority.HighP99Ms:0} / {priority.HighMaxMs:0} ms " +
+        $"(the last normal job: {priority.NormalLastMs:0} ms after the backlog was queued); each once: {priority.ExactlyOnce}");
+}
 if (dlq is not null)
 {
     Row($"dlq export --out (process start included, {dlq.Count} dead letters)", $"{dlq.ExportPerSecond:0} dead letters/s");
@@ -192,12 +206,14 @@ await File.WriteAllTextAsync(outFile, JsonSerializer.Serialize(new
     massTransitPeerCpuMsPerJob = peerRun?.CpuMsPerJob,
     dlq,
     throttledRelay = throttled,
+    priority,
     targets = targets.Select(t => new { target = t.Name, met = t.Met, figures = t.Met is null ? null : t.Figures }),
 }, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
 Console.Error.WriteLine($"figures written to {outFile}");
 return pipeline is null || (pipeline.ExactlyOnce == "ok" && pipeline.Errors == 0
     && pipeline.EachSideAlone?.ExactlyOnce is null or "ok" && pipeline.UnderAFlood?.ExactlyOnce is null or "ok")
-    && dlq?.ExactlyOnce is null or "ok" && throttled?.ExactlyOnce is null or "ok" ? 0 : 1;
+    && dlq?.ExactlyOnce is null or "ok" && throttled?.ExactlyOnce is null or "ok"
+    && priority?.ExactlyOnce is null or "ok" ? 0 : 1;
 
 static string Latency(Percentile ms) => $"{ms.P50:0.0} / {ms.P95:0.0} / {ms.P99:0.0} / {ms.Max:0.0} ms";
 
