@@ -3,6 +3,7 @@ namespace Notifications.Core.Store;
 /// <summary>The last known state of a job, as <c>GET /api/emails/{id}</c> answers it.</summary>
 /// <param name="Replays">how often an operator replayed it from the DLQ before this state (<c>x-replays</c>).</param>
 /// <param name="Client">whose job it is; null when unknown to the writer (a later state keeps the one recorded).</param>
+/// <param name="Recipients">recipients rejected, suppressed or deferred, when there were any.</param>
 public sealed record JobStatus(
     string JobId,
     string Status,
@@ -11,13 +12,15 @@ public sealed record JobStatus(
     string? Kind = null,
     string? Error = null,
     int Replays = 0,
-    string? Client = null)
+    string? Client = null,
+    RecipientOutcomes? Recipients = null)
 {
     public const string Queued = "queued";
     public const string Retrying = "retrying";
     public const string Sent = "sent";
     public const string Dead = "dead";
     public const string Replayed = "replayed";
+    public const string Suppressed = "suppressed";
 
     /// <summary>
     /// Where this state stands in the job's life: by replay round, then by rank (queued or replayed, then
@@ -30,6 +33,6 @@ public sealed record JobStatus(
     {
         Queued or Replayed => 0,
         Retrying => 1,
-        _ => 2, // sent, dead: the end of a round
+        _ => 2, // sent, dead, suppressed: the end of a round
     };
 }

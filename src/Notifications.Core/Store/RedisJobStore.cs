@@ -1,5 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
+using System.Text.Json;
+using Notifications.Core.Suppressions;
 using StackExchange.Redis;
 
 namespace Notifications.Core.Store;
@@ -19,7 +21,7 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOp
         if client == '' then client = redis.call('HGET', KEYS[1], 'client') or '' end
         redis.call('DEL', KEYS[1])
         redis.call('HSET', KEYS[1], 'status', ARGV[1], 'at', ARGV[2], 'attempt', ARGV[3], 'kind', ARGV[4], 'error', ARGV[5],
-            'ord', ARGV[7], 'replays', ARGV[8], 'client', client)
+            'ord', ARGV[7], 'replays', ARGV[8], 'client', client, 'recipients', ARGV[10])
         redis.call('PEXPIRE', KEYS[1], ARGV[6])
         return 1
         """;
@@ -102,6 +104,7 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOp
             status.Order,
             status.Replays,
             status.Client ?? "",
+            status.Recipients is { IsEmpty: false } recipients ? recipients.ToJson() : "",
         ]);
 
     public async Task<JobStatus?> GetStatusAsync(string jobId, CancellationToken cancellationToken)
@@ -114,7 +117,7 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOp
             int.TryParse(fields.GetValueOrDefault("attempt"), CultureInfo.InvariantCulture, out var attempt) ? attempt : null,
             NullIfEmpty(fields.GetValueOrDefault("kind")), NullIfEmpty(fields.GetValueOrDefault("error")),
             int.TryParse(fields.GetValueOrDefault("replays"), CultureInfo.InvariantCulture, out var replays) ? replays : 0,
-            NullIfEmpty(fields.GetValueOrDefault("client")));
+            NullIfEmpty(fields.GetValueOrDefault("client")), RecipientOutcomes.FromJson(fields.GetValueOrDefault("recipients")));
     }
 
     private string SendKey(string jobId) => keyPrefix + "send:" + jobId;
@@ -127,6 +130,79 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOp
         var waitMicroseconds = (long)await _db.ScriptEvaluateAsync(ReserveTurnsScript, [keyPrefix + "rate:" + budget], [count, spacingMicroseconds]);
         return TimeSpan.FromTicks(Math.Max(0, waitMicroseconds) * 10);
     }
+
+    // The list: a hash of entries by address, and a sorted set of the addresses (all score 0, so ordered by the bytes)
+    // for keyset paging, the same order and cursor as SQLite's. Entries do not expire: a dead address stays dead.
+    private string SuppressionsKey => keyPrefix + "suppressions";
+    private string SuppressionIndexKey => keyPrefix + "suppressions:index";
+
+    public async Task<IReadOnlyDictionary<string, Suppression>> FindSuppressionsAsync(IReadOnlyCollection<string> addresses,
+        CancellationToken cancellationToken)
+    {
+        var found = new Dictionary<string, Suppression>(StringComparer.Ordinal);
+        if (addresses.Count == 0)
+            return found;
+        var values = await _db.HashGetAsync(SuppressionsKey, [.. addresses.Select(a => (RedisValue)a)]);
+        foreach (var value in values)
+            if (ParseSuppression(value) is { } entry)
+                found[entry.Address] = entry;
+        return found;
+    }
+
+    public async Task AddSuppressionAsync(Suppression suppression, CancellationToken cancellationToken)
+    {
+#pragma warning disable SER301
+        var transaction = _db.CreateTransaction();
+        _ = transaction.HashSetAsync(SuppressionsKey, suppression.Address, JsonSerializer.Serialize(suppression, SuppressionJsonContext.Default.Suppression));
+        _ = transaction.SortedSetAddAsync(SuppressionIndexKey, suppression.Address, 0);
+        await transaction.ExecuteAsync();
+#pragma warning restore SER301
+    }
+
+    public async Task<Suppression?> GetSuppressionAsync(string address, CancellationToken cancellationToken) =>
+        ParseSuppression(await _db.HashGetAsync(SuppressionsKey, address));
+
+    public async Task<bool> RemoveSuppressionAsync(string address, CancellationToken cancellationToken)
+    {
+#pragma warning disable SER301
+        var transaction = _db.CreateTransaction();
+        var removed = transaction.HashDeleteAsync(SuppressionsKey, address);
+        _ = transaction.SortedSetRemoveAsync(SuppressionIndexKey, address);
+        await transaction.ExecuteAsync();
+#pragma warning restore SER301
+        return await removed;
+    }
+
+    public async Task<SuppressionPage> ListSuppressionsAsync(SuppressionQuery query, CancellationToken cancellationToken)
+    {
+        var items = new List<Suppression>();
+        var after = query.Cursor ?? "";
+        // Filters are applied here, so a filtered page may take several reads of the index; it is full whenever it can be.
+        while (true)
+        {
+            var batch = Math.Max(query.Limit + 1, 100);
+            var addresses = await _db.SortedSetRangeByValueAsync(SuppressionIndexKey,
+                after.Length == 0 ? default : (RedisValue)after, default, after.Length == 0 ? Exclude.None : Exclude.Start, Order.Ascending,
+                skip: 0, take: batch);
+            if (addresses.Length == 0)
+                return new SuppressionPage(items, null);
+            var values = await _db.HashGetAsync(SuppressionsKey, addresses);
+            for (var i = 0; i < addresses.Length; i++)
+            {
+                if (ParseSuppression(values[i]) is not { } entry || !query.Matches(entry))
+                    continue;
+                if (items.Count == query.Limit)
+                    return new SuppressionPage(items, items[^1].Address);
+                items.Add(entry);
+            }
+            if (addresses.Length < batch)
+                return new SuppressionPage(items, null);
+            after = addresses[^1]!;
+        }
+    }
+
+    private static Suppression? ParseSuppression(RedisValue value) =>
+        value.IsNullOrEmpty ? null : JsonSerializer.Deserialize((string)value!, SuppressionJsonContext.Default.Suppression);
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }

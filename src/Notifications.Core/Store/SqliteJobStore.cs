@@ -1,5 +1,7 @@
+using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
+using Notifications.Core.Suppressions;
 
 namespace Notifications.Core.Store;
 
@@ -41,9 +43,10 @@ public sealed class SqliteJobStore : IJobStore
             CREATE TABLE IF NOT EXISTS sends (job_id TEXT PRIMARY KEY, state TEXT NOT NULL, owner TEXT, lease_until INTEGER NOT NULL, expires INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS statuses (job_id TEXT PRIMARY KEY, status TEXT NOT NULL, at INTEGER NOT NULL,
                 attempt INTEGER, kind TEXT, error TEXT, expires INTEGER NOT NULL, ord INTEGER NOT NULL DEFAULT 0, replays INTEGER NOT NULL DEFAULT 0, client TEXT);
+            CREATE TABLE IF NOT EXISTS suppressions (address TEXT PRIMARY KEY, reason TEXT NOT NULL, source TEXT NOT NULL, client TEXT, at INTEGER NOT NULL);
             """);
         // A file from before statuses were ordered by the job's life: add the columns it lacks.
-        foreach (var (column, type) in new[] { ("ord", "INTEGER NOT NULL DEFAULT 0"), ("replays", "INTEGER NOT NULL DEFAULT 0"), ("client", "TEXT") })
+        foreach (var (column, type) in new[] { ("ord", "INTEGER NOT NULL DEFAULT 0"), ("replays", "INTEGER NOT NULL DEFAULT 0"), ("client", "TEXT"), ("recipients", "TEXT") })
             if (Scalar(connection, "SELECT COUNT(*) FROM pragma_table_info('statuses') WHERE name = $name", ("$name", column)) is 0L)
                 Execute(connection, $"ALTER TABLE statuses ADD COLUMN {column} {type}");
     }
@@ -126,29 +129,104 @@ public sealed class SqliteJobStore : IJobStore
     {
         // Events arrive at least once and not always in order: a state earlier in the job's life never overwrites a later one.
         Execute(connection, """
-            INSERT INTO statuses (job_id, status, at, attempt, kind, error, expires, ord, replays, client)
-                VALUES ($id, $status, $at, $attempt, $kind, $error, $expires, $ord, $replays, $client)
+            INSERT INTO statuses (job_id, status, at, attempt, kind, error, expires, ord, replays, client, recipients)
+                VALUES ($id, $status, $at, $attempt, $kind, $error, $expires, $ord, $replays, $client, $recipients)
             ON CONFLICT (job_id) DO UPDATE SET status = $status, at = $at, attempt = $attempt, kind = $kind, error = $error,
-                expires = $expires, ord = $ord, replays = $replays, client = COALESCE($client, statuses.client)
+                expires = $expires, ord = $ord, replays = $replays, client = COALESCE($client, statuses.client), recipients = $recipients
                 WHERE statuses.ord <= $ord
             """, ("$id", status.JobId), ("$status", status.Status), ("$at", status.At.ToUnixTimeMilliseconds()),
             ("$attempt", status.Attempt), ("$kind", status.Kind), ("$error", status.Error), ("$expires", Expires()),
-            ("$ord", status.Order), ("$replays", status.Replays), ("$client", status.Client));
+            ("$ord", status.Order), ("$replays", status.Replays), ("$client", status.Client),
+            ("$recipients", status.Recipients is { IsEmpty: false } r ? r.ToJson() : null));
     }
 
     public Task<JobStatus?> GetStatusAsync(string jobId, CancellationToken cancellationToken)
     {
         using var connection = Open();
-        using var command = Command(connection, "SELECT status, at, attempt, kind, error, replays, client FROM statuses WHERE job_id = $id AND expires > $now",
+        using var command = Command(connection, "SELECT status, at, attempt, kind, error, replays, client, recipients FROM statuses WHERE job_id = $id AND expires > $now",
             ("$id", jobId), ("$now", Now()));
         using var reader = command.ExecuteReader();
         JobStatus? status = reader.Read()
             ? new JobStatus(jobId, reader.GetString(0), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)),
                 reader.IsDBNull(2) ? null : reader.GetInt32(2), reader.IsDBNull(3) ? null : reader.GetString(3),
-                reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetInt32(5), reader.IsDBNull(6) ? null : reader.GetString(6))
+                reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetInt32(5), reader.IsDBNull(6) ? null : reader.GetString(6),
+                RecipientOutcomes.FromJson(reader.IsDBNull(7) ? null : reader.GetString(7)))
             : null;
         return Task.FromResult(status);
     }
+
+    public Task<IReadOnlyDictionary<string, Suppression>> FindSuppressionsAsync(IReadOnlyCollection<string> addresses,
+        CancellationToken cancellationToken)
+    {
+        var found = new Dictionary<string, Suppression>(StringComparer.Ordinal);
+        if (addresses.Count == 0)
+            return Task.FromResult<IReadOnlyDictionary<string, Suppression>>(found);
+        using var connection = Open();
+        var names = addresses.Select((_, i) => "$a" + i.ToString(CultureInfo.InvariantCulture)).ToArray();
+        using var command = Command(connection,
+            $"SELECT address, reason, source, client, at FROM suppressions WHERE address IN ({string.Join(", ", names)})",
+            [.. names.Zip(addresses, (name, address) => (name, (object?)address))]);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+            found[reader.GetString(0)] = ReadSuppression(reader);
+        return Task.FromResult<IReadOnlyDictionary<string, Suppression>>(found);
+    }
+
+    public async Task AddSuppressionAsync(Suppression suppression, CancellationToken cancellationToken)
+    {
+        await _writer.WaitAsync(cancellationToken);
+        using var release = new Release(_writer);
+        using var connection = Open();
+        Execute(connection, """
+            INSERT INTO suppressions (address, reason, source, client, at) VALUES ($address, $reason, $source, $client, $at)
+            ON CONFLICT (address) DO UPDATE SET reason = $reason, source = $source, client = $client, at = $at
+            """, ("$address", suppression.Address), ("$reason", suppression.Reason), ("$source", suppression.Source),
+            ("$client", suppression.Client), ("$at", suppression.At.ToUnixTimeMilliseconds()));
+    }
+
+    public Task<Suppression?> GetSuppressionAsync(string address, CancellationToken cancellationToken)
+    {
+        using var connection = Open();
+        using var command = Command(connection, "SELECT address, reason, source, client, at FROM suppressions WHERE address = $address",
+            ("$address", address));
+        using var reader = command.ExecuteReader();
+        return Task.FromResult(reader.Read() ? ReadSuppression(reader) : null);
+    }
+
+    public async Task<bool> RemoveSuppressionAsync(string address, CancellationToken cancellationToken)
+    {
+        await _writer.WaitAsync(cancellationToken);
+        using var release = new Release(_writer);
+        using var connection = Open();
+        using var command = Command(connection, "DELETE FROM suppressions WHERE address = $address", ("$address", address));
+        return command.ExecuteNonQuery() == 1;
+    }
+
+    public Task<SuppressionPage> ListSuppressionsAsync(SuppressionQuery query, CancellationToken cancellationToken)
+    {
+        // Keyset paging by address: the cursor is the last address of the page before, so a page never repeats or skips
+        // an entry when others are added or removed meanwhile. Filters are in SQL, so a page is full whenever it can be.
+        using var connection = Open();
+        using var command = Command(connection, """
+            SELECT address, reason, source, client, at FROM suppressions
+            WHERE address > $after AND ($source IS NULL OR source = $source) AND ($client IS NULL OR client = $client)
+                AND ($reason IS NULL OR instr(lower(reason), lower($reason)) > 0)
+            ORDER BY address LIMIT $limit
+            """, ("$after", query.Cursor ?? ""), ("$source", query.Source), ("$client", query.Client), ("$reason", query.ReasonContains),
+            ("$limit", query.Limit + 1));
+        using var reader = command.ExecuteReader();
+        var items = new List<Suppression>();
+        while (reader.Read())
+            items.Add(ReadSuppression(reader));
+        var more = items.Count > query.Limit;
+        if (more)
+            items.RemoveAt(items.Count - 1);
+        return Task.FromResult(new SuppressionPage(items, more ? items[^1].Address : null));
+    }
+
+    private static Suppression ReadSuppression(SqliteDataReader reader) =>
+        new(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3),
+            DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)));
 
     private void CleanupIfDue(SqliteConnection connection)
     {

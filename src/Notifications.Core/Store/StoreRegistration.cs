@@ -22,6 +22,7 @@ public static class StoreRegistration
         builder.Services.AddSingleton<IIdempotencyKeys>(services => services.GetRequiredKeyedService<IJobStore>(JobStoreKey));
         builder.Services.AddSingleton<ISendClaims>(services => services.GetRequiredKeyedService<IJobStore>(JobStoreKey));
         builder.Services.AddSingleton<IJobStatuses>(services => services.GetRequiredKeyedService<IJobStore>(JobStoreKey));
+        builder.Services.AddSingleton<ISuppressions>(services => services.GetRequiredKeyedService<IJobStore>(JobStoreKey));
         builder.Services.AddSingleton<IRateBudget>(services =>
             services.GetRequiredKeyedService<IJobStore>(JobStoreKey) as IRateBudget ?? LocalRateBudget.Instance);
         return builder;

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Notifications.Core.Store;
+using Notifications.Core.Suppressions;
 using Notifications.Tests.Infrastructure;
 
 namespace Notifications.Tests.Integration;
@@ -165,6 +166,71 @@ public abstract class JobStoreTests
 
         Assert.Equal(("replayed", 1), (replayed!.Status, replayed.Replays));
         Assert.Equal(("retrying", 1, 1), (retrying!.Status, retrying.Attempt, retrying.Replays));
+    }
+
+    [Fact]
+    public async Task A_status_keeps_its_rejected_suppressed_and_deferred_recipients()
+    {
+        var store = await CreateAsync();
+        var id = Guid.NewGuid().ToString();
+        var outcomes = new RecipientOutcomes(
+            Rejected: [new RefusedRecipient("gone@example.com", "550 5.1.1 user unknown")],
+            Suppressed: ["old@example.com"],
+            Deferred: [new RefusedRecipient("busy@example.com", "451 4.2.1 try later", id + "-r1")]);
+
+        await store.SetStatusAsync(new JobStatus(id, JobStatus.Sent, DateTimeOffset.UtcNow, Attempt: 1, Recipients: outcomes), default);
+
+        var status = await store.GetStatusAsync(id, default);
+        Assert.Equal(outcomes.ToJson(), status!.Recipients!.ToJson());
+    }
+
+    [Fact]
+    public async Task Suppressions_are_found_for_a_whole_job_in_one_call_and_added_twice_stay_one()
+    {
+        var store = await CreateAsync();
+        var at = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        var gone = new Suppression($"gone-{Guid.NewGuid():N}@example.com", "550 5.1.1 user unknown", Suppression.Bounce, "shop", at);
+
+        await store.AddSuppressionAsync(gone, default);
+        await store.AddSuppressionAsync(gone with { Reason = "550 5.1.1 still unknown" }, default);
+        var found = await store.FindSuppressionsAsync([gone.Address, "alive@example.com"], default);
+
+        Assert.Equal([gone.Address], found.Keys);
+        Assert.Equal(gone with { Reason = "550 5.1.1 still unknown" }, found[gone.Address]);
+        Assert.Equal(found[gone.Address], await store.GetSuppressionAsync(gone.Address, default));
+        Assert.True(await store.RemoveSuppressionAsync(gone.Address, default));
+        Assert.False(await store.RemoveSuppressionAsync(gone.Address, default));
+        Assert.Null(await store.GetSuppressionAsync(gone.Address, default));
+        Assert.Empty(await store.FindSuppressionsAsync([gone.Address], default));
+    }
+
+    [Fact]
+    public async Task The_suppression_list_pages_by_cursor_in_address_order_and_filters_by_source_reason_and_client()
+    {
+        var store = await CreateAsync();
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var entries = Enumerable.Range(0, 7).Select(i => new Suppression($"{tag}-{i}@example.com", i % 2 == 0 ? "550 5.1.1 user unknown" : "unsubscribed",
+            i % 2 == 0 ? Suppression.Bounce : Suppression.Manual, i < 3 ? "shop" : "billing", DateTimeOffset.UtcNow)).ToList();
+        foreach (var entry in entries.AsEnumerable().Reverse())
+            await store.AddSuppressionAsync(entry, default);
+
+        var seen = new List<string>();
+        string? cursor = null;
+        var pages = 0;
+        do
+        {
+            var page = await store.ListSuppressionsAsync(new SuppressionQuery(cursor, Limit: 3), default);
+            seen.AddRange(page.Items.Select(e => e.Address).Where(a => a.StartsWith(tag, StringComparison.Ordinal)));
+            cursor = page.Next;
+            pages++;
+        }
+        while (cursor is not null && pages < 1_000);
+        var bounces = await store.ListSuppressionsAsync(new SuppressionQuery(Limit: 1_000, Source: Suppression.Bounce, Client: "shop"), default);
+        var unsubscribed = await store.ListSuppressionsAsync(new SuppressionQuery(Limit: 1_000, ReasonContains: "UNSUBSCRIBED"), default);
+
+        Assert.Equal(entries.Select(e => e.Address), seen);
+        Assert.Equal([$"{tag}-0@example.com", $"{tag}-2@example.com"], bounces.Items.Select(e => e.Address).Where(a => a.StartsWith(tag, StringComparison.Ordinal)));
+        Assert.Equal(3, unsubscribed.Items.Count(e => e.Address.StartsWith(tag, StringComparison.Ordinal)));
     }
 }
 

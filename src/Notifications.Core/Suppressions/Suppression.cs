@@ -1,0 +1,33 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Notifications.Core.Suppressions;
+
+/// <summary>An address the service does not mail (DESIGN.md, "Suppressions").</summary>
+/// <param name="Address">normalized: trimmed, the domain in lower case (<see cref="SuppressedAddress.Normalize"/>).</param>
+/// <param name="Reason">the relay's reply for a bounce; the caller's words for a manual entry.</param>
+/// <param name="Source"><see cref="Bounce"/> or <see cref="Manual"/>.</param>
+/// <param name="Client">the client whose job bounced or who added it; null for an operator's entry or an anonymous caller's.</param>
+public sealed record Suppression(string Address, string Reason, string Source, string? Client, DateTimeOffset At)
+{
+    public const string Bounce = "bounce";
+    public const string Manual = "manual";
+}
+
+/// <summary>One page of the list, and where the next one starts (null: this was the last).</summary>
+public sealed record SuppressionPage(IReadOnlyList<Suppression> Items, string? Next);
+
+/// <summary>What to list: a page size, where to start, and filters.</summary>
+/// <param name="Client">only entries of this client (null: all).</param>
+/// <param name="ReasonContains">only entries whose reason contains this text, without regard to case.</param>
+public sealed record SuppressionQuery(string? Cursor = null, int Limit = 100, string? Source = null, string? ReasonContains = null, string? Client = null)
+{
+    public bool Matches(Suppression entry) =>
+        (Source is null || entry.Source == Source)
+        && (Client is null || entry.Client == Client)
+        && (ReasonContains is null || entry.Reason.Contains(ReasonContains, StringComparison.OrdinalIgnoreCase));
+}
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(Suppression))]
+public sealed partial class SuppressionJsonContext : JsonSerializerContext;
