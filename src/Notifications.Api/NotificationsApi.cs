@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Notifications.Core.Clients;
 using MassTransit;
 using Notifications.Api.Status;
+using Notifications.Api.Suppressions;
 using Notifications.Core.Configuration;
 using Notifications.Core.Events;
 using Notifications.Core.Telemetry;
@@ -53,6 +54,7 @@ public static class NotificationsApi
             app.Logger.LogWarning("Auth:Required is false: any caller that reaches the API sends mail as Email:AllowedFrom without a key");
         app.MapSendEmail();
         app.MapJobStatus();
+        app.MapSuppressions();
         app.MapOpenApi(); // /openapi/v1.json, open like /health and /metrics
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });

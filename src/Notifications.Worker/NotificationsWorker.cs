@@ -55,6 +55,8 @@ public static class NotificationsWorker
         builder.Services.AddSingleton<SmtpRelay>();
         builder.Services.AddSingleton<RelayPacer>();
         builder.Services.AddSingleton<DomainPacer>();
+        builder.Services.AddSingleton<Recipients.RecipientFilter>();
+        builder.Services.AddSingleton<Recipients.FollowUpJobs>();
         builder.Services.AddSingleton(sp => new LaneGate(sp.GetRequiredService<IOptions<RabbitMqOptions>>().Value.Concurrency));
         builder.Services.AddSingleton<RelayOutage>();
         builder.Services.AddSingleton<SendGuard>();

@@ -12,4 +12,5 @@ namespace Notifications.Api.Sending;
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     AllowDuplicateProperties = false)]
 [JsonSerializable(typeof(SendEmailRequest))]
+[JsonSerializable(typeof(Suppressions.SuppressionRequest))]
 public sealed partial class RequestJsonContext : JsonSerializerContext;

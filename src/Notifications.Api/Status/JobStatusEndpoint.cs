@@ -32,7 +32,7 @@ public static class JobStatusEndpoint
             return status is null
                 ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown job",
                     detail: $"No job with id '{id}' is known (or it is older than Store:Retention).")
-                : TypedResults.Ok(new JobStatusResponse(status.JobId, status.Status, status.At, status.Attempt, status.Kind, status.Error));
+                : TypedResults.Ok(new JobStatusResponse(status.JobId, status.Status, status.At, status.Attempt, status.Kind, status.Error, status.Recipients));
         })
             .WithName("GetEmailStatus")
             .WithSummary("A job's last known state (404 for an unknown job or another client's)")
@@ -43,4 +43,6 @@ public static class JobStatusEndpoint
 }
 
 /// <summary>The answer of the status query; absent fields are null.</summary>
-public sealed record JobStatusResponse(string Id, string Status, DateTimeOffset At, int? Attempt, string? Kind, string? Error);
+/// <param name="Recipients">recipients rejected by the relay, left out as suppressed, or deferred to a follow-up job.</param>
+public sealed record JobStatusResponse(string Id, string Status, DateTimeOffset At, int? Attempt, string? Kind, string? Error,
+    RecipientOutcomes? Recipients);

@@ -1,8 +1,12 @@
 namespace Notifications.Core.Clients;
 
 /// <summary>A configured client as the service uses it: its name, its parsed senders and its rate.</summary>
-public sealed class Client(string name, string defaultFrom, IReadOnlySet<string> senderAddresses, int ratePerSecond, int burst)
+public sealed class Client(string name, string defaultFrom, IReadOnlySet<string> senderAddresses, int ratePerSecond, int burst,
+    bool isOperator = false)
 {
+    /// <summary><c>Clients:&lt;name&gt;:Operator</c>: sees and manages every suppression.</summary>
+    public bool IsOperator => isOperator;
+
     public string Name => name;
 
     /// <summary>The first of its <c>AllowedFrom</c>, used when a request names no sender.</summary>

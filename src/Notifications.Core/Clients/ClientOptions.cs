@@ -14,6 +14,9 @@ public sealed class ClientOptions
 
     /// <summary>Jobs it may send at once above its rate; 0 = the same as <see cref="RatePerSecond"/>.</summary>
     public int Burst { get; set; }
+
+    /// <summary>An operator's client: it sees and manages every suppression, not only its own.</summary>
+    public bool Operator { get; set; }
 }
 
 /// <summary>The <c>Clients</c> section: every client by name.</summary>

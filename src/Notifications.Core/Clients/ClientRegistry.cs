@@ -23,7 +23,7 @@ public sealed class ClientRegistry
                 .OfType<string>()
                 .ToHashSet(StringComparer.OrdinalIgnoreCase);
             var rate = Math.Max(client.RatePerSecond, 0);
-            var entry = new Client(name, client.AllowedFrom.FirstOrDefault() ?? "", senders, rate, client.Burst > 0 ? client.Burst : rate);
+            var entry = new Client(name, client.AllowedFrom.FirstOrDefault() ?? "", senders, rate, client.Burst > 0 ? client.Burst : rate, client.Operator);
             _byName[name] = entry;
             foreach (var hash in client.KeyHashes)
                 _keys.Add((Convert.FromHexString(hash), entry));

@@ -26,12 +26,21 @@ public sealed record EmailJob : IEmailFields
     public IReadOnlyDictionary<string, string>? Headers { get; init; }
     public IReadOnlyDictionary<string, string>? Metadata { get; init; }
 
+    /// <summary>
+    /// Set only on a follow-up job the worker made: the recipients (some of To, Cc, Bcc) this job still has to reach,
+    /// because the relay refused them for now when the rest got it. The mail keeps its headers as the caller wrote them.
+    /// </summary>
+    public IReadOnlyList<string>? OnlyTo { get; init; }
+
     /// <summary>"high" for the high lane; absent (or "normal") for the normal one.</summary>
     public string? Priority { get; init; }
 
     public Topology.Lane Lane => Topology.Lanes.FromWire(Priority);
 
     public IEnumerable<string> AllRecipients() => To.Concat(Cc).Concat(Bcc);
+
+    /// <summary>Who the relay is asked to deliver to: every recipient, or those of <see cref="OnlyTo"/> on a follow-up job.</summary>
+    public IEnumerable<string> EnvelopeRecipients() => OnlyTo ?? AllRecipients();
 
     /// <summary>Recipients the mail shows (to and cc): what events may carry; Bcc stays between the caller and the relay.</summary>
     public IEnumerable<string> VisibleRecipients() => To.Concat(Cc);

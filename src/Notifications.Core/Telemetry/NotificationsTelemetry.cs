@@ -26,6 +26,11 @@ public sealed class NotificationsTelemetry : IDisposable
         Sent = _meter.CreateCounter<long>("notifications.jobs.sent", "{job}", "Jobs the relay accepted");
         Retried = _meter.CreateCounter<long>("notifications.jobs.retried", "{job}", "Jobs sent to a retry queue, by attempt");
         DeadLettered = _meter.CreateCounter<long>("notifications.jobs.dead_lettered", "{job}", "Jobs sent to the DLQ, by kind");
+        JobsSuppressed = _meter.CreateCounter<long>("notifications.jobs.suppressed", "{job}", "Jobs not sent because every recipient is suppressed");
+        RecipientsSuppressed = _meter.CreateCounter<long>("notifications.recipients.suppressed", "{recipient}", "Recipients left out of a job: on the suppression list");
+        RecipientsRefused = _meter.CreateCounter<long>("notifications.recipients.refused", "{recipient}",
+            "Recipients the relay refused at RCPT TO while others got the mail, by outcome (rejected, deferred)");
+        SuppressionsAdded = _meter.CreateCounter<long>("notifications.suppressions.added", "{address}", "Addresses put on the suppression list, by source");
         SmtpDuration = _meter.CreateHistogram<double>("notifications.smtp.send.duration", "s", "One SMTP send, connection included");
         DeliveryLatency = _meter.CreateHistogram<double>("notifications.job.delivery.duration", "s", "From acceptance (202) to the relay's 250");
     }
@@ -39,6 +44,10 @@ public sealed class NotificationsTelemetry : IDisposable
     public Counter<long> Sent { get; }
     public Counter<long> Retried { get; }
     public Counter<long> DeadLettered { get; }
+    public Counter<long> JobsSuppressed { get; }
+    public Counter<long> RecipientsSuppressed { get; }
+    public Counter<long> RecipientsRefused { get; }
+    public Counter<long> SuppressionsAdded { get; }
     public Histogram<double> SmtpDuration { get; }
     public Histogram<double> DeliveryLatency { get; }
 

@@ -7,6 +7,7 @@ using Notifications.Core.Events;
 using Notifications.Core.Store;
 using Notifications.Core.Telemetry;
 using Notifications.Core.Validation;
+using Notifications.Worker.Recipients;
 using Notifications.Worker.Retrying;
 using Notifications.Worker.Sending;
 
@@ -27,6 +28,9 @@ public sealed class JobHandler(
     RelayPacer pacer,
     DomainPacer domains,
     LaneGate slots,
+    RecipientFilter recipients,
+    FollowUpJobs followUps,
+    IJobStatuses statuses,
     NotificationsTelemetry telemetry,
     TimeProvider clock,
     ILogger<JobHandler> logger)
@@ -55,10 +59,22 @@ public sealed class JobHandler(
             await parker.ParkAsync(delivery, router.Decide(FailureKind.Poison, delivery.PreviousAttempts), "not a valid job: " + summary);
             return;
         }
+        if (job.OnlyTo is { } only && !only.All(job.AllRecipients().Contains))
+        {
+            await parker.ParkAsync(delivery, router.Decide(FailureKind.Poison, delivery.PreviousAttempts),
+                "not a valid job: onlyTo names a recipient that is not in to, cc or bcc");
+            return;
+        }
+        var envelope = await recipients.PrepareAsync(job, holdsAborted);
+        if (envelope.Send.Count == 0)
+        {
+            await CompleteSuppressedAsync(delivery, job, envelope.Suppressed);
+            return;
+        }
         try
         {
             // Its domains' turns first, then a sending slot: a job for a slow domain waits holding neither a slot nor a connection.
-            await domains.WaitTurnAsync(job, holdsAborted);
+            await domains.WaitTurnAsync(envelope.Send, holdsAborted);
             await slots.EnterAsync(delivery.Lane, holdsAborted);
         }
         catch (OperationCanceledException) when (holdsAborted.IsCancellationRequested)
@@ -73,10 +89,10 @@ public sealed class JobHandler(
             {
                 // Sent before, but its delivery was not acked (a crash, or its event was not confirmed): tell, then ack.
                 logger.LogInformation("Job {JobId} was already accepted by the relay; acked without sending it again", job.Id);
-                await CompleteAsync(delivery, job, "already accepted by the relay earlier", delivery.PreviousAttempts + 1);
+                await CompleteAsync(delivery, job, "already accepted by the relay earlier", delivery.PreviousAttempts + 1, await StoredOutcomesAsync(job.Id));
                 return;
             }
-            await SendAsync(delivery, job, holdsAborted, sendsAborted);
+            await SendAsync(delivery, job, envelope, holdsAborted, sendsAborted);
         }
         finally
         {
@@ -84,28 +100,30 @@ public sealed class JobHandler(
         }
     }
 
-    private async Task SendAsync(Delivery delivery, EmailJob job, CancellationToken holdsAborted, CancellationToken sendsAborted)
+    private async Task SendAsync(Delivery delivery, EmailJob job, Envelope envelope, CancellationToken holdsAborted, CancellationToken sendsAborted)
     {
         var attempt = delivery.PreviousAttempts + 1;
         var throttledSince = (DateTimeOffset?)null;
         try
         {
             var message = MimeMessageFactory.Build(job);
+            var mailboxes = envelope.Everyone ? null : MimeMessageFactory.Mailboxes(envelope.Send);
             while (true)
             {
                 try
                 {
-                    string reply;
+                    SendResult result;
                     using (guard.KeepClaim(job.Id))
-                        reply = await SendOnceAsync(message, sendsAborted);
+                        result = await SendOnceAsync(message, mailboxes, sendsAborted);
                     outage.Ended();
                     telemetry.Sent.Add(1);
                     telemetry.DeliveryLatency.Record((clock.GetUtcNow() - job.CreatedAt).TotalSeconds);
-                    await guard.MarkSentAsync(job.Id,
-                        new JobStatus(job.Id, JobStatus.Sent, clock.GetUtcNow(), attempt, Replays: delivery.Replays, Client: job.Client));
+                    var outcomes = await OutcomesAsync(job, envelope, result.Refused, attempt);
+                    await guard.MarkSentAsync(job.Id, new JobStatus(job.Id, JobStatus.Sent, clock.GetUtcNow(), attempt, Replays: delivery.Replays,
+                        Client: job.Client, Recipients: outcomes));
                     logger.LogInformation("Sent job {JobId} attempt {Attempt} to {RecipientCount} recipients: {Reply}",
-                        job.Id, attempt, job.AllRecipients().Count(), reply);
-                    await CompleteAsync(delivery, job, reply, attempt);
+                        job.Id, attempt, envelope.Send.Count - result.Refused.Count, result.Reply);
+                    await CompleteAsync(delivery, job, result.Reply, attempt, outcomes);
                     return;
                 }
                 catch (Exception ex) when (SmtpFailure.IsThrottle(ex))
@@ -158,6 +176,8 @@ public sealed class JobHandler(
         catch (Exception ex)
         {
             await guard.ReleaseAsync(job.Id);
+            if (ex is RecipientsRefusedException everyone)
+                await recipients.RecordBouncesAsync(job, everyone.Refused);
             var decision = router.Decide(SmtpFailure.Classify(ex), delivery.PreviousAttempts, delivery.Lane);
             await parker.ParkAsync(delivery, decision, SmtpFailure.Describe(ex));
         }
@@ -168,14 +188,15 @@ public sealed class JobHandler(
             ? first[(at + 1)..].TrimEnd('>', ' ').ToLowerInvariant()
             : "";
 
-    private async Task<string> SendOnceAsync(MimeKit.MimeMessage message, CancellationToken cancellationToken)
+    private async Task<SendResult> SendOnceAsync(MimeKit.MimeMessage message, IReadOnlyList<MimeKit.MailboxAddress>? envelope,
+        CancellationToken cancellationToken)
     {
         await pacer.WaitTurnAsync(cancellationToken);
         using var activity = NotificationsTelemetry.Source.StartActivity("smtp send", ActivityKind.Client);
         var started = Stopwatch.GetTimestamp();
         try
         {
-            return await relay.SendAsync(message, cancellationToken);
+            return await relay.SendAsync(message, envelope, cancellationToken);
         }
         catch (Exception ex)
         {
@@ -188,22 +209,97 @@ public sealed class JobHandler(
         }
     }
 
-    /// <summary>EmailSent, confirmed, then the ack. An unconfirmed event returns the job; the sent marker keeps the mail from going out again.</summary>
-    private async Task CompleteAsync(Delivery delivery, EmailJob job, string reply, int attempts)
+    /// <summary>
+    /// What became of single recipients: refused ones split into rejected (5xx; hard bounces go on the suppression
+    /// list) and deferred (4xx; a follow-up job retries them), with the suppressed ones. Null when everyone got it.
+    /// </summary>
+    private async Task<RecipientOutcomes?> OutcomesAsync(EmailJob job, Envelope envelope, IReadOnlyList<RefusedRecipient> refused, int attempt)
+    {
+        if (refused.Count == 0 && envelope.Suppressed.Count == 0)
+            return null;
+        var rejected = refused.Where(r => SmtpFailure.CodeOf(r.Reply) >= 500).ToList();
+        var deferred = refused.Where(r => SmtpFailure.CodeOf(r.Reply) < 500)
+            .Select(r => r with { FollowUp = FollowUpJobs.IdFor(job.Id, attempt) }).ToList();
+        telemetry.RecipientsRefused.Add(rejected.Count, new KeyValuePair<string, object?>("outcome", "rejected"));
+        telemetry.RecipientsRefused.Add(deferred.Count, new KeyValuePair<string, object?>("outcome", "deferred"));
+        await recipients.RecordBouncesAsync(job, rejected);
+        return new RecipientOutcomes(rejected.Count > 0 ? rejected : null,
+            envelope.Suppressed.Count > 0 ? [.. envelope.Suppressed.Select(s => SuppressedAddressOf(s))] : null,
+            deferred.Count > 0 ? deferred : null);
+    }
+
+    private static string SuppressedAddressOf(string recipient) => Core.Suppressions.SuppressedAddress.Normalize(recipient) ?? recipient;
+
+    /// <summary>What a sent job's status says about its recipients, for a redelivery that must finish what the first one began.</summary>
+    private async Task<RecipientOutcomes?> StoredOutcomesAsync(string jobId)
     {
         try
         {
+            return (await statuses.GetStatusAsync(jobId, CancellationToken.None))?.Recipients;
+        }
+        catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
+        {
+            logger.LogWarning("Job store unavailable ({Reason}); job {JobId}'s recipient outcomes are unknown to this redelivery", ex.Message, jobId);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The follow-up job of deferred recipients, then EmailSent, each confirmed, then the ack. Anything unconfirmed
+    /// returns the job; the sent marker keeps the mail from going out again and the redelivery publishes what is missing.
+    /// </summary>
+    private async Task CompleteAsync(Delivery delivery, EmailJob job, string reply, int attempts, RecipientOutcomes? outcomes = null)
+    {
+        var visible = job.VisibleRecipients().Select(SuppressedAddressOf).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        try
+        {
+            if (outcomes?.Deferred is { Count: > 0 } deferred)
+                await followUps.PublishAsync(delivery, job, deferred, attempts);
             await events.PublishAsync(
-                new EmailSent(job.Id, [.. job.VisibleRecipients()], reply, attempts, clock.GetUtcNow(), delivery.Replays, job.Client),
+                new EmailSent(job.Id, [.. job.VisibleRecipients()], reply, attempts, clock.GetUtcNow(), delivery.Replays, job.Client,
+                    Refusals(outcomes?.Rejected, visible), outcomes?.Suppressed?.Where(visible.Contains).ToList(), Refusals(outcomes?.Deferred, visible)),
                 CancellationToken.None);
         }
         catch (PublishFailedException ex)
         {
-            logger.LogError("Job {JobId} is sent but its EmailSent event was not confirmed ({Reason}); returning it so the event is published again",
+            logger.LogError("Job {JobId} is sent but its follow-up or EmailSent event was not confirmed ({Reason}); returning it so they are published again",
                 job.Id, ex.Message);
             await delivery.ReturnAsync();
             return;
         }
         await delivery.AckAsync();
     }
+
+    /// <summary>Every recipient is suppressed: nothing is sent or retried; status "suppressed", EmailSuppressed, ack.</summary>
+    private async Task CompleteSuppressedAsync(Delivery delivery, EmailJob job, IReadOnlyList<string> suppressed)
+    {
+        var addresses = suppressed.Select(SuppressedAddressOf).ToList();
+        var visible = job.VisibleRecipients().Select(SuppressedAddressOf).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        try
+        {
+            await events.PublishAsync(new EmailSuppressed(job.Id, [.. addresses.Where(visible.Contains)], clock.GetUtcNow(), delivery.Replays, job.Client),
+                CancellationToken.None);
+        }
+        catch (PublishFailedException ex)
+        {
+            logger.LogError("Job {JobId} is suppressed but its EmailSuppressed event was not confirmed ({Reason}); returning it", job.Id, ex.Message);
+            await delivery.ReturnAsync();
+            return;
+        }
+        try
+        {
+            await statuses.SetStatusAsync(new JobStatus(job.Id, JobStatus.Suppressed, clock.GetUtcNow(), delivery.PreviousAttempts + 1,
+                Replays: delivery.Replays, Client: job.Client, Recipients: new RecipientOutcomes(Suppressed: addresses)), CancellationToken.None);
+        }
+        catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
+        {
+            logger.LogWarning("Job store unavailable ({Reason}); job {JobId} is suppressed but its status could not be recorded", ex.Message, job.Id);
+        }
+        telemetry.JobsSuppressed.Add(1);
+        logger.LogInformation("Job {JobId} not sent: every recipient ({Count}) is on the suppression list", job.Id, addresses.Count);
+        await delivery.AckAsync();
+    }
+
+    private static List<RecipientRefusal>? Refusals(IReadOnlyList<RefusedRecipient>? refused, HashSet<string> visible) =>
+        refused is null ? null : [.. refused.Where(r => visible.Contains(SuppressedAddressOf(r.Address))).Select(r => new RecipientRefusal(r.Address, r.Reply, r.FollowUp))];
 }

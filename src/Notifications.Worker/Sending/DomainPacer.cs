@@ -1,6 +1,5 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
-using Notifications.Core.Contract;
 using Notifications.Core.Telemetry;
 
 namespace Notifications.Worker.Sending;
@@ -27,15 +26,15 @@ public sealed class DomainPacer
 
     public bool HasLimits => _domains.Count > 0;
 
-    /// <summary>Waits until every limited domain of the job's recipients allows one more mail.</summary>
-    public async ValueTask WaitTurnAsync(EmailJob job, CancellationToken cancellationToken)
+    /// <summary>Waits until every limited domain of these recipients allows one more mail.</summary>
+    public async ValueTask WaitTurnAsync(IEnumerable<string> recipients, CancellationToken cancellationToken)
     {
         if (_domains.Count == 0)
             return;
         List<Domain>? taken = null;
         var now = _clock.GetTimestamp();
         var latest = now;
-        foreach (var recipient in job.AllRecipients())
+        foreach (var recipient in recipients)
         {
             if (DomainOf(recipient) is not { } name || !_domains.TryGetValue(name, out var domain) || taken?.Contains(domain) == true)
                 continue;

@@ -29,6 +29,9 @@ public static class MimeMessageFactory
         return message;
     }
 
+    /// <summary>The envelope for some of a job's recipients, as the job spells them.</summary>
+    public static List<MailboxAddress> Mailboxes(IEnumerable<string> recipients) => [.. recipients.Select(Mailbox)];
+
     private static MailboxAddress Mailbox(string? value) =>
         EmailAddresses.TryParseMailbox(value, out var mailbox, out var error)
             ? mailbox!

@@ -18,13 +18,15 @@ public sealed class SmtpClientPool(IOptions<SmtpOptions> options, ILogger<SmtpCl
     private readonly SmtpOptions _options = options.Value;
     private readonly PrivateCertificateAuthority? _certificateCheck = PrivateCertificateAuthority.FromFile(options.Value.CaCertificate);
     private readonly SemaphoreSlim _slots = new(options.Value.Connections, options.Value.Connections);
-    private readonly ConcurrentQueue<SmtpClient> _idle = new();
+    private readonly ConcurrentQueue<RecipientRecordingSmtpClient> _idle = new();
 
-    /// <summary>Sends one message; returns the relay's final reply.</summary>
-    public async Task<string> SendAsync(MimeMessage message, CancellationToken cancellationToken)
+    /// <summary>Sends one message; returns the relay's final reply and the recipients it refused.</summary>
+    /// <param name="envelope">the recipients to give the relay; null: every recipient of the message (To, Cc, Bcc).</param>
+    /// <exception cref="RecipientsRefusedException">the relay refused every recipient.</exception>
+    public async Task<SendResult> SendAsync(MimeMessage message, IReadOnlyList<MailboxAddress>? envelope, CancellationToken cancellationToken)
     {
         await _slots.WaitAsync(cancellationToken);
-        SmtpClient? client = null;
+        RecipientRecordingSmtpClient? client = null;
         var reused = false;
         try
         {
@@ -38,10 +40,14 @@ public sealed class SmtpClientPool(IOptions<SmtpOptions> options, ILogger<SmtpCl
                 client = null;
                 client = await ConnectAsync(cancellationToken);
             }
-            var reply = await client.SendAsync(message, cancellationToken);
+            client.StartSend();
+            var reply = envelope is null
+                ? await client.SendAsync(message, cancellationToken)
+                : await client.SendAsync(message, message.Sender ?? message.From.Mailboxes.First(), envelope, cancellationToken);
+            var refused = client.Refused.ToArray();
             _idle.Enqueue(client);
             client = null;
-            return reply;
+            return new SendResult(reply, refused);
         }
         catch (Exception ex) when (reused && ex is IOException or SmtpProtocolException or ServiceNotConnectedException)
         {
@@ -76,9 +82,9 @@ public sealed class SmtpClientPool(IOptions<SmtpOptions> options, ILogger<SmtpCl
         }
     }
 
-    private async Task<SmtpClient> ConnectAsync(CancellationToken cancellationToken)
+    private async Task<RecipientRecordingSmtpClient> ConnectAsync(CancellationToken cancellationToken)
     {
-        var client = new SmtpClient { Timeout = (int)_options.Timeout.TotalMilliseconds };
+        var client = new RecipientRecordingSmtpClient { Timeout = (int)_options.Timeout.TotalMilliseconds };
         if (_certificateCheck is not null)
             client.ServerCertificateValidationCallback = _certificateCheck.Validate;
         try

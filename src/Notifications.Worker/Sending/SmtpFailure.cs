@@ -51,6 +51,13 @@ public static partial class SmtpFailure
         return JobCodec.OneLine(line);
     }
 
+    /// <summary>A reply as the service shows it: "550 5.1.1 user unknown", on one line.</summary>
+    public static string Reply(int code, string text) => JobCodec.OneLine($"{code} {text}".Trim());
+
+    /// <summary>The code of a reply written by <see cref="Reply"/> (0 when there is none).</summary>
+    public static int CodeOf(string reply) =>
+        reply.Length >= 3 && int.TryParse(reply.AsSpan(0, 3), System.Globalization.CultureInfo.InvariantCulture, out var code) ? code : 0;
+
     private static Exception Unwrap(Exception ex) =>
         ex is StaleSmtpConnectionException { InnerException: { } inner } ? inner : ex;
 }

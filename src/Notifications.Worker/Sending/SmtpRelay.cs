@@ -67,11 +67,12 @@ public sealed class SmtpRelay
     /// <summary>Open: the relay is considered down and sends fail fast with <see cref="BrokenCircuitException"/>.</summary>
     public CircuitState Circuit => _circuit.CircuitState;
 
-    /// <summary>Sends one message; returns the relay's reply.</summary>
+    /// <summary>Sends one message; returns the relay's reply and the recipients it refused.</summary>
+    /// <param name="envelope">the recipients to give the relay; null: every recipient of the message.</param>
     /// <exception cref="BrokenCircuitException">the relay is down: not this mail's failure.</exception>
-    public ValueTask<string> SendAsync(MimeMessage message, CancellationToken cancellationToken) =>
-        _pipeline.ExecuteAsync(static async (state, token) => await state.Pool.SendAsync(state.Message, token),
-            (Pool: _pool, Message: message), cancellationToken);
+    public ValueTask<SendResult> SendAsync(MimeMessage message, IReadOnlyList<MailboxAddress>? envelope, CancellationToken cancellationToken) =>
+        _pipeline.ExecuteAsync(static async (state, token) => await state.Pool.SendAsync(state.Message, state.Envelope, token),
+            (Pool: _pool, Message: message, Envelope: envelope), cancellationToken);
 
     /// <summary>
     /// Whether a failed send was the relay's outage rather than this mail's failure: the circuit refused it,

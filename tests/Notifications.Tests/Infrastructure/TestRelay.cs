@@ -32,6 +32,14 @@ public sealed class TestRelay : IAsyncDisposable
     /// <summary>While set, the answer to every RCPT TO (e.g. 421, after which the relay closes the session).</summary>
     public SmtpResponse? RecipientFault { get; set; }
 
+    /// <summary>While set, asked for each RCPT TO address: the answer to it, or null to accept it (per-recipient scripts).</summary>
+    public Func<string, SmtpResponse?>? RecipientRule { get; set; }
+
+    /// <summary>Every address given at RCPT TO, accepted or not, in order.</summary>
+    public IReadOnlyList<string> RecipientsAsked => [.. _asked];
+
+    private readonly ConcurrentQueue<string> _asked = new();
+
     /// <summary>While set, the answer to every mail after DATA, instead of 250.</summary>
     public SmtpResponse? DataFault { get; set; }
 
@@ -67,15 +75,20 @@ public sealed class TestRelay : IAsyncDisposable
     /// <summary>Job ids of the accepted mails (from their Message-Id), one entry per mail.</summary>
     public IReadOnlyList<string> AcceptedJobIds => Accepted.Select(m => (m.Message.MessageId ?? "").Split('@')[0]).ToList();
 
-    public sealed record ReceivedMail(DateTimeOffset At, MimeMessage Message);
+    /// <param name="Envelope">the addresses the relay accepted at RCPT TO for this mail: who really gets it.</param>
+    public sealed record ReceivedMail(DateTimeOffset At, MimeMessage Message, IReadOnlyList<string> Envelope);
 
     private sealed class RecipientFilter(TestRelay relay) : MailboxFilter
     {
         public override Task<bool> CanDeliverToAsync(ISessionContext context, SmtpServer.Mail.IMailbox to, SmtpServer.Mail.IMailbox from,
-            CancellationToken cancellationToken) =>
-            relay.RecipientFault is { } fault
-                ? throw new SmtpResponseException(fault, quit: (int)fault.ReplyCode == 421)
-                : Task.FromResult(true);
+            CancellationToken cancellationToken)
+        {
+            var address = $"{to.User}@{to.Host}";
+            relay._asked.Enqueue(address);
+            if ((relay.RecipientFault ?? relay.RecipientRule?.Invoke(address)) is { } fault)
+                throw new SmtpResponseException(fault, quit: (int)fault.ReplyCode == 421);
+            return Task.FromResult(true);
+        }
     }
 
     private sealed class ScriptedStore(TestRelay relay) : MessageStore
@@ -94,7 +107,8 @@ public sealed class TestRelay : IAsyncDisposable
             if (relay.DataRule?.Invoke() is { } ruled)
                 return ruled;
             using var stream = new MemoryStream(buffer.ToArray());
-            relay._accepted.Enqueue(new ReceivedMail(now, MimeMessage.Load(stream, cancellationToken)));
+            relay._accepted.Enqueue(new ReceivedMail(now, MimeMessage.Load(stream, cancellationToken),
+                [.. transaction.To.Select(m => $"{m.User}@{m.Host}")]));
             return SmtpResponse.Ok;
         }
     }

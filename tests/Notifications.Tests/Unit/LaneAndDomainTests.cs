@@ -1,7 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
-using Notifications.Core.Contract;
 using Notifications.Core.Topology;
 using Notifications.Worker.Consuming;
 using Notifications.Worker.Sending;
@@ -57,9 +56,9 @@ public sealed class LaneAndDomainTests
             DomainLimits = new(StringComparer.OrdinalIgnoreCase) { ["slow.test"] = 2, ["slower.test"] = 1 },
         }), clock, new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
 
-        await pacer.WaitTurnAsync(Job("a@slow.test", "b@slower.test"), default); // both domains' first turns: at once
-        var second = pacer.WaitTurnAsync(Job("c@SLOW.test", "d@slower.test", "e@fast.test"), default).AsTask();
-        var unlimited = pacer.WaitTurnAsync(Job("f@fast.test"), default).AsTask();
+        await pacer.WaitTurnAsync(["a@slow.test", "b@slower.test"], default); // both domains' first turns: at once
+        var second = pacer.WaitTurnAsync(["c@SLOW.test", "d@slower.test", "e@fast.test"], default).AsTask();
+        var unlimited = pacer.WaitTurnAsync(["f@fast.test"], default).AsTask();
 
         Assert.True(unlimited.IsCompleted);
         clock.Advance(TimeSpan.FromMilliseconds(500)); // slow.test's turn, not slower.test's
@@ -69,9 +68,4 @@ public sealed class LaneAndDomainTests
             await Task.Delay(5);
         Assert.True(second.IsCompleted);
     }
-
-    private static EmailJob Job(params string[] to) => new()
-    {
-        Id = Guid.NewGuid().ToString(), CreatedAt = DateTimeOffset.UtcNow, From = "f@example.com", To = to, Subject = "s", Text = "t",
-    };
 }

@@ -1,0 +1,191 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Notifications.Api.Clients;
+using Notifications.Api.Sending;
+using Notifications.Core.Clients;
+using Notifications.Core.Store;
+using Notifications.Core.Suppressions;
+using Notifications.Core.Telemetry;
+using Notifications.Core.Validation;
+
+namespace Notifications.Api.Suppressions;
+
+/// <summary>
+/// <c>/api/suppressions</c>: the list of addresses the service does not mail. Who sees what: an operator's client
+/// (<c>Clients:&lt;name&gt;:Operator</c>) and, with <c>Auth:Required=false</c>, an anonymous caller see and manage every
+/// entry; any other client sees and manages the entries that concern it — bounces of its own jobs and what it added.
+/// An entry it cannot see is as unknown to it as one that does not exist (404), except that it cannot add the same
+/// address over it (409). Every entry suppresses the address for every job of the deployment.
+/// </summary>
+public static class SuppressionEndpoints
+{
+    public const int DefaultPageSize = 100;
+    public const int MaxPageSize = 1_000;
+    public const int MaxReasonLength = 500;
+
+    public static IEndpointRouteBuilder MapSuppressions(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/suppressions")
+            .RequireAuthorization(ClientAuthentication.Policy)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        group.MapGet("/", ListAsync).WithName("ListSuppressions")
+            .WithSummary("A page of the suppression list (cursor paging; filters source=bounce|manual, reason=text)");
+        group.MapGet("/{address}", GetAsync).WithName("GetSuppression").WithSummary("One suppressed address (404 when it is not, or not yours)");
+        group.MapPut("/{address}", PutAsync).WithName("PutSuppression").Accepts<SuppressionRequest>("application/json")
+            .WithSummary("Suppress an address by hand, body {\"reason\"}: 201 when new, 200 when it was already (the reason updated)");
+        group.MapDelete("/{address}", DeleteAsync).WithName("DeleteSuppression").WithSummary("Mail an address again: 204, or 404");
+        return routes;
+    }
+
+    private static async Task<Results<Ok<SuppressionListResponse>, ValidationProblem, ProblemHttpResult>> ListAsync(
+        HttpContext http, ClientRegistry clients, ISuppressions suppressions, ILogger<SuppressionRequest> logger,
+        string? cursor, int? limit, string? source, string? reason, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (limit is < 1 or > MaxPageSize)
+            errors["limit"] = [$"limit is 1 to {MaxPageSize}"];
+        if (source is not (null or Suppression.Bounce or Suppression.Manual))
+            errors["source"] = ["source is \"bounce\" or \"manual\""];
+        if (cursor is { Length: > 320 } || reason is { Length: > MaxReasonLength })
+            errors[cursor is { Length: > 320 } ? "cursor" : "reason"] = ["too long"];
+        if (errors.Count > 0)
+            return TypedResults.ValidationProblem(errors, title: "The query is not valid");
+        var caller = http.Client(clients);
+        var query = new SuppressionQuery(cursor, limit ?? DefaultPageSize, source, reason, SeesAll(caller) ? null : caller!.Name);
+        try
+        {
+            var page = await suppressions.ListSuppressionsAsync(query, cancellationToken);
+            return TypedResults.Ok(new SuppressionListResponse([.. page.Items.Select(SuppressionResponse.From)], page.Next));
+        }
+        catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
+        {
+            return StoreUnavailable(logger, ex);
+        }
+    }
+
+    private static async Task<Results<Ok<SuppressionResponse>, ValidationProblem, ProblemHttpResult>> GetAsync(
+        string address, HttpContext http, ClientRegistry clients, ISuppressions suppressions, ILogger<SuppressionRequest> logger,
+        CancellationToken cancellationToken)
+    {
+        if (SuppressedAddress.Normalize(address) is not { } key)
+            return NotAnAddress(address);
+        var caller = http.Client(clients);
+        try
+        {
+            return await suppressions.GetSuppressionAsync(key, cancellationToken) is { } entry && Sees(caller, entry)
+                ? TypedResults.Ok(SuppressionResponse.From(entry))
+                : NotSuppressed(key);
+        }
+        catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
+        {
+            return StoreUnavailable(logger, ex);
+        }
+    }
+
+    private static async Task<Results<Ok<SuppressionResponse>, Created<SuppressionResponse>, ValidationProblem, ProblemHttpResult>> PutAsync(
+        string address, HttpContext http, ClientRegistry clients, ISuppressions suppressions, NotificationsTelemetry telemetry, TimeProvider clock,
+        ILogger<SuppressionRequest> logger, CancellationToken cancellationToken)
+    {
+        if (SuppressedAddress.Normalize(address) is not { } key)
+            return NotAnAddress(address);
+        if (!http.Request.HasJsonContentType())
+            return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type",
+                detail: "Send {\"reason\": \"...\"} as Content-Type: application/json.");
+        SuppressionRequest? body;
+        try
+        {
+            body = await JsonSerializer.DeserializeAsync(http.Request.Body, RequestJsonContext.Default.SuppressionRequest, cancellationToken);
+        }
+        catch (JsonException ex)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [$"not a valid body ({ex.Path}): {{\"reason\": \"...\"}}"] },
+                title: "The suppression is not valid");
+        }
+        var reasonError = body?.Reason switch
+        {
+            null or "" => "reason is required",
+            { Length: > MaxReasonLength } => $"reason is longer than {MaxReasonLength} characters",
+            var text when ControlCharacters.In(text) || text.AsSpan().IndexOfAny('\r', '\n') >= 0 => "reason must be one line without control characters",
+            _ => null,
+        };
+        if (reasonError is not null)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["reason"] = [reasonError] }, title: "The suppression is not valid");
+
+        var caller = http.Client(clients);
+        try
+        {
+            var existing = await suppressions.GetSuppressionAsync(key, cancellationToken);
+            if (existing is not null && !Sees(caller, existing))
+                return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Already suppressed",
+                    detail: $"'{key}' is already suppressed by an entry you cannot change; an operator can.");
+            // An operator's entry belongs to the deployment; a client's to the client.
+            var entry = new Suppression(key, body!.Reason!, Suppression.Manual, SeesAll(caller) ? existing?.Client : caller!.Name, clock.GetUtcNow());
+            await suppressions.AddSuppressionAsync(entry, cancellationToken);
+            if (existing is not null)
+                return TypedResults.Ok(SuppressionResponse.From(entry));
+            telemetry.SuppressionsAdded.Add(1, new KeyValuePair<string, object?>("source", Suppression.Manual));
+            return TypedResults.Created(PathOf(key), SuppressionResponse.From(entry));
+        }
+        catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
+        {
+            return StoreUnavailable(logger, ex);
+        }
+    }
+
+    private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> DeleteAsync(
+        string address, HttpContext http, ClientRegistry clients, ISuppressions suppressions, ILogger<SuppressionRequest> logger,
+        CancellationToken cancellationToken)
+    {
+        if (SuppressedAddress.Normalize(address) is not { } key)
+            return NotAnAddress(address);
+        var caller = http.Client(clients);
+        try
+        {
+            if (await suppressions.GetSuppressionAsync(key, cancellationToken) is not { } entry || !Sees(caller, entry))
+                return NotSuppressed(key);
+            await suppressions.RemoveSuppressionAsync(key, cancellationToken);
+            logger.LogInformation("Suppression of {Address} removed by {Caller}", key, caller?.Name ?? "an anonymous caller");
+            return TypedResults.NoContent();
+        }
+        catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
+        {
+            return StoreUnavailable(logger, ex);
+        }
+    }
+
+    public static string PathOf(string address) => "/api/suppressions/" + Uri.EscapeDataString(address);
+
+    private static bool SeesAll(Client? caller) => caller is null || caller.IsOperator;
+
+    private static bool Sees(Client? caller, Suppression entry) => SeesAll(caller) || entry.Client == caller!.Name;
+
+    private static ValidationProblem NotAnAddress(string address) =>
+        TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["address"] = [$"'{JobCodecOneLine(address)}' is not one email address"] },
+            title: "Not an address");
+
+    private static string JobCodecOneLine(string text) => Core.Contract.JobCodec.OneLine(text.Length > 100 ? text[..100] + "…" : text);
+
+    private static ProblemHttpResult NotSuppressed(string address) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not suppressed", detail: $"'{address}' is not on your suppression list.");
+
+    /// <summary>A store that does not answer is a 503, never a 500 with its exception.</summary>
+    private static ProblemHttpResult StoreUnavailable(ILogger logger, Exception ex)
+    {
+        logger.LogWarning("Job store unavailable: {Reason}", ex.Message);
+        return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Store unavailable",
+            detail: "The job store did not answer; try again later.");
+    }
+}
+
+/// <summary>The body of a manual suppression.</summary>
+public sealed record SuppressionRequest(string? Reason);
+
+/// <summary>One entry as the API shows it.</summary>
+public sealed record SuppressionResponse(string Address, string Reason, string Source, string? Client, DateTimeOffset At)
+{
+    public static SuppressionResponse From(Suppression entry) => new(entry.Address, entry.Reason, entry.Source, entry.Client, entry.At);
+}
+
+/// <summary>A page of the list; <c>next</c> is the cursor of the page after it (null: the last page).</summary>
+public sealed record SuppressionListResponse(IReadOnlyList<SuppressionResponse> Items, string? Next);

@@ -1,0 +1,76 @@
+using Microsoft.Extensions.Logging;
+using Notifications.Core.Contract;
+using Notifications.Core.Store;
+using Notifications.Core.Suppressions;
+using Notifications.Core.Telemetry;
+
+namespace Notifications.Worker.Recipients;
+
+/// <summary>
+/// The suppression list at the worker: leaves suppressed recipients out of a job before it is sent (one store lookup
+/// per job, however many recipients), and puts the addresses of hard bounces on the list.
+/// </summary>
+public sealed class RecipientFilter(ISuppressions suppressions, NotificationsTelemetry telemetry, TimeProvider clock, ILogger<RecipientFilter> logger)
+{
+    /// <summary>
+    /// The job's envelope without its suppressed recipients. A store that does not answer suppresses nothing: the job
+    /// is sent to every recipient (logged), as the sent marker does without its store — a mail too many, never one lost.
+    /// </summary>
+    public async Task<Envelope> PrepareAsync(EmailJob job, CancellationToken cancellationToken)
+    {
+        var recipients = job.EnvelopeRecipients().ToList();
+        var keys = recipients.Select(SuppressedAddress.Normalize).ToList();
+        IReadOnlyDictionary<string, Suppression> found;
+        try
+        {
+            found = await suppressions.FindSuppressionsAsync([.. keys.OfType<string>().Distinct(StringComparer.Ordinal)], cancellationToken);
+        }
+        catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
+        {
+            logger.LogWarning("Job store unavailable ({Reason}); job {JobId} is sent without checking the suppression list", ex.Message, job.Id);
+            return new Envelope(recipients, [], Everyone: job.OnlyTo is null);
+        }
+        if (found.Count == 0)
+            return new Envelope(recipients, [], Everyone: job.OnlyTo is null);
+        var send = new List<string>();
+        var suppressed = new List<string>();
+        for (var i = 0; i < recipients.Count; i++)
+        {
+            if (keys[i] is { } key && found.ContainsKey(key))
+                suppressed.Add(recipients[i]);
+            else
+                send.Add(recipients[i]);
+        }
+        telemetry.RecipientsSuppressed.Add(suppressed.Count);
+        return new Envelope(send, suppressed, Everyone: false);
+    }
+
+    /// <summary>Puts the hard bounces among refused recipients on the list; a store that does not answer costs the entry, logged.</summary>
+    public async Task RecordBouncesAsync(EmailJob job, IEnumerable<RefusedRecipient> refused)
+    {
+        foreach (var recipient in refused)
+        {
+            if (!SuppressedAddress.IsHardBounce(Sending.SmtpFailure.CodeOf(recipient.Reply), recipient.Reply)
+                || SuppressedAddress.Normalize(recipient.Address) is not { } address)
+                continue;
+            try
+            {
+                await suppressions.AddSuppressionAsync(
+                    new Suppression(address, recipient.Reply, Suppression.Bounce, job.Client, clock.GetUtcNow()), CancellationToken.None);
+                telemetry.SuppressionsAdded.Add(1, new KeyValuePair<string, object?>("source", Suppression.Bounce));
+                logger.LogInformation("Suppressed {Address}: the relay refused it for good in job {JobId} ({Reply})", address, job.Id, recipient.Reply);
+            }
+            catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
+            {
+                logger.LogWarning("Job store unavailable ({Reason}); {Address} bounced in job {JobId} but could not be suppressed",
+                    ex.Message, address, job.Id);
+            }
+        }
+    }
+}
+
+/// <summary>Who a job is sent to, and who was left out.</summary>
+/// <param name="Send">the recipients to give the relay, as the job spells them.</param>
+/// <param name="Suppressed">recipients left out: on the suppression list.</param>
+/// <param name="Everyone">every recipient of the job: the relay can be given the message's own (no explicit envelope).</param>
+public sealed record Envelope(IReadOnlyList<string> Send, IReadOnlyList<string> Suppressed, bool Everyone);
