@@ -39,6 +39,8 @@ public static class DlqTool
             await error.WriteLineAsync($"dlq: configuration is invalid: {ex.Message}");
             return ExitCodes.Failure;
         }
+        if (parsed.Verb == "suppressions")
+            return await RunSuppressionsAsync(parsed, storeOptions, output, error, cancellationToken);
         if (options.Uri is null || !options.Uri.IsAbsoluteUri || options.Uri.Scheme is not ("amqp" or "amqps"))
         {
             await error.WriteLineAsync("dlq: no usable broker URI: set --uri amqp://… or RabbitMq:Uri / RabbitMq__Uri");
@@ -91,6 +93,29 @@ public static class DlqTool
         catch (Exception ex) when (BrokerConnection.IsBrokerUnavailable(ex) || ex is IOException or UnauthorizedAccessException)
         {
             await error.WriteLineAsync($"dlq: {parsed.Verb} failed: {ex.GetBaseException().Message}; messages not yet replayed or deleted are still in the DLQ");
+            return ExitCodes.Failure;
+        }
+    }
+
+    /// <summary>The suppression list lives in the job store: no broker needed.</summary>
+    private static async Task<int> RunSuppressionsAsync(DlqArguments parsed, StoreOptions storeOptions, TextWriter output, TextWriter error,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            var store = StoreRegistration.Create(Options.Create(storeOptions), TimeProvider.System);
+            try
+            {
+                return await SuppressionsCommand.RunAsync(store, parsed, output, error, TimeProvider.System, cancellationToken);
+            }
+            finally
+            {
+                (store as IDisposable)?.Dispose();
+            }
+        }
+        catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex) || ex is UnauthorizedAccessException or StackExchange.Redis.RedisConnectionException)
+        {
+            await error.WriteLineAsync($"dlq: the job store did not answer ({ex.GetBaseException().Message}); nothing changed");
             return ExitCodes.Failure;
         }
     }

@@ -13,10 +13,14 @@ public sealed record DlqArguments
           dlq replay  <id>... | --all [--kind transient|permanent|poison|delivery-limit] | --group KEY | --from FILE.jsonl  [--dry-run]
           dlq delete  <id>... | --all [--yes]
           dlq export  [--out FILE.jsonl]
+          dlq suppressions list [--limit N] [--source bounce|manual] [--json]
+          dlq suppressions add <address> --reason TEXT
+          dlq suppressions remove <address>...
         options for every command:
           --uri amqp://user:pass@host:5672/   broker (default: RabbitMq:Uri from appsettings.json / RabbitMq__Uri)
           --prefix NAME                       RabbitMq:Prefix of the deployment
-        exit codes: 0 done, 1 failure, 2 usage error, 3 an id was not found
+          (suppressions use the job store, Store:* settings, not the broker)
+        exit codes: 0 done, 1 failure, 2 usage error, 3 an id (or address) was not found
         """;
 
     public required string Verb { get; init; }
@@ -34,17 +38,30 @@ public sealed record DlqArguments
     public string? Uri { get; init; }
     public string? Prefix { get; init; }
 
+    /// <summary>For <c>suppressions</c>: list, add or remove.</summary>
+    public string? Action { get; init; }
+    public string? Reason { get; init; }
+    public string? Source { get; init; }
+
     public static DlqArguments Parse(IReadOnlyList<string> args)
     {
         if (args.Count == 0 || args[0] is "-h" or "--help" or "help")
             throw new UsageException("a command is required");
         var verb = args[0];
-        if (verb is not ("list" or "show" or "replay" or "delete" or "export"))
+        if (verb is not ("list" or "show" or "replay" or "delete" or "export" or "suppressions"))
             throw new UsageException($"unknown command '{verb}'");
 
         var ids = new List<string>();
         var parsed = new DlqArguments { Verb = verb };
-        for (var i = 1; i < args.Count; i++)
+        var first = 1;
+        if (verb == "suppressions")
+        {
+            if (args.Count < 2 || args[1] is not ("list" or "add" or "remove"))
+                throw new UsageException("suppressions takes list, add or remove");
+            parsed = parsed with { Action = args[1] };
+            first = 2;
+        }
+        for (var i = first; i < args.Count; i++)
         {
             var arg = args[i];
             string Value() => i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal)
@@ -64,6 +81,8 @@ public sealed record DlqArguments
                 "--out" => parsed with { Out = Value() },
                 "--uri" => parsed with { Uri = Value() },
                 "--prefix" => parsed with { Prefix = Value() },
+                "--reason" => parsed with { Reason = Value() },
+                "--source" => parsed with { Source = ParseSource(Value()) },
                 _ when arg.StartsWith("--", StringComparison.Ordinal) => throw new UsageException($"unknown option '{arg}'"),
                 _ => AddId(parsed, ids, arg),
             };
@@ -81,6 +100,13 @@ public sealed record DlqArguments
 
     private static void Check(DlqArguments a)
     {
+        if (a.Verb == "suppressions")
+        {
+            CheckSuppressions(a);
+            return;
+        }
+        if (a.Reason is not null || a.Source is not null)
+            throw new UsageException("--reason and --source go with suppressions");
         bool Allowed(params string[] verbs) => verbs.Contains(a.Verb);
         if (a.Ids.Count > 0 && !Allowed("show", "replay", "delete"))
             throw new UsageException($"'{a.Verb}' takes no ids");
@@ -98,11 +124,11 @@ public sealed record DlqArguments
             throw new UsageException("--dry-run goes with replay");
         if (a.Yes && a.Verb != "delete")
             throw new UsageException("--yes goes with delete");
-        if (a.Limit is not null && a.Verb != "list")
+        if (a.Limit is not null && a.Verb is not ("list" or "suppressions"))
             throw new UsageException("--limit goes with list");
         if (a.Out is not null && a.Verb != "export")
             throw new UsageException("--out goes with export");
-        if (a.Json && !Allowed("list", "show"))
+        if (a.Json && !Allowed("list", "show", "suppressions"))
             throw new UsageException("--json goes with list or show");
         if (a.Verb is "replay" or "delete")
         {
@@ -113,6 +139,29 @@ public sealed record DlqArguments
                     : "delete takes ids or --all (one of them)");
         }
     }
+
+    private static void CheckSuppressions(DlqArguments a)
+    {
+        if (a.All || a.Group || a.GroupKey is not null || a.Kind is not null || a.DryRun || a.Yes || a.From is not null || a.Out is not null)
+            throw new UsageException("suppressions take --limit, --source, --json (list), --reason (add)");
+        switch (a.Action)
+        {
+            case "list" when a.Ids.Count > 0 || a.Reason is not null:
+                throw new UsageException("suppressions list takes no address and no --reason");
+            case "add" when a.Ids.Count != 1 || string.IsNullOrWhiteSpace(a.Reason):
+                throw new UsageException("suppressions add takes one address and --reason TEXT");
+            case "remove" when a.Ids.Count == 0:
+                throw new UsageException("suppressions remove takes one or more addresses");
+            case "add" or "remove" when a.Limit is not null || a.Source is not null || a.Json:
+                throw new UsageException("--limit, --source and --json go with suppressions list");
+            case "remove" when a.Reason is not null:
+                throw new UsageException("--reason goes with suppressions add");
+        }
+    }
+
+    private static string ParseSource(string value) => value is "bounce" or "manual"
+        ? value
+        : throw new UsageException($"--source must be bounce or manual, not '{value}'");
 
     private static FailureKind ParseKind(string value) => FailureKindNames.TryParse(value, out var kind)
         ? kind

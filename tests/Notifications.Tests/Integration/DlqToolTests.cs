@@ -211,6 +211,27 @@ public sealed class DlqToolTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Suppressions_are_added_listed_and_removed_in_the_deployments_store()
+    {
+        var added = await RunAsync("suppressions", "add", "Gone <Gone@Example.COM>", "--reason", "mailbox closed (ticket 42)");
+        var list = await RunAsync("suppressions", "list", "--json");
+        var table = await RunAsync("suppressions", "list", "--source", "manual");
+        var removed = await RunAsync("suppressions", "remove", "Gone@example.com");
+        var again = await RunAsync("suppressions", "remove", "Gone@example.com", "not-an-address");
+        var bad = await RunAsync("suppressions", "add", "a@example.com");
+
+        Assert.Equal((0, "suppressed Gone@example.com (mailbox closed (ticket 42))"), (added.Exit, added.Out.Trim()));
+        Assert.Contains("\"address\":\"Gone@example.com\",\"reason\":\"mailbox closed (ticket 42)\",\"source\":\"manual\",\"client\":null", list.Out);
+        Assert.Contains("1 suppressed address(es)", table.Out);
+        Assert.Equal(0, removed.Exit);
+        Assert.Equal(3, again.Exit);
+        Assert.Contains("Gone@example.com is not suppressed", again.Err);
+        Assert.Contains("'not-an-address' is not one email address", again.Err);
+        Assert.Equal(2, bad.Exit);
+        Assert.Contains("--reason", bad.Err);
+    }
+
+    [Fact]
     public async Task Export_of_hundreds_keeps_queue_order()
     {
         // The dlq's connection dispatches deliveries concurrently (Worker:Concurrency); its DLQ reads must not.

@@ -186,6 +186,23 @@ public sealed class SuppressionTests(ITestOutputHelper output)
         Assert.Equal(HttpStatusCode.Unauthorized, (await pipeline.NewClient(null).GetAsync("/api/suppressions")).StatusCode);
     }
 
+    [Fact]
+    public async Task With_the_store_down_a_job_is_still_sent_to_every_recipient()
+    {
+        // A Redis store nobody listens on: the suppression lookup fails, and must not fail the job.
+        await using var pipeline = await Pipeline.StartAsync(configure: s =>
+        {
+            s["Store:Kind"] = "Redis";
+            s["Store:Redis"] = $"127.0.0.1:{FreePort.Next()},connectTimeout=500";
+        });
+
+        using var response = await pipeline.Http.PostAsJsonAsync("/api/send-email", new { to = new[] { "alice@example.com", "bob@example.com" }, subject = "s", text = "t" });
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        await Eventually.TrueAsync(() => pipeline.Relay.Accepted.Count == 1, "the mail", TimeSpan.FromSeconds(30));
+        Assert.Equal(["alice@example.com", "bob@example.com"], pipeline.Relay.Accepted[0].Envelope.Order());
+    }
+
     private static Task<JsonElement> SentStatusAsync(Pipeline pipeline, string id) =>
         Eventually.ReturnsAsync(async () => await pipeline.Http.GetFromJsonAsync<JsonElement>($"/api/emails/{id}"),
             s => s.GetProperty("status").GetString() == "sent", $"job {id} sent");
