@@ -4,7 +4,7 @@ using System.Text.Json;
 using Notifications.Bench;
 
 // dotnet run -c Release --project bench/Notifications.Bench -- [--count 20000] [--clients 64] [--large] [--relay-delay-ms 0]
-//   [--connections N (SMTP; concurrency and prefetch follow)] [--only broker,relay,pipeline,peer,dlq,throttle,priority] [--out FILE.json]
+//   [--connections N (SMTP; concurrency and prefetch follow)] [--only broker,relay,pipeline,peer,dlq,throttle,priority,suppressions] [--out FILE.json]
 BenchOptions options;
 try
 {
@@ -30,6 +30,7 @@ PipelineResult? pipeline = null;
 DlqResult? dlq = null;
 ThrottledResult? throttled = null;
 PriorityResult? priority = null;
+List<SuppressionLookupResult>? suppressionLookups = null;
 var throttlePrefix = prefix + "throttle.";
 var priorityPrefix = prefix + "priority.";
 var dlqPrefix = prefix + "dlq.";
@@ -73,6 +74,11 @@ try
     {
         Console.Error.WriteLine($"high jobs behind a backlog of {options.Count} normal ones...");
         priority = await new PriorityRun(root, brokerUri, priorityPrefix, sink, options.Count).RunAsync();
+    }
+    if (options.Runs("suppressions"))
+    {
+        Console.Error.WriteLine($"suppression check ({options.Count} lookups against {SuppressionLookupRun.ListSize} entries)...");
+        suppressionLookups = await SuppressionLookupRun.RunAsync(options.Count);
     }
 }
 finally
@@ -177,6 +183,9 @@ if (priority is not null)
         "publish → sink p50 / p99 / max", $"{priority.HighP50Ms:0} / {priority.HighP99Ms:0} / {priority.HighMaxMs:0} ms " +
         $"(the last normal job: {priority.NormalLastMs:0} ms after the backlog was queued); each once: {priority.ExactlyOnce}");
 }
+foreach (var lookup in suppressionLookups ?? [])
+    Row($"suppression check, {lookup.Store}: one lookup per job ({lookup.RecipientsPerJob} recipients, list of {lookup.ListSize:N0}, 16 at a time)",
+        $"{lookup.LookupsPerSecond:0} jobs/s, {1_000 / lookup.LookupsPerSecond * 16:0.00} ms each, {lookup.CpuMsPerJob:0.000} CPU ms per job (client side); found right: {lookup.Correct}");
 if (dlq is not null)
 {
     Row($"dlq export --out (process start included, {dlq.Count} dead letters)", $"{dlq.ExportPerSecond:0} dead letters/s");
@@ -207,6 +216,7 @@ await File.WriteAllTextAsync(outFile, JsonSerializer.Serialize(new
     dlq,
     throttledRelay = throttled,
     priority,
+    suppressionLookups,
     targets = targets.Select(t => new { target = t.Name, met = t.Met, figures = t.Met is null ? null : t.Figures }),
 }, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
 Console.Error.WriteLine($"figures written to {outFile}");
