@@ -155,12 +155,16 @@ public sealed class SqliteJobStore : IJobStore
         return Task.FromResult(status);
     }
 
-    public Task<IReadOnlyDictionary<string, Suppression>> FindSuppressionsAsync(IReadOnlyCollection<string> addresses,
+    public async Task<IReadOnlyDictionary<string, Suppression>> FindSuppressionsAsync(IReadOnlyCollection<string> addresses,
         CancellationToken cancellationToken)
     {
         var found = new Dictionary<string, Suppression>(StringComparer.Ordinal);
         if (addresses.Count == 0)
-            return Task.FromResult<IReadOnlyDictionary<string, Suppression>>(found);
+            return found;
+        // Taken in turn with the writes: a read always running next to them (one per job) kept the WAL from ever being
+        // reset at a checkpoint, and the growing WAL halved the worker's throughput (bench: 2,320 -> 1,103 mail/s).
+        await _writer.WaitAsync(cancellationToken);
+        using var release = new Release(_writer);
         using var connection = Open();
         var names = addresses.Select((_, i) => "$a" + i.ToString(CultureInfo.InvariantCulture)).ToArray();
         using var command = Command(connection,
@@ -169,7 +173,7 @@ public sealed class SqliteJobStore : IJobStore
         using var reader = command.ExecuteReader();
         while (reader.Read())
             found[reader.GetString(0)] = ReadSuppression(reader);
-        return Task.FromResult<IReadOnlyDictionary<string, Suppression>>(found);
+        return found;
     }
 
     public async Task AddSuppressionAsync(Suppression suppression, CancellationToken cancellationToken)
