@@ -3,6 +3,8 @@ using Notifications.Core.Store;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Notifications.Core.Broker;
+using Notifications.Core.Clients;
+using Notifications.Core.Webhooks;
 using Notifications.Core.Topology;
 using Notifications.Dlq.Cli;
 using Notifications.Dlq.Commands;
@@ -30,9 +32,10 @@ public static class DlqTool
 
         RabbitMqOptions options;
         StoreOptions storeOptions;
+        ClientsOptions clientsOptions;
         try
         {
-            (options, storeOptions) = LoadOptions(parsed, settings);
+            (options, storeOptions, clientsOptions) = LoadOptions(parsed, settings);
         }
         catch (InvalidOperationException ex)
         {
@@ -61,13 +64,16 @@ public static class DlqTool
             return ExitCodes.Failure;
         }
         await using var publisher = new ConfirmedPublisher(broker, names, wrapped);
+        var webhooks = new WebhookOutbox(publisher, new ClientRegistry(Options.Create(clientsOptions)));
         var context = new DlqContext(broker.Current!, publisher, names, output, error,
             readLine ?? Console.ReadLine, isTerminal ?? !Console.IsInputRedirected,
             async (replayed, token) =>
             {
                 await ReplayEvents.PublishAsync(options, replayed, token);
                 await ReplayEvents.RecordStatusesAsync(Options.Create(storeOptions), replayed, error, token);
-            });
+                await ReplayEvents.EnqueueWebhooksAsync(webhooks, replayed, token);
+            },
+            parsed.WebhookQueue);
 
         try
         {
@@ -120,7 +126,8 @@ public static class DlqTool
         }
     }
 
-    private static (RabbitMqOptions Broker, StoreOptions Store) LoadOptions(DlqArguments args, IDictionary<string, string?>? settings)
+    private static (RabbitMqOptions Broker, StoreOptions Store, ClientsOptions Clients) LoadOptions(DlqArguments args,
+        IDictionary<string, string?>? settings)
     {
         var configuration = new ConfigurationBuilder()
             .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
@@ -135,6 +142,8 @@ public static class DlqTool
             options.Prefix = args.Prefix;
         var store = new StoreOptions();
         configuration.GetSection(StoreOptions.Section).Bind(store);
-        return (options, store);
+        var clients = new ClientsOptions();
+        configuration.GetSection(ClientsOptions.Section).Bind(clients.ByName);
+        return (options, store, clients);
     }
 }

@@ -11,6 +11,7 @@ using OpenTelemetry.Metrics;
 using Notifications.Worker.Consuming;
 using Notifications.Worker.Retrying;
 using Notifications.Worker.Sending;
+using Notifications.Worker.Webhooks;
 
 namespace Notifications.Worker;
 
@@ -65,6 +66,7 @@ public static class NotificationsWorker
         builder.Services.AddSingleton<FailureParker>();
         builder.Services.AddSingleton<JobHandler>();
         builder.Services.AddHostedService<EmailJobConsumer>();
+        builder.AddWebhooks();
         return builder.Build();
     }
 }

@@ -2,8 +2,11 @@ namespace Notifications.Core.Clients;
 
 /// <summary>A configured client as the service uses it: its name, its parsed senders and its rate.</summary>
 public sealed class Client(string name, string defaultFrom, IReadOnlySet<string> senderAddresses, int ratePerSecond, int burst,
-    bool isOperator = false)
+    bool isOperator = false, ClientWebhook? webhook = null)
 {
+    /// <summary>Where its jobs' outcomes go, when it has a webhook.</summary>
+    public ClientWebhook? Webhook => webhook;
+
     /// <summary><c>Clients:&lt;name&gt;:Operator</c>: sees and manages every suppression.</summary>
     public bool IsOperator => isOperator;
 

@@ -17,6 +17,19 @@ public sealed class ClientOptions
 
     /// <summary>An operator's client: it sees and manages every suppression, not only its own.</summary>
     public bool Operator { get; set; }
+
+    /// <summary>Where its jobs' outcomes are POSTed, signed with its secret; none when not set.</summary>
+    public WebhookTargetOptions? Webhook { get; set; }
+}
+
+/// <summary><c>Clients:&lt;name&gt;:Webhook</c>.</summary>
+public sealed class WebhookTargetOptions
+{
+    /// <summary>An absolute https URL (http only to loopback, unless <c>Webhooks:AllowHttp</c>).</summary>
+    public string? Url { get; set; }
+
+    /// <summary><c>whsec_</c> + base64 of 24–64 random bytes; never logged.</summary>
+    public string? Secret { get; set; }
 }
 
 /// <summary>The <c>Clients</c> section: every client by name.</summary>

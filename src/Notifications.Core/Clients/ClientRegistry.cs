@@ -23,7 +23,11 @@ public sealed class ClientRegistry
                 .OfType<string>()
                 .ToHashSet(StringComparer.OrdinalIgnoreCase);
             var rate = Math.Max(client.RatePerSecond, 0);
-            var entry = new Client(name, client.AllowedFrom.FirstOrDefault() ?? "", senders, rate, client.Burst > 0 ? client.Burst : rate, client.Operator);
+            var entry = new Client(name, client.AllowedFrom.FirstOrDefault() ?? "", senders, rate, client.Burst > 0 ? client.Burst : rate, client.Operator,
+                client.Webhook is { Url: { Length: > 0 } url, Secret: { } secret } && Webhooks.WebhookSecret.Problem(secret) is null
+                    && Uri.TryCreate(url, UriKind.Absolute, out var target)
+                    ? new ClientWebhook(target, Webhooks.WebhookSecret.Key(secret))
+                    : null);
             _byName[name] = entry;
             foreach (var hash in client.KeyHashes)
                 _keys.Add((Convert.FromHexString(hash), entry));
@@ -31,6 +35,8 @@ public sealed class ClientRegistry
     }
 
     public bool IsEmpty => _byName.Count == 0;
+
+    public IEnumerable<Client> All => _byName.Values;
 
     public Client? Find(string? name) => name is not null && _byName.TryGetValue(name, out var client) ? client : null;
 

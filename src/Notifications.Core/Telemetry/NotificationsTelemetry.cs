@@ -30,6 +30,11 @@ public sealed class NotificationsTelemetry : IDisposable
         RecipientsSuppressed = _meter.CreateCounter<long>("notifications.recipients.suppressed", "{recipient}", "Recipients left out of a job: on the suppression list");
         RecipientsRefused = _meter.CreateCounter<long>("notifications.recipients.refused", "{recipient}",
             "Recipients the relay refused at RCPT TO while others got the mail, by outcome (rejected, deferred)");
+        WebhooksSent = _meter.CreateCounter<long>("notifications.webhooks.sent", "{callback}", "Callbacks a client's endpoint answered 2xx, by client");
+        WebhooksFailed = _meter.CreateCounter<long>("notifications.webhooks.failed", "{callback}", "Callback attempts that failed, by client");
+        WebhooksDead = _meter.CreateCounter<long>("notifications.webhooks.dead", "{callback}", "Callbacks moved to webhook.dead, by client");
+        WebhookLatency = _meter.CreateHistogram<double>("notifications.webhooks.delivery_duration", "s",
+            "From the outcome to its callback's 2xx, retries included, by client");
         SuppressionsAdded = _meter.CreateCounter<long>("notifications.suppressions.added", "{address}", "Addresses put on the suppression list, by source");
         SmtpDuration = _meter.CreateHistogram<double>("notifications.smtp.send.duration", "s", "One SMTP send, connection included");
         DeliveryLatency = _meter.CreateHistogram<double>("notifications.job.delivery.duration", "s", "From acceptance (202) to the relay's 250");
@@ -48,6 +53,10 @@ public sealed class NotificationsTelemetry : IDisposable
     public Counter<long> RecipientsSuppressed { get; }
     public Counter<long> RecipientsRefused { get; }
     public Counter<long> SuppressionsAdded { get; }
+    public Counter<long> WebhooksSent { get; }
+    public Counter<long> WebhooksFailed { get; }
+    public Counter<long> WebhooksDead { get; }
+    public Histogram<double> WebhookLatency { get; }
     public Histogram<double> SmtpDuration { get; }
     public Histogram<double> DeliveryLatency { get; }
 

@@ -39,6 +39,30 @@ public static class TopologyDefinition
         {
             ["x-queue-type"] = "classic",
         }));
+
+        // Webhooks: the same shape as jobs, a work queue, a retry ladder through TTL queues, a dead-letter queue.
+        queues.Add(new(names.WebhookSendQueue, TopologyNames.WebhookSendKey, new Dictionary<string, object?>
+        {
+            ["x-queue-type"] = "quorum",
+            ["x-dead-letter-exchange"] = names.Exchange,
+            ["x-dead-letter-routing-key"] = TopologyNames.WebhookDeadKey,
+            ["x-dead-letter-strategy"] = "at-least-once",
+            ["x-overflow"] = "reject-publish",
+            ["x-delivery-limit"] = TopologyNames.DeliveryLimit,
+        }));
+        for (var attempt = 1; attempt <= TopologyNames.WebhookRetryQueueCount; attempt++)
+            queues.Add(new(names.WebhookRetryQueue(attempt), TopologyNames.WebhookRetryKey(attempt), new Dictionary<string, object?>
+            {
+                ["x-queue-type"] = "quorum",
+                ["x-dead-letter-exchange"] = names.Exchange,
+                ["x-dead-letter-routing-key"] = TopologyNames.WebhookSendKey,
+                ["x-dead-letter-strategy"] = "at-least-once",
+                ["x-overflow"] = "reject-publish",
+            }));
+        queues.Add(new(names.WebhookDeadQueue, TopologyNames.WebhookDeadKey, new Dictionary<string, object?>
+        {
+            ["x-queue-type"] = "classic",
+        }));
         return queues;
     }
 }

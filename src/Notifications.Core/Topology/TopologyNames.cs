@@ -9,6 +9,9 @@ public sealed class TopologyNames(string prefix)
     public const string SendKey = "email.send";
     public const string HighKey = "email.send.high";
     public const string DeadKey = "email.dead";
+    public const string WebhookSendKey = "webhook.send";
+    public const string WebhookDeadKey = "webhook.dead";
+    public const int WebhookRetryQueueCount = 5;
     public const int RetryQueueCount = 3;
 
     /// <summary>Deliveries of one job before the broker dead-letters it: a guard against crash loops.</summary>
@@ -19,6 +22,14 @@ public sealed class TopologyNames(string prefix)
     public string SendQueue { get; } = prefix + SendKey;
     public string HighQueue { get; } = prefix + HighKey;
     public string DeadQueue { get; } = prefix + DeadKey;
+    public string WebhookSendQueue { get; } = prefix + WebhookSendKey;
+    public string WebhookDeadQueue { get; } = prefix + WebhookDeadKey;
+
+    public static string WebhookRetryKey(int attempt) => attempt is >= 1 and <= WebhookRetryQueueCount
+        ? $"webhook.retry.{attempt}"
+        : throw new ArgumentOutOfRangeException(nameof(attempt), attempt, $"webhook retry queues are 1..{WebhookRetryQueueCount}");
+
+    public string WebhookRetryQueue(int attempt) => Prefix + WebhookRetryKey(attempt);
 
     public static string WorkKey(Lane lane) => lane == Lane.High ? HighKey : SendKey;
 

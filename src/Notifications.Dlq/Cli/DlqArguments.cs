@@ -19,6 +19,7 @@ public sealed record DlqArguments
         options for every command:
           --uri amqp://user:pass@host:5672/   broker (default: RabbitMq:Uri from appsettings.json / RabbitMq__Uri)
           --prefix NAME                       RabbitMq:Prefix of the deployment
+          --queue email.dead|webhook.dead     the dead-letter queue to work on (default email.dead)
           (suppressions use the job store, Store:* settings, not the broker)
         exit codes: 0 done, 1 failure, 2 usage error, 3 an id (or address) was not found
         """;
@@ -37,6 +38,9 @@ public sealed record DlqArguments
     public string? Out { get; init; }
     public string? Uri { get; init; }
     public string? Prefix { get; init; }
+
+    /// <summary><c>--queue webhook.dead</c>: the dead webhooks rather than the dead jobs.</summary>
+    public bool WebhookQueue { get; init; }
 
     /// <summary>For <c>suppressions</c>: list, add or remove.</summary>
     public string? Action { get; init; }
@@ -82,6 +86,7 @@ public sealed record DlqArguments
                 "--uri" => parsed with { Uri = Value() },
                 "--prefix" => parsed with { Prefix = Value() },
                 "--reason" => parsed with { Reason = Value() },
+                "--queue" => parsed with { WebhookQueue = ParseQueue(Value()) },
                 "--source" => parsed with { Source = ParseSource(Value()) },
                 _ when arg.StartsWith("--", StringComparison.Ordinal) => throw new UsageException($"unknown option '{arg}'"),
                 _ => AddId(parsed, ids, arg),
@@ -158,6 +163,13 @@ public sealed record DlqArguments
                 throw new UsageException("--reason goes with suppressions add");
         }
     }
+
+    private static bool ParseQueue(string value) => value switch
+    {
+        "email.dead" => false,
+        "webhook.dead" => true,
+        _ => throw new UsageException($"--queue must be email.dead or webhook.dead, not '{value}'"),
+    };
 
     private static string ParseSource(string value) => value is "bounce" or "manual"
         ? value

@@ -12,7 +12,7 @@ public static class DeleteCommand
         var chosen = args.All ? letters : letters.Where(l => args.Ids.Contains(l.Id)).ToList();
         var missing = args.Ids.Where(id => letters.All(l => l.Id != id)).ToList();
         foreach (var id in missing)
-            context.Err.WriteLine($"dlq: no dead letter with id {id} in {context.Names.DeadQueue}");
+            context.Err.WriteLine($"dlq: no dead letter with id {id} in {context.DeadQueue}");
 
         if (args.All && !args.Yes)
         {
@@ -21,7 +21,7 @@ public static class DeleteCommand
                 context.Err.WriteLine($"dlq: refusing to delete all {chosen.Count} dead letter(s) without a terminal to confirm; add --yes");
                 return ExitCodes.Usage;
             }
-            context.Out.Write($"Delete all {chosen.Count} dead letter(s) in {context.Names.DeadQueue} for good? Type 'yes': ");
+            context.Out.Write($"Delete all {chosen.Count} dead letter(s) in {context.DeadQueue} for good? Type 'yes': ");
             if (context.ReadLine()?.Trim() != "yes")
             {
                 context.Out.WriteLine("nothing deleted");

@@ -14,8 +14,18 @@ public sealed class DlqContext(
     TextWriter error,
     Func<string?> readLine,
     bool isTerminal,
-    Func<IReadOnlyList<DeadLetter>, CancellationToken, Task>? replayEvents = null)
+    Func<IReadOnlyList<DeadLetter>, CancellationToken, Task>? replayEvents = null,
+    bool webhooks = false)
 {
+    /// <summary>Working on <c>webhook.dead</c> (<c>--queue webhook.dead</c>) rather than the jobs' <c>email.dead</c>.</summary>
+    public bool Webhooks => webhooks;
+
+    /// <summary>The dead-letter queue this run works on.</summary>
+    public string DeadQueue => webhooks ? names.WebhookDeadQueue : names.DeadQueue;
+
+    /// <summary>Where a replay puts a letter back (for messages: the lane's queue of a job, or <c>webhook.send</c>).</summary>
+    public string ReplayTarget => webhooks ? names.WebhookSendQueue : names.SendQueue + " / " + names.HighQueue;
+
     public IConnection Connection => connection;
     public ConfirmedPublisher Publisher => publisher;
     public TopologyNames Names => names;
@@ -26,7 +36,7 @@ public sealed class DlqContext(
     public string? ReadLine() => readLine();
 
     public Task<DeadLetterQueue> OpenDeadLettersAsync(CancellationToken cancellationToken) =>
-        DeadLetterQueue.OpenAsync(connection, names, cancellationToken);
+        DeadLetterQueue.OpenAsync(connection, DeadQueue, cancellationToken);
 
     /// <summary>A look at up to <paramref name="limit"/> dead letters; every one is back in its place when this returns.</summary>
     public async Task<List<DeadLetter>> SnapshotAsync(int limit, CancellationToken cancellationToken)
@@ -37,14 +47,18 @@ public sealed class DlqContext(
         return letters;
     }
 
-    /// <summary>Puts a dead letter back into its lane (<c>email.send</c> or <c>email.send.high</c>); returns once the broker confirmed it.</summary>
+    /// <summary>
+    /// Puts a dead letter back: a job into its lane (<c>email.send</c> or <c>email.send.high</c>), a webhook into
+    /// <c>webhook.send</c>; returns once the broker confirmed it.
+    /// </summary>
     public Task ReplayAsync(DeadLetter letter, CancellationToken cancellationToken) =>
-        publisher.PublishAsync(TopologyNames.WorkKey(letter.Lane), ReplayProperties.For(letter), letter.Body, cancellationToken);
+        publisher.PublishAsync(webhooks ? TopologyNames.WebhookSendKey : TopologyNames.WorkKey(letter.Lane), ReplayProperties.For(letter), letter.Body,
+            cancellationToken);
 
     /// <summary>Tells subscribers (and the status query) that a job was replayed; a failure here is reported, the replay stands.</summary>
     public async Task AnnounceReplaysAsync(IReadOnlyList<DeadLetter> replayed, CancellationToken cancellationToken)
     {
-        if (replayed.Count == 0 || replayEvents is null)
+        if (replayed.Count == 0 || replayEvents is null || webhooks)
             return;
         try
         {

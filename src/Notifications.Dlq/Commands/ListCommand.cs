@@ -35,7 +35,7 @@ public static class ListCommand
         foreach (var l in letters)
             table.Add(l.Id, l.Lane.ToWire(), l.Kind, l.Attempts.ToString(CultureInfo.InvariantCulture), Time(l.DiedAt), l.Recipients, l.Subject, l.LastError);
         table.WriteTo(context.Out);
-        context.Out.WriteLine($"{letters.Count} dead letter(s) shown from {context.Names.DeadQueue}");
+        context.Out.WriteLine($"{letters.Count} dead letter(s) shown from {context.DeadQueue}");
     }
 
     private static void WriteGroups(DlqContext context, DlqArguments args, List<DeadLetter> letters)

@@ -21,7 +21,7 @@ public static class ReplayCommand
         var chosen = letters.Where(l => Chosen(l, args)).ToList();
         var missing = args.Ids.Where(id => letters.All(l => l.Id != id)).ToList();
         foreach (var id in missing)
-            context.Err.WriteLine($"dlq: no dead letter with id {id} in {context.Names.DeadQueue}");
+            context.Err.WriteLine($"dlq: no dead letter with id {id} in {context.DeadQueue}");
 
         if (args.DryRun)
         {
@@ -35,14 +35,14 @@ public static class ReplayCommand
         {
             await dlq.RemoveAsync(letter, cancellationToken);
             lock (context.Out) // replays finish concurrently; a TextWriter is not made for that
-                context.Out.WriteLine($"replayed {letter.Id} ({letter.Kind}) from {context.Names.DeadQueue} to {context.Names.SendQueue}");
+                context.Out.WriteLine($"replayed {letter.Id} ({letter.Kind}) from {context.DeadQueue} to {context.ReplayTarget}");
         }, cancellationToken);
         if (stop is not null)
         {
-            context.Err.WriteLine($"dlq: replay {stop}. {replayed} of {chosen.Count} replayed; the rest is still in {context.Names.DeadQueue}");
+            context.Err.WriteLine($"dlq: replay {stop}. {replayed} of {chosen.Count} replayed; the rest is still in {context.DeadQueue}");
             return ExitCodes.Failure;
         }
-        context.Out.WriteLine($"{replayed} dead letter(s) replayed to {context.Names.SendQueue}");
+        context.Out.WriteLine($"{replayed} dead letter(s) replayed to {context.ReplayTarget}");
         return missing.Count > 0 ? ExitCodes.NotFound : ExitCodes.Done;
     }
 
@@ -130,7 +130,7 @@ public static class ReplayCommand
             context.Err.WriteLine($"dlq: replay from {args.From} {stop}. {replayed} of {letters.Count} replayed (the first {replayed} lines)");
             return ExitCodes.Failure;
         }
-        context.Out.WriteLine($"{replayed} message(s) replayed from {args.From} to {context.Names.SendQueue}");
+        context.Out.WriteLine($"{replayed} message(s) replayed from {args.From} to {context.ReplayTarget}");
         return ExitCodes.Done;
     }
 }

@@ -13,7 +13,7 @@ public static class ShowCommand
         var letter = (await context.SnapshotAsync(int.MaxValue, cancellationToken)).FirstOrDefault(l => l.Id == args.Ids[0]);
         if (letter is null)
         {
-            context.Err.WriteLine($"dlq: no dead letter with id {args.Ids[0]} in {context.Names.DeadQueue}");
+            context.Err.WriteLine($"dlq: no dead letter with id {args.Ids[0]} in {context.DeadQueue}");
             return ExitCodes.NotFound;
         }
 

@@ -24,7 +24,7 @@ public sealed class DeadLetterQueue : IAsyncDisposable
     public string Name { get; }
 
     /// <exception cref="DlqFailure">the DLQ does not exist (a wrong prefix?).</exception>
-    public static async Task<DeadLetterQueue> OpenAsync(IConnection connection, TopologyNames names, CancellationToken cancellationToken)
+    public static async Task<DeadLetterQueue> OpenAsync(IConnection connection, string queue, CancellationToken cancellationToken)
     {
         // One delivery handed over at a time: the connection's dispatch concurrency (Worker:Concurrency) would let
         // deliveries overtake each other, and an export or a listing must keep queue order.
@@ -33,14 +33,14 @@ public sealed class DeadLetterQueue : IAsyncDisposable
                 consumerDispatchConcurrency: 1), cancellationToken);
         try
         {
-            await channel.QueueDeclarePassiveAsync(names.DeadQueue, cancellationToken);
+            await channel.QueueDeclarePassiveAsync(queue, cancellationToken);
         }
         catch (OperationInterruptedException ex) when (ex.ShutdownReason?.ReplyCode == 404)
         {
             await channel.DisposeAsync();
-            throw new DlqFailure($"there is no queue '{names.DeadQueue}' on this broker; check --prefix / RabbitMq:Prefix");
+            throw new DlqFailure($"there is no queue '{queue}' on this broker; check --prefix / RabbitMq:Prefix");
         }
-        return new DeadLetterQueue(channel, names.DeadQueue);
+        return new DeadLetterQueue(channel, queue);
     }
 
     /// <summary>Takes up to <paramref name="limit"/> messages in queue order, holding them unacked.</summary>

@@ -3,7 +3,9 @@ using Notifications.Contracts;
 using Notifications.Core.Broker;
 using Notifications.Core.Events;
 using Microsoft.Extensions.Options;
+using Notifications.Core.Contract;
 using Notifications.Core.Store;
+using Notifications.Core.Webhooks;
 
 namespace Notifications.Dlq.DeadLetters;
 
@@ -32,6 +34,19 @@ public static class ReplayEvents
     }
 
     private const int InFlight = 256;
+
+    /// <summary>An <c>email.replayed</c> callback for each replayed job whose client has a webhook.</summary>
+    public static async Task EnqueueWebhooksAsync(WebhookOutbox webhooks, IReadOnlyList<DeadLetter> replayed, CancellationToken cancellationToken)
+    {
+        var now = DateTimeOffset.UtcNow;
+        foreach (var chunk in replayed.Where(letter => webhooks.Wants(letter.Client)).Chunk(InFlight))
+            await Task.WhenAll(chunk.Select(letter =>
+            {
+                JobCodec.TryDecode(letter.Body, out var job, out _);
+                return webhooks.EnqueueAsync(WebhookEvents.For(WebhookEvent.Replayed, JobStatus.Replayed, letter.Id, letter.Client, job, now,
+                    replays: letter.Replays + 1), cancellationToken);
+            }));
+    }
 
     public static async Task PublishAsync(RabbitMqOptions options, IReadOnlyList<DeadLetter> replayed, CancellationToken cancellationToken)
     {

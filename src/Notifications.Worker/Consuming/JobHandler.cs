@@ -7,6 +7,7 @@ using Notifications.Core.Events;
 using Notifications.Core.Store;
 using Notifications.Core.Telemetry;
 using Notifications.Core.Validation;
+using Notifications.Core.Webhooks;
 using Notifications.Worker.Recipients;
 using Notifications.Worker.Retrying;
 using Notifications.Worker.Sending;
@@ -31,6 +32,7 @@ public sealed class JobHandler(
     RecipientFilter recipients,
     FollowUpJobs followUps,
     IJobStatuses statuses,
+    WebhookOutbox webhooks,
     NotificationsTelemetry telemetry,
     TimeProvider clock,
     ILogger<JobHandler> logger)
@@ -259,10 +261,12 @@ public sealed class JobHandler(
                 new EmailSent(job.Id, [.. job.VisibleRecipients()], reply, attempts, clock.GetUtcNow(), delivery.Replays, job.Client,
                     Refusals(outcomes?.Rejected, visible), outcomes?.Suppressed?.Where(visible.Contains).ToList(), Refusals(outcomes?.Deferred, visible)),
                 CancellationToken.None);
+            await webhooks.EnqueueAsync(WebhookEvents.For(WebhookEvent.Sent, JobStatus.Sent, job.Id, job.Client, job, clock.GetUtcNow(), attempts,
+                replays: delivery.Replays, outcomes: outcomes), CancellationToken.None);
         }
         catch (PublishFailedException ex)
         {
-            logger.LogError("Job {JobId} is sent but its follow-up or EmailSent event was not confirmed ({Reason}); returning it so they are published again",
+            logger.LogError("Job {JobId} is sent but its follow-up, EmailSent event or webhook was not confirmed ({Reason}); returning it so they are published again",
                 job.Id, ex.Message);
             await delivery.ReturnAsync();
             return;
@@ -279,10 +283,12 @@ public sealed class JobHandler(
         {
             await events.PublishAsync(new EmailSuppressed(job.Id, [.. addresses.Where(visible.Contains)], clock.GetUtcNow(), delivery.Replays, job.Client),
                 CancellationToken.None);
+            await webhooks.EnqueueAsync(WebhookEvents.For(WebhookEvent.Suppressed, JobStatus.Suppressed, job.Id, job.Client, job, clock.GetUtcNow(),
+                delivery.PreviousAttempts + 1, replays: delivery.Replays, outcomes: new RecipientOutcomes(Suppressed: addresses)), CancellationToken.None);
         }
         catch (PublishFailedException ex)
         {
-            logger.LogError("Job {JobId} is suppressed but its EmailSuppressed event was not confirmed ({Reason}); returning it", job.Id, ex.Message);
+            logger.LogError("Job {JobId} is suppressed but its EmailSuppressed event or webhook was not confirmed ({Reason}); returning it", job.Id, ex.Message);
             await delivery.ReturnAsync();
             return;
         }

@@ -7,6 +7,7 @@ using Notifications.Core.Contract;
 using Notifications.Core.Store;
 using Notifications.Core.Telemetry;
 using Notifications.Core.Topology;
+using Notifications.Core.Webhooks;
 using Notifications.Worker.Consuming;
 
 namespace Notifications.Worker.Retrying;
@@ -18,6 +19,7 @@ public sealed class FailureParker(
     TopologyNames names,
     NotificationsTelemetry telemetry,
     IJobStatuses statuses,
+    WebhookOutbox webhooks,
     TimeProvider clock,
     ILogger<FailureParker> logger)
 {
@@ -45,6 +47,7 @@ public sealed class FailureParker(
         {
             // The event first: if it fails the job is simply returned; ack only after the copy is confirmed, or a crash loses the job.
             await PublishOutcomeAsync(delivery, decision, error);
+            await EnqueueWebhookAsync(delivery, decision, error);
             await publisher.PublishAsync(decision.RoutingKey, properties, delivery.Body, CancellationToken.None);
         }
         catch (PublishFailedException ex)
@@ -86,6 +89,19 @@ public sealed class FailureParker(
             logger.LogWarning("Job store unavailable ({Reason}); job {JobId} is {Status} but its status could not be recorded",
                 ex.Message, delivery.JobId, status.Status);
         }
+    }
+
+    /// <summary>The client's callback, when it has a webhook: the job is decoded only then, for its recipients and metadata.</summary>
+    private Task EnqueueWebhookAsync(Delivery delivery, RetryDecision decision, string error)
+    {
+        if (!webhooks.Wants(delivery.Client))
+            return Task.CompletedTask;
+        JobCodec.TryDecode(delivery.Body.Span, out var job, out _);
+        return webhooks.EnqueueAsync(decision.IsDeadLetter
+            ? WebhookEvents.For(WebhookEvent.Dead, JobStatus.Dead, delivery.JobId, delivery.Client, job, clock.GetUtcNow(), decision.Attempts, error,
+                delivery.Replays, decision.Kind.ToWire())
+            : WebhookEvents.For(WebhookEvent.Retrying, JobStatus.Retrying, delivery.JobId, delivery.Client, job, clock.GetUtcNow(), decision.Attempts,
+                error, delivery.Replays), CancellationToken.None);
     }
 
     private Task PublishOutcomeAsync(Delivery delivery, RetryDecision decision, string error) => decision.Delay is { } delay

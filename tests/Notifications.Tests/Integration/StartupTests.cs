@@ -91,6 +91,33 @@ public sealed class StartupTests
     }
 
     [Theory]
+    [InlineData("http://hooks.example.com/mail", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "Webhook:Url must be https")]
+    [InlineData("https://user:pw@hooks.example.com/mail", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "must not carry a user or password")]
+    [InlineData("/relative", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "must be an absolute http(s) URL")]
+    [InlineData("https://hooks.example.com/mail", "not-a-secret-at-all", "Webhook:Secret must start with whsec_")]
+    [InlineData("https://hooks.example.com/mail", "whsec_c2hvcnQ=", "must hold 24 to 64 bytes")]
+    public async Task A_bad_webhook_stops_the_worker_at_start_up_naming_the_key_and_never_the_secret(string url, string secret, string problem)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Clients:shop:KeyHashes:0"] = new string('a', 64),
+            ["Clients:shop:AllowedFrom:0"] = "shop@example.com",
+            ["Clients:shop:Webhook:Url"] = url,
+            ["Clients:shop:Webhook:Secret"] = secret,
+        };
+        using var worker = NotificationsWorker.Create([], c => c.AddInMemoryCollection(settings));
+
+        var ex = await Assert.ThrowsAnyAsync<Exception>(() => worker.StartAsync());
+
+        var line = StartupFailure.Describe(ex);
+        Assert.True(line is not null, ex.ToString());
+        Assert.Contains("Clients:shop:", line);
+        Assert.Contains(problem, line);
+        Assert.DoesNotContain(secret, line);
+        Assert.DoesNotContain('\n', line);
+    }
+
+    [Theory]
     [InlineData("RabbitMq:Uri", "http://not-amqp")]
     [InlineData("Smtp:Connections", "0")]
     [InlineData("Retry:Delays:3", "00:00:01")]

@@ -39,8 +39,8 @@ public sealed class ContractTests
     {
         var names = new TopologyNames("blue.");
         Assert.Equal("blue.notifications", names.Exchange);
-        Assert.All(TopologyDefinition.Queues(names), q => Assert.StartsWith("blue.email.", q.Name));
-        Assert.All(TopologyDefinition.Queues(names), q => Assert.StartsWith("email.", q.RoutingKey));
+        Assert.All(TopologyDefinition.Queues(names), q => Assert.Matches(@"^blue\.(email|webhook)\.", q.Name));
+        Assert.All(TopologyDefinition.Queues(names), q => Assert.Matches(@"^(email|webhook)\.", q.RoutingKey));
         Assert.Equal("blue.notifications", TopologyDefinition.Queues(names)[0].Arguments["x-dead-letter-exchange"]);
     }
 

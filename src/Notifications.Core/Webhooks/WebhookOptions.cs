@@ -1,0 +1,30 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Notifications.Core.Webhooks;
+
+/// <summary>The <c>Webhooks</c> section: how callbacks to clients' endpoints are delivered (DESIGN.md, "Webhooks").</summary>
+public sealed class WebhookOptions
+{
+    public const string Section = "Webhooks";
+
+    /// <summary>An answer must come within this, or the attempt failed.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:05:00", ErrorMessage = "Webhooks:Timeout must be between 1 s and 5 min")]
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The wait before each retry, one per retry queue (<c>webhook.retry.1..5</c>); then <c>webhook.dead</c>.</summary>
+    public List<TimeSpan> Delays { get; set; } = [];
+
+    public static readonly TimeSpan[] DefaultDelays =
+        [TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(10), TimeSpan.FromHours(1), TimeSpan.FromHours(6)];
+
+    /// <summary>Plain http to a host that is not loopback (for a receiver inside a private network; signatures still hold).</summary>
+    public bool AllowHttp { get; set; }
+
+    /// <summary>Callbacks in flight to one endpoint (scheme, host, port) at once; more wait in the broker, not in the worker.</summary>
+    [Range(1, 256, ErrorMessage = "Webhooks:ConcurrencyPerEndpoint must be between 1 and 256")]
+    public int ConcurrencyPerEndpoint { get; set; } = 4;
+
+    /// <summary>Webhook messages the worker holds at once, every endpoint together.</summary>
+    [Range(1, 1_000, ErrorMessage = "Webhooks:Prefetch must be between 1 and 1000")]
+    public int Prefetch { get; set; } = 64;
+}

@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using Notifications.Core.Clients;
+using Notifications.Core.Webhooks;
+using Notifications.Dlq;
+using Notifications.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Notifications.Tests.Integration;
+
+/// <summary>Callbacks to clients' endpoints: signed, retried through the broker, isolated per endpoint.</summary>
+public sealed class WebhookTests(ITestOutputHelper output)
+{
+    private static readonly string TestsSecret = WebhookSecret.New();
+    private static readonly string ShopSecret = WebhookSecret.New();
+
+    private static async Task<Pipeline> StartAsync(WebhookReceiver receiver, Action<Dictionary<string, string?>>? configure = null,
+        string? shopKey = null, WebhookReceiver? shopReceiver = null) =>
+        await Pipeline.StartAsync(configure: s =>
+        {
+            s[$"Clients:{TestClients.Name}:Webhook:Url"] = receiver.Url("/tests");
+            s[$"Clients:{TestClients.Name}:Webhook:Secret"] = TestsSecret;
+            if (shopKey is not null)
+            {
+                s["Clients:shop:KeyHashes:0"] = ClientRegistry.HashOf(shopKey);
+                s["Clients:shop:AllowedFrom:0"] = "shop@example.com";
+                s["Clients:shop:Webhook:Url"] = (shopReceiver ?? receiver).Url("/shop");
+                s["Clients:shop:Webhook:Secret"] = ShopSecret;
+            }
+            configure?.Invoke(s);
+        });
+
+    [Fact]
+    public async Task Sent_retrying_and_dead_outcomes_arrive_signed_with_the_jobs_metadata_and_never_its_content()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var pipeline = await StartAsync(receiver);
+        pipeline.Relay.Script(TestRelay.Transient(), TestRelay.Permanent()); // the first mail fails once, the second for good
+
+        var retried = await Jobs.PostAndGetIdAsync(pipeline.Http, Jobs.Valid("retried"));
+        await Eventually.TrueAsync(() => receiver.Received.Any(c => c.Type == WebhookEvent.Retrying), "email.retrying");
+        var dead = await Jobs.PostAndGetIdAsync(pipeline.Http, Jobs.Valid("dead"));
+        await Eventually.TrueAsync(() => receiver.Received.Count(c => c.Type is WebhookEvent.Sent or WebhookEvent.Dead) == 2, "email.sent and email.dead");
+
+        var callbacks = receiver.Received;
+        output.WriteLine(string.Join("\n", callbacks.Select(c => c.Body)));
+        var retrying = callbacks.Single(c => c.Type == WebhookEvent.Retrying);
+        var sent = callbacks.Single(c => c.Type == WebhookEvent.Sent);
+        var deadCallback = callbacks.Single(c => c.Type == WebhookEvent.Dead);
+        Assert.Equal((retried, "retrying", 1), (retrying.Data.GetProperty("id").GetString(), retrying.Data.GetProperty("status").GetString(),
+            retrying.Data.GetProperty("attempt").GetInt32()));
+        Assert.Equal((retried, 2), (sent.Data.GetProperty("id").GetString(), sent.Data.GetProperty("attempt").GetInt32()));
+        Assert.Equal((dead, "permanent"), (deadCallback.Data.GetProperty("id").GetString(), deadCallback.Data.GetProperty("kind").GetString()));
+        Assert.All(callbacks, c =>
+        {
+            Assert.Equal("/tests", c.Path);
+            Assert.Equal("42", c.Data.GetProperty("metadata").GetProperty("orderId").GetString());
+            Assert.Equal(TestClients.Name, c.Data.GetProperty("client").GetString());
+            Assert.DoesNotContain("It is on its way", c.Body); // the mail's text stays between the caller and the relay
+            Assert.DoesNotContain("\"subject\"", c.Body);
+            StandardWebhookVerifier.Verify(TestsSecret, c); // the reference implementation accepts what the service signed
+        });
+    }
+
+    [Fact]
+    public async Task A_receiver_that_answers_500_three_times_gets_the_event_once_it_recovers_with_the_same_webhook_id()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var answers = 0;
+        receiver.Respond = _ => Task.FromResult(Interlocked.Increment(ref answers) <= 3 ? 500 : 200);
+        // The retry ladder is what this test is about: its delays shortened from 10 s, 1 min, 10 min, ...
+        await using var pipeline = await StartAsync(receiver, s =>
+        {
+            for (var i = 0; i < 5; i++)
+                s[$"Webhooks:Delays:{i}"] = "00:00:00.500";
+        });
+
+        var id = await Jobs.PostAndGetIdAsync(pipeline.Http, Jobs.Valid());
+
+        await Eventually.TrueAsync(() => receiver.Received.Count >= 4, "four attempts");
+        await Task.Delay(TimeSpan.FromSeconds(2)); // room for a fifth, which must not come
+        var attempts = receiver.Received;
+        Assert.Equal(4, attempts.Count);
+        Assert.Single(attempts.Select(a => a.Id).Distinct());
+        Assert.All(attempts, a => Assert.Equal(id, a.Data.GetProperty("id").GetString()));
+        Assert.All(attempts, a => StandardWebhookVerifier.Verify(TestsSecret, a));
+        Assert.Equal(0u, await pipeline.Queues.CountAsync(pipeline.Names.WebhookDeadQueue));
+    }
+
+    [Fact]
+    public async Task A_hanging_endpoint_of_one_client_does_not_delay_another_clients_callbacks()
+    {
+        var shopKey = TestClients.NewKey();
+        await using var receiver = await WebhookReceiver.StartAsync(); // client "tests": its endpoint hangs
+        await using var shopReceiver = await WebhookReceiver.StartAsync(); // client "shop": another host (port)
+        using var hang = new CancellationTokenSource();
+        receiver.Respond = async _ =>
+        {
+            await Task.Delay(Timeout.Infinite, hang.Token).ContinueWith(_ => { }); // never answers (until the test ends)
+            return 200;
+        };
+        await using var pipeline = await StartAsync(receiver, shopKey: shopKey, shopReceiver: shopReceiver);
+        using var shop = pipeline.NewClient(shopKey);
+
+        for (var i = 0; i < 20; i++)
+            await Jobs.PostAndGetIdAsync(pipeline.Http, Jobs.Valid($"to a hanging endpoint {i}"));
+        await Eventually.TrueAsync(() => receiver.Received.Count >= 4, "the hanging endpoint to be busy");
+        var clock = Stopwatch.StartNew();
+        using var response = await shop.PostAsJsonAsync("/api/send-email", new { to = new[] { "bob@example.com" }, subject = "s", text = "t" });
+        var shopJob = (await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("id").GetString();
+        await Eventually.TrueAsync(() => shopReceiver.Received.Any(), "the other client's callback", TimeSpan.FromSeconds(30));
+        var latency = clock.Elapsed;
+
+        output.WriteLine($"shop's callback {latency.TotalMilliseconds:0} ms after its job was accepted; hanging endpoint requests: " +
+            receiver.Received.Count);
+        Assert.Equal(shopJob, shopReceiver.Received.Single().Data.GetProperty("id").GetString());
+        Assert.True(latency < TimeSpan.FromSeconds(3), $"the other client's callback took {latency.TotalMilliseconds:0} ms");
+        StandardWebhookVerifier.Verify(ShopSecret, shopReceiver.Received.Single());
+        await hang.CancelAsync();
+    }
+
+    [Fact]
+    public async Task Gone_410_dead_letters_at_once_and_a_replay_from_webhook_dead_is_delivered_with_the_same_id()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var gone = true;
+        receiver.Respond = _ => Task.FromResult(Volatile.Read(ref gone) ? 410 : 200);
+        await using var pipeline = await StartAsync(receiver);
+
+        await Jobs.PostAndGetIdAsync(pipeline.Http, Jobs.Valid());
+        await Eventually.ReturnsAsync(() => pipeline.Queues.CountAsync(pipeline.Names.WebhookDeadQueue), n => n == 1, "the webhook in webhook.dead");
+        Assert.Single(receiver.Received); // no retry after 410
+        var settings = new Dictionary<string, string?>(pipeline.Settings);
+        var list = new StringWriter();
+        Assert.Equal(0, await DlqTool.RunAsync(["list", "--queue", "webhook.dead", "--json"], list, new StringWriter(), settings, isTerminal: false));
+        Assert.Contains("\"kind\":\"gone\"", list.ToString());
+
+        Volatile.Write(ref gone, false);
+        var replay = new StringWriter();
+        Assert.Equal(0, await DlqTool.RunAsync(["replay", "--all", "--queue", "webhook.dead"], replay, new StringWriter(), settings, isTerminal: false));
+
+        await Eventually.TrueAsync(() => receiver.Received.Count == 2, "the replayed callback");
+        Assert.Equal(receiver.Received[0].Id, receiver.Received[1].Id);
+        Assert.Equal(0u, await pipeline.Queues.CountAsync(pipeline.Names.WebhookDeadQueue));
+    }
+
+    [Fact]
+    public async Task A_client_without_a_webhook_gets_no_callbacks_and_nothing_waits_in_webhook_send()
+    {
+        await using var pipeline = await Pipeline.StartAsync();
+
+        var id = await Jobs.PostAndGetIdAsync(pipeline.Http, Jobs.Valid());
+
+        await Eventually.TrueAsync(() => pipeline.Relay.AcceptedJobIds.Contains(id), "the mail");
+        Assert.Equal(0u, await pipeline.Queues.CountAsync(pipeline.Names.WebhookSendQueue));
+    }
+}
