@@ -4,7 +4,7 @@ using System.Text.Json;
 using Notifications.Bench;
 
 // dotnet run -c Release --project bench/Notifications.Bench -- [--count 20000] [--clients 64] [--large] [--relay-delay-ms 0]
-//   [--connections N (SMTP; concurrency and prefetch follow)] [--only broker,relay,pipeline,peer,dlq,throttle,priority,suppressions] [--out FILE.json]
+//   [--connections N (SMTP; concurrency and prefetch follow)] [--only broker,relay,pipeline,peer,dlq,throttle,priority,suppressions,webhooks] [--out FILE.json]
 BenchOptions options;
 try
 {
@@ -31,6 +31,7 @@ DlqResult? dlq = null;
 ThrottledResult? throttled = null;
 PriorityResult? priority = null;
 List<SuppressionLookupResult>? suppressionLookups = null;
+WebhookResult? webhooks = null;
 var throttlePrefix = prefix + "throttle.";
 var priorityPrefix = prefix + "priority.";
 var dlqPrefix = prefix + "dlq.";
@@ -79,6 +80,12 @@ try
     {
         Console.Error.WriteLine($"suppression check ({options.Count} lookups against {SuppressionLookupRun.ListSize} entries)...");
         suppressionLookups = await SuppressionLookupRun.RunAsync(options.Count);
+    }
+    if (options.Runs("webhooks"))
+    {
+        var jobs = Math.Min(options.Count, ThrottledJobs);
+        Console.Error.WriteLine($"worker alone without and with a webhook ({jobs} jobs each)...");
+        webhooks = await new WebhookRun(root, brokerUri, prefix + "hooks.", sink, jobs).RunAsync();
     }
 }
 finally
@@ -186,6 +193,13 @@ if (priority is not null)
 foreach (var lookup in suppressionLookups ?? [])
     Row($"suppression check, {lookup.Store}: one lookup per job ({lookup.RecipientsPerJob} recipients, list of {lookup.ListSize:N0}, 16 at a time)",
         $"{lookup.LookupsPerSecond:0} jobs/s, {1_000 / lookup.LookupsPerSecond * 16:0.00} ms each, {lookup.CpuMsPerJob:0.000} CPU ms per job (client side); found right: {lookup.Correct}");
+if (webhooks is not null)
+{
+    Row($"webhooks: worker alone, {webhooks.Count} jobs, no webhook → one client's webhook (HttpListener answering 204)",
+        $"{webhooks.DeliveredPerSecondWithout:0} → {webhooks.DeliveredPerSecondWith:0} mail/s; worker CPU {webhooks.WorkerCpuMsWithout:0.00} → " +
+        $"{webhooks.WorkerCpuMsWith:0.00} ms per job (+{webhooks.WorkerCpuMsWith - webhooks.WorkerCpuMsWithout:0.00}); " +
+        $"{webhooks.Callbacks} callbacks at {webhooks.CallbacksPerSecond:0}/s; each once: {webhooks.ExactlyOnce}");
+}
 if (dlq is not null)
 {
     Row($"dlq export --out (process start included, {dlq.Count} dead letters)", $"{dlq.ExportPerSecond:0} dead letters/s");
@@ -217,13 +231,14 @@ await File.WriteAllTextAsync(outFile, JsonSerializer.Serialize(new
     throttledRelay = throttled,
     priority,
     suppressionLookups,
+    webhooks,
     targets = targets.Select(t => new { target = t.Name, met = t.Met, figures = t.Met is null ? null : t.Figures }),
 }, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
 Console.Error.WriteLine($"figures written to {outFile}");
 return pipeline is null || (pipeline.ExactlyOnce == "ok" && pipeline.Errors == 0
     && pipeline.EachSideAlone?.ExactlyOnce is null or "ok" && pipeline.UnderAFlood?.ExactlyOnce is null or "ok")
     && dlq?.ExactlyOnce is null or "ok" && throttled?.ExactlyOnce is null or "ok"
-    && priority?.ExactlyOnce is null or "ok" ? 0 : 1;
+    && priority?.ExactlyOnce is null or "ok" && webhooks?.ExactlyOnce is null or "ok" ? 0 : 1;
 
 static string Latency(Percentile ms) => $"{ms.P50:0.0} / {ms.P95:0.0} / {ms.P99:0.0} / {ms.Max:0.0} ms";
 

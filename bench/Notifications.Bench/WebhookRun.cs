@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Net;
+using Notifications.Core.Broker;
+using Notifications.Core.Contract;
+using Notifications.Core.Topology;
+using Notifications.Core.Webhooks;
+using RabbitMQ.Client;
+
+namespace Notifications.Bench;
+
+/// <summary>
+/// What a webhook costs a job: <paramref name="count"/> jobs of client "bench" put straight into <c>email.send</c> and
+/// drained by the real worker (its own process, shipped defaults), once with no webhook configured and once with the
+/// client's webhook pointing at a receiver in this process (HttpListener, answering 204). Worker CPU per job, both ways.
+/// </summary>
+public sealed class WebhookRun(string root, Uri broker, string prefix, BenchSink sink, int count)
+{
+    public async Task<WebhookResult> RunAsync()
+    {
+        var without = await DrainAsync(prefix + "plain.", webhook: null);
+        using var receiver = new CallbackReceiver();
+        var with = await DrainAsync(prefix + "hooked.", receiver);
+        return new WebhookResult(count, without.PerSecond, without.WorkerCpuMs, with.PerSecond, with.WorkerCpuMs, receiver.Count,
+            with.CallbacksPerSecond, with.ExactlyOnce && without.ExactlyOnce && receiver.Count == count ? "ok" : $"{receiver.Count} callbacks of {count}");
+    }
+
+    private async Task<(double PerSecond, double WorkerCpuMs, double CallbacksPerSecond, bool ExactlyOnce)> DrainAsync(string runPrefix,
+        CallbackReceiver? webhook)
+    {
+        var names = new TopologyNames(runPrefix);
+        var store = Path.Combine(Path.GetTempPath(), runPrefix + "store.db");
+        var factory = new ConnectionFactory { Uri = broker, ClientProvidedName = "bench-webhooks" };
+        await using var connection = await factory.CreateConnectionAsync();
+        await new TopologyDeclarer(names, Microsoft.Extensions.Logging.Abstractions.NullLogger<TopologyDeclarer>.Instance)
+            .DeclareAsync(connection, CancellationToken.None);
+        await FillAsync(connection, names);
+        sink.Reset();
+        var environment = new Dictionary<string, string>
+        {
+            ["RabbitMq__Uri"] = broker.ToString(),
+            ["RabbitMq__Prefix"] = runPrefix,
+            ["Smtp__Host"] = "127.0.0.1",
+            ["Smtp__Port"] = sink.Port.ToString(),
+            ["Smtp__Security"] = "None",
+            ["Store__Path"] = store,
+            ["Serilog__MinimumLevel__Default"] = "Warning",
+            ["OpenTelemetry__WorkerMetricsPort"] = "0",
+            ["Clients__bench__KeyHashes__0"] = new string('b', 64),
+            ["Clients__bench__AllowedFrom__0"] = "Shop <shop@example.com>",
+        };
+        if (webhook is not null)
+        {
+            environment["Clients__bench__Webhook__Url"] = webhook.Url;
+            environment["Clients__bench__Webhook__Secret"] = WebhookSecret.New();
+        }
+        try
+        {
+            using var worker = ServiceUnderTest.Start(root, "Notifications.Worker", environment);
+            var cpu = new CpuMeter().Add("worker", () => worker.CpuTime);
+            cpu.Start();
+            var started = Stopwatch.GetTimestamp();
+            var complete = await sink.WaitForAsync(count, TimeSpan.FromSeconds(30));
+            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            var callbacksPerSecond = 0.0;
+            if (webhook is not null)
+            {
+                while (webhook.Count < count && Stopwatch.GetElapsedTime(started).TotalSeconds < seconds + 60)
+                    await Task.Delay(20);
+                callbacksPerSecond = webhook.Count / Stopwatch.GetElapsedTime(started).TotalSeconds;
+            }
+            var workerCpu = cpu.PerJobMs(count).GetValueOrDefault("worker");
+            var once = complete && sink.Arrivals.Count == count && sink.Arrivals.Values.All(a => a.Count == 1);
+            return (count / seconds, workerCpu, callbacksPerSecond, once);
+        }
+        finally
+        {
+            Cleanup.DeleteStore(store);
+            await Cleanup.DeleteAsync(broker, runPrefix);
+        }
+    }
+
+    private async Task FillAsync(IConnection connection, TopologyNames names)
+    {
+        await using var publisher = await connection.CreateChannelAsync(ConfirmWindow.ChannelOptions(BrokerCeiling.InFlight));
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, BrokerCeiling.InFlight).Select(async _ =>
+        {
+            while (Interlocked.Increment(ref next) < count)
+            {
+                var job = SampleJob.Job(Guid.CreateVersion7().ToString()) with { Client = "bench" };
+                await publisher.BasicPublishAsync(names.Exchange, TopologyNames.SendKey, mandatory: true, JobProperties.ForNewJob(job),
+                    JobCodec.Encode(job));
+            }
+        }));
+    }
+
+    /// <summary>Counts callbacks and answers 204; it does not verify them (the tests do).</summary>
+    private sealed class CallbackReceiver : IDisposable
+    {
+        private readonly HttpListener _listener = new();
+        private int _count;
+
+        public CallbackReceiver()
+        {
+            var port = FreePort();
+            Url = $"http://127.0.0.1:{port}/hooks/";
+            _listener.Prefixes.Add(Url);
+            _listener.Start();
+            _ = Task.Run(ServeAsync);
+        }
+
+        public string Url { get; }
+
+        public int Count => Volatile.Read(ref _count);
+
+        private async Task ServeAsync()
+        {
+            while (_listener.IsListening)
+            {
+                HttpListenerContext context;
+                try
+                {
+                    context = await _listener.GetContextAsync();
+                }
+                catch (Exception) when (!_listener.IsListening)
+                {
+                    return;
+                }
+                _ = Task.Run(async () =>
+                {
+                    await context.Request.InputStream.CopyToAsync(Stream.Null);
+                    Interlocked.Increment(ref _count);
+                    context.Response.StatusCode = 204;
+                    context.Response.Close();
+                });
+            }
+        }
+
+        private static int FreePort()
+        {
+            using var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+            probe.Start();
+            return ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        public void Dispose() => _listener.Close();
+    }
+}
+
+/// <param name="WorkerCpuMsWithout">worker CPU per job with no webhook configured; <paramref name="WorkerCpuMsWith"/> with one client's.</param>
+public sealed record WebhookResult(int Count, double DeliveredPerSecondWithout, double WorkerCpuMsWithout, double DeliveredPerSecondWith,
+    double WorkerCpuMsWith, int Callbacks, double CallbacksPerSecond, string ExactlyOnce);
