@@ -22,8 +22,9 @@ namespace Notifications.Worker.Webhooks;
 /// Delivers callbacks: consumes <c>webhook.send</c> and POSTs each message, signed, to its client's endpoint. A 2xx is
 /// delivered; any other answer, a timeout or a refused connection goes to the next retry queue (<c>Webhooks:Delays</c>),
 /// then <c>webhook.dead</c>; <c>410 Gone</c> goes to <c>webhook.dead</c> at once. One endpoint cannot hold up another: at
-/// most <c>Webhooks:ConcurrencyPerEndpoint</c> callbacks are in flight to its URL, more wait in the broker (back through the
-/// first retry queue, costing no attempt), and the circuit of its host (scheme, host, port) opens on its own when it keeps failing.
+/// most <c>Webhooks:ConcurrencyPerEndpoint</c> callbacks are in flight to its URL and twice as many may wait a second for a
+/// free one; the rest wait in the broker (back through the first retry queue, costing no attempt), and the circuit of its
+/// host (scheme, host, port) opens on its own when it keeps failing.
 /// </summary>
 public sealed class WebhookSender(
     BrokerConnection broker,
@@ -41,7 +42,8 @@ public sealed class WebhookSender(
     private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(2);
 
     private readonly WebhookOptions _options = options.Value;
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _endpoints = new(StringComparer.Ordinal);
+    private static readonly TimeSpan WaitForSlot = TimeSpan.FromSeconds(1);
+    private readonly ConcurrentDictionary<string, Endpoint> _endpoints = new(StringComparer.Ordinal);
     private readonly Channel<bool> _cancelled = Channel.CreateUnbounded<bool>();
     private IChannel? _channel;
 
@@ -97,13 +99,14 @@ public sealed class WebhookSender(
                     $"client '{clientName}' has no Webhook:Url (any more); replay it once one is configured");
                 return;
             }
-            var slots = _endpoints.GetOrAdd(webhook.Url.AbsoluteUri, _ => new SemaphoreSlim(_options.ConcurrencyPerEndpoint));
-            if (!slots.Wait(0))
+            var endpoint = _endpoints.GetOrAdd(webhook.Url.AbsoluteUri, _ => new Endpoint(_options.ConcurrencyPerEndpoint));
+            if (!await endpoint.EnterAsync(_options.ConcurrencyPerEndpoint * 2, WaitForSlot))
             {
-                // The endpoint is busy (slow or hanging): wait in the broker, not in a delivery other endpoints need.
+                // The endpoint is slow or hanging: wait in the broker, not in a delivery other endpoints need.
                 await DeferAsync(delivery, channel, attempts);
                 return;
             }
+            var slots = endpoint.Slots;
             try
             {
                 var (delivered, gone, error) = await PostAsync(webhook, id, delivery.Body);
@@ -219,6 +222,33 @@ public sealed class WebhookSender(
     }
 
     private static KeyValuePair<string, object?> Client(string? client) => new("client", client ?? "");
+
+    /// <summary>One URL's slots, and how many deliveries wait for one: a few may wait a moment, the rest go back to the broker.</summary>
+    private sealed class Endpoint(int slots)
+    {
+        private int _waiting;
+
+        public SemaphoreSlim Slots { get; } = new(slots);
+
+        public async Task<bool> EnterAsync(int maxWaiting, TimeSpan patience)
+        {
+            if (Slots.Wait(0))
+                return true;
+            if (Interlocked.Increment(ref _waiting) > maxWaiting)
+            {
+                Interlocked.Decrement(ref _waiting);
+                return false;
+            }
+            try
+            {
+                return await Slots.WaitAsync(patience);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _waiting);
+            }
+        }
+    }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
