@@ -8,6 +8,7 @@ using Notifications.Core.Clients;
 using MassTransit;
 using Notifications.Api.Status;
 using Notifications.Api.Suppressions;
+using Notifications.Api.Templates;
 using Notifications.Core.Configuration;
 using Notifications.Core.Events;
 using Notifications.Core.Telemetry;
@@ -37,6 +38,8 @@ public static class NotificationsApi
             metrics => metrics.AddAspNetCoreInstrumentation().AddPrometheusExporter());
         builder.Services.AddSingleton<QueueDepthMonitor>();
         builder.Services.AddSingleton<SendEmailLog>();
+        builder.Services.AddOptions<TemplatesOptions>().Bind(builder.Configuration.GetSection(TemplatesOptions.Section));
+        builder.Services.AddSingleton<TemplateStore>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueDepthMonitor>());
         builder.Services.AddProblemDetails();
         builder.AddClientAuthentication();
@@ -55,6 +58,7 @@ public static class NotificationsApi
         app.MapSendEmail();
         app.MapJobStatus();
         app.MapSuppressions();
+        app.MapTemplates();
         app.MapOpenApi(); // /openapi/v1.json, open like /health and /metrics
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });

@@ -53,6 +53,7 @@ public static partial class SendEmailEndpoint
         IOptions<EmailOptions> emailOptions,
         TimeProvider clock,
         SendEmailLog log,
+        Templates.TemplateStore templates,
         CancellationToken cancellationToken)
     {
         var email = emailOptions.Value;
@@ -71,6 +72,14 @@ public static partial class SendEmailEndpoint
         var (mail, readError) = ReadRequest(body);
         if (readError is not null)
             return readError;
+        if (mail!.Template is not null || mail.Model is not null)
+        {
+            // Rendered here, so the job on the wire is the final mail: a replay sends the same one.
+            var (rendered, templateError) = await RenderAsync(mail, templates);
+            if (templateError is not null)
+                return templateError;
+            mail = rendered!;
+        }
         var idempotencyKey = request.Headers[IdempotencyKey.Header].ToString();
 
         var client = http.Client(clients);
@@ -172,6 +181,18 @@ public static partial class SendEmailEndpoint
             return ([], true);
         }
         return buffer.Length > limit ? ([], true) : (buffer.ToArray(), false);
+    }
+
+    private static async Task<(SendEmailRequest? Request, ValidationProblem? Error)> RenderAsync(SendEmailRequest mail, Templates.TemplateStore templates)
+    {
+        if (mail.Template is null)
+            return (null, BodyError("model", "model goes with template"));
+        if (mail.Subject is not null || mail.Text is not null || mail.Html is not null)
+            return (null, BodyError("template", "give either template (and model) or subject, text and html, not both"));
+        var (rendered, problem) = await templates.RenderAsync(mail.Template, mail.Model);
+        if (problem is not null)
+            return (null, BodyError("template", problem));
+        return (mail with { Subject = rendered!.Subject, Text = rendered.Text, Html = rendered.Html, Template = null, Model = null }, null);
     }
 
     private static (SendEmailRequest? Request, ValidationProblem? Error) ReadRequest(byte[] body)

@@ -21,6 +21,12 @@ public sealed record SendEmailRequest : IEmailFields
     public IReadOnlyDictionary<string, string?>? Metadata { get; init; }
     public string? Priority { get; init; }
 
+    /// <summary>A template of <c>Templates:Path</c> to render instead of giving subject, text and html.</summary>
+    public string? Template { get; init; }
+
+    /// <summary>The template's variables (a JSON object).</summary>
+    public System.Text.Json.JsonElement? Model { get; init; }
+
     /// <summary>The job for a request the validator found valid.</summary>
     public EmailJob ToJob(string id, DateTimeOffset createdAt, string defaultFrom, string? client) => new()
     {
