@@ -21,6 +21,8 @@ public sealed record SendEmailRequest : IEmailFields
     public IReadOnlyDictionary<string, string?>? Metadata { get; init; }
     public string? Priority { get; init; }
 
+    public IReadOnlyList<EmailAttachment?>? Attachments { get; init; }
+
     /// <summary>A template of <c>Templates:Path</c> to render instead of giving subject, text and html.</summary>
     public string? Template { get; init; }
 
@@ -45,6 +47,7 @@ public sealed record SendEmailRequest : IEmailFields
         Metadata = NonNull(Metadata),
         // Only the high lane is spelled on the wire: a normal job looks as it did before there were lanes.
         Priority = Lanes.FromWire(Priority) == Lane.High ? Lanes.HighWire : null,
+        Attachments = Attachments is { Count: > 0 } files ? [.. files.OfType<EmailAttachment>()] : null,
     };
 
     private static string[] NonNull(IReadOnlyList<string?>? values) => values is null ? [] : [.. values.OfType<string>()];

@@ -32,6 +32,11 @@ public sealed record EmailJob : IEmailFields
     /// </summary>
     public IReadOnlyList<string>? OnlyTo { get; init; }
 
+    /// <summary>Files sent with the mail, content in base64.</summary>
+    public IReadOnlyList<EmailAttachment>? Attachments { get; init; }
+
+    IReadOnlyList<EmailAttachment?>? IEmailFields.Attachments => Attachments;
+
     /// <summary>"high" for the high lane; absent (or "normal") for the normal one.</summary>
     public string? Priority { get; init; }
 

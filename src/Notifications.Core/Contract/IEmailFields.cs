@@ -19,4 +19,6 @@ public interface IEmailFields
 
     /// <summary>"high" or "normal" (absent): the lane the job travels in.</summary>
     string? Priority { get; }
+
+    IReadOnlyList<EmailAttachment?>? Attachments { get; }
 }

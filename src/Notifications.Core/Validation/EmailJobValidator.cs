@@ -44,6 +44,7 @@ public sealed class EmailJobValidator(IOptions<EmailOptions> options, ClientRegi
         ValidateContent(mail, errors);
         ValidateHeaders(mail, errors);
         ValidateMetadata(mail, errors);
+        ValidateAttachments(mail, errors);
         if (!Topology.Lanes.TryParse(mail.Priority, out _))
             errors.Add("priority", "priority is \"high\" or \"normal\"");
         return errors.ToDictionary();
@@ -122,6 +123,50 @@ public sealed class EmailJobValidator(IOptions<EmailOptions> options, ClientRegi
             else if (ControlCharacters.In(value))
                 errors.Add(field, "header value must not contain control characters (NUL, BEL, ESC, …)");
         }
+    }
+
+    public const int MaxAttachments = 20;
+
+    private void ValidateAttachments(IEmailFields request, Errors errors)
+    {
+        if (request.Attachments is not { } files)
+            return;
+        if (files.Count > MaxAttachments)
+            errors.Add("attachments", $"at most {MaxAttachments} attachments");
+        var blocked = _options.BlockedExtensions.Count > 0 ? _options.BlockedExtensions : [.. EmailOptions.DefaultBlockedExtensions];
+        var contentIds = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < files.Count; i++)
+        {
+            var at = $"attachments[{i}]";
+            if (files[i] is not { } file)
+            {
+                errors.Add(at, "an attachment is an object {filename, contentType, content, contentId?}");
+                continue;
+            }
+            if (string.IsNullOrWhiteSpace(file.Filename) || file.Filename.Length > 255)
+                errors.Add($"{at}.filename", "filename is required, at most 255 characters");
+            else if (file.Filename.AsSpan().IndexOfAny('/', '\\') >= 0 || file.Filename is "." or ".." || ControlCharacters.In(file.Filename)
+                     || file.Filename.AsSpan().IndexOfAny('\r', '\n') >= 0)
+                errors.Add($"{at}.filename", "filename must be a plain name: no path separators, CR/LF or control characters");
+            else if (blocked.FirstOrDefault(ext => file.Filename.TrimEnd('.', ' ').EndsWith(ext, StringComparison.OrdinalIgnoreCase)) is { } extension)
+                errors.Add($"{at}.filename", $"'{extension}' files are not sent (Email:BlockedExtensions)");
+            if (string.IsNullOrWhiteSpace(file.ContentType) || file.ContentType.AsSpan().IndexOfAny('\r', '\n') >= 0
+                || !MimeKit.ContentType.TryParse(file.ContentType, out var type) || string.IsNullOrEmpty(type.MediaSubtype))
+                errors.Add($"{at}.contentType", "contentType must be a media type like application/pdf");
+            if (string.IsNullOrEmpty(file.Content))
+                errors.Add($"{at}.content", "content is required: the file in base64");
+            else if (!IsBase64(file.Content))
+                errors.Add($"{at}.content", "content must be base64");
+            if (file.ContentId is { } id && (id.Length is 0 or > 200 || id.Any(c => c is '<' or '>' or ' ' or '\r' or '\n' || char.IsControl(c))
+                || !contentIds.Add(id)))
+                errors.Add($"{at}.contentId", "contentId is 1 to 200 characters without <, >, spaces or line breaks, unique in the mail");
+        }
+    }
+
+    private static bool IsBase64(string text)
+    {
+        var bytes = new byte[text.Length * 3 / 4 + 3];
+        return Convert.TryFromBase64String(text, bytes, out _);
     }
 
     private static void ValidateMetadata(IEmailFields request, Errors errors)

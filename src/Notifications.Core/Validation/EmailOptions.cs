@@ -17,5 +17,11 @@ public sealed class EmailOptions
     public int MaxRecipients { get; set; } = 50;
 
     [Range(1_024, 64 * 1024 * 1024, ErrorMessage = "Email:MaxRequestBytes must be between 1024 and 67108864")]
-    public int MaxRequestBytes { get; set; } = 1024 * 1024;
+    public int MaxRequestBytes { get; set; } = 10 * 1024 * 1024;
+
+    /// <summary>File name endings an attachment may not have (compared without regard to case).</summary>
+    public List<string> BlockedExtensions { get; set; } = [];
+
+    public static readonly string[] DefaultBlockedExtensions =
+        [".exe", ".bat", ".cmd", ".com", ".scr", ".pif", ".js", ".jse", ".vbs", ".vbe", ".wsf", ".wsh", ".ps1", ".msi", ".jar", ".hta", ".cpl", ".lnk"];
 }

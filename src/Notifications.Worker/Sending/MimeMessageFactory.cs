@@ -25,7 +25,23 @@ public static class MimeMessageFactory
         if (job.Headers is not null)
             foreach (var (name, value) in job.Headers)
                 message.Headers.Add(name, value);
-        message.Body = new BodyBuilder { TextBody = job.Text, HtmlBody = job.Html }.ToMessageBody();
+        var body = new BodyBuilder { TextBody = job.Text, HtmlBody = job.Html };
+        foreach (var file in job.Attachments ?? [])
+        {
+            var content = Convert.FromBase64String(file.Content!);
+            var type = ContentType.Parse(file.ContentType!);
+            if (file.ContentId is { } contentId)
+            {
+                // Inline: the html names it as cid:<contentId>.
+                var part = body.LinkedResources.Add(file.Filename!, content, type);
+                part.ContentId = contentId;
+            }
+            else
+            {
+                body.Attachments.Add(file.Filename!, content, type);
+            }
+        }
+        message.Body = body.ToMessageBody();
         return message;
     }
 

@@ -49,7 +49,7 @@ public sealed class ApiTests : IAsyncLifetime
         { "invalid JSON", """{"to": ["a@example.com"], "subject": """, "subject" },
         { "not JSON at all", "hello", "body" },
         { "JSON of the wrong shape", """{"to": "a@example.com", "subject": "s", "text": "t"}""", "to" },
-        { "unknown field", """{"to": ["a@example.com"], "subject": "s", "text": "t", "attachments": []}""", "attachments" },
+        { "unknown field", """{"to": ["a@example.com"], "subject": "s", "text": "t", "attachment": []}""", "attachment" },
         { "invalid address", """{"to": ["not an address"], "subject": "s", "text": "t"}""", "to[0]" },
         { "two addresses in one entry", """{"to": ["a@example.com, b@example.com"], "subject": "s", "text": "t"}""", "to[0]" },
         { "CR/LF in subject", """{"to": ["a@example.com"], "subject": "hi\r\nBcc: x@evil.example", "text": "t"}""", "subject" },
