@@ -10,4 +10,8 @@ public sealed class ApiOptions
     /// <summary>Above this many ready jobs in <c>email.send</c> the API answers 429; 0 turns backpressure off.</summary>
     [Range(0, int.MaxValue, ErrorMessage = "Api:MaxQueueDepth must be 0 (off) or more")]
     public int MaxQueueDepth { get; set; } = 100_000;
+
+    /// <summary>Jobs one <c>POST /api/send-email/batch</c> may hold.</summary>
+    [Range(1, 10_000, ErrorMessage = "Api:MaxBatch must be between 1 and 10000")]
+    public int MaxBatch { get; set; } = 500;
 }

@@ -56,6 +56,7 @@ public static class NotificationsApi
         if (!app.Services.GetRequiredService<IOptions<AuthOptions>>().Value.Required)
             app.Logger.LogWarning("Auth:Required is false: any caller that reaches the API sends mail as Email:AllowedFrom without a key");
         app.MapSendEmail();
+        app.MapSendEmailBatch();
         app.MapJobStatus();
         app.MapSuppressions();
         app.MapTemplates();

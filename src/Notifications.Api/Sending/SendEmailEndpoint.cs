@@ -43,20 +43,10 @@ public static partial class SendEmailEndpoint
 
     private static async Task<Results<Accepted<SendEmailAccepted>, ValidationProblem, ProblemHttpResult>> SendAsync(
         HttpContext http,
-        EmailJobValidator validator,
-        ClientRegistry clients,
-        IIdempotencyKeys idempotencyKeys,
-        IJobStatuses statuses,
-        NotificationsTelemetry telemetry,
-        ConfirmedPublisher publisher,
-        QueueDepthMonitor queueDepth,
-        IOptions<EmailOptions> emailOptions,
-        TimeProvider clock,
-        SendEmailLog log,
-        Templates.TemplateStore templates,
+        [AsParameters] Intake intake,
         CancellationToken cancellationToken)
     {
-        var email = emailOptions.Value;
+        var email = intake.EmailOptions.Value;
         var request = http.Request;
         if (!request.HasJsonContentType())
             return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType,
@@ -72,7 +62,20 @@ public static partial class SendEmailEndpoint
         var (mail, readError) = ReadRequest(body);
         if (readError is not null)
             return readError;
-        if (mail!.Template is not null || mail.Model is not null)
+        return await AcceptAsync(http, intake, mail!, body, request.Headers[IdempotencyKey.Header].ToString(), cancellationToken);
+    }
+
+    /// <summary>
+    /// One job from its parsed request to its confirmed publish: template, sender, validation, backpressure, idempotency,
+    /// publish, status. The single and the batch endpoint both come here, so an item of a batch is held to the same rules.
+    /// </summary>
+    /// <param name="body">the request's bytes (the item's, in a batch): an Idempotency-Key is bound to their hash.</param>
+    internal static async Task<Results<Accepted<SendEmailAccepted>, ValidationProblem, ProblemHttpResult>> AcceptAsync(HttpContext http,
+        Intake intake, SendEmailRequest mail, byte[] body, string idempotencyKey, CancellationToken cancellationToken)
+    {
+        var (validator, clients, idempotencyKeys, statuses, telemetry, publisher, queueDepth, emailOptions, clock, log, templates) = intake;
+        var email = emailOptions.Value;
+        if (mail.Template is not null || mail.Model is not null)
         {
             // Rendered here, so the job on the wire is the final mail: a replay sends the same one.
             var (rendered, templateError) = await RenderAsync(mail, templates);
@@ -80,11 +83,10 @@ public static partial class SendEmailEndpoint
                 return templateError;
             mail = rendered!;
         }
-        var idempotencyKey = request.Headers[IdempotencyKey.Header].ToString();
 
         var client = http.Client(clients);
         using var clientScope = LogContext.PushProperty("Client", client?.Name);
-        if (client is not null && mail!.From is not null && EmailAddresses.TryParseMailbox(mail.From, out var sender, out _)
+        if (client is not null && mail.From is not null && EmailAddresses.TryParseMailbox(mail.From, out var sender, out _)
             && !client.MaySendAs(sender!.Address))
             return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Sender not allowed",
                 detail: $"'{sender.Address}' is not one of client '{client.Name}''s senders (Clients:{client.Name}:AllowedFrom).");
@@ -161,6 +163,20 @@ public static partial class SendEmailEndpoint
         return TypedResults.Accepted(JobStatusEndpoint.PathOf(job.Id), new SendEmailAccepted(job.Id, "queued"));
     }
 
+    /// <summary>What accepting a job needs, bound by the endpoints from the service container.</summary>
+    internal readonly record struct Intake(
+        EmailJobValidator Validator,
+        ClientRegistry Clients,
+        IIdempotencyKeys IdempotencyKeys,
+        IJobStatuses Statuses,
+        NotificationsTelemetry Telemetry,
+        ConfirmedPublisher Publisher,
+        QueueDepthMonitor QueueDepth,
+        IOptions<EmailOptions> EmailOptions,
+        TimeProvider Clock,
+        SendEmailLog Log,
+        Templates.TemplateStore Templates);
+
     /// <summary>Reads the whole body, at most <paramref name="limit"/> bytes (chunked bodies have no Content-Length to check).</summary>
     private static async Task<(byte[] Body, bool TooLarge)> ReadBodyAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
     {
@@ -195,7 +211,7 @@ public static partial class SendEmailEndpoint
         return (mail with { Subject = rendered!.Subject, Text = rendered.Text, Html = rendered.Html, Template = null, Model = null }, null);
     }
 
-    private static (SendEmailRequest? Request, ValidationProblem? Error) ReadRequest(byte[] body)
+    internal static (SendEmailRequest? Request, ValidationProblem? Error) ReadRequest(byte[] body)
     {
         try
         {

@@ -1,0 +1,115 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Notifications.Api.Clients;
+
+namespace Notifications.Api.Sending;
+
+/// <summary>
+/// <c>POST /api/send-email/batch</c>: a JSON array of up to <c>Api:MaxBatch</c> jobs, each with its own optional
+/// <c>"idempotencyKey"</c>. Every item goes the single endpoint's way (same rules, same answers); valid items are
+/// published concurrently and each is reported queued only once the broker confirmed it. The answer is 200 with one
+/// result per item, in order.
+/// </summary>
+public static class SendEmailBatchEndpoint
+{
+    public const string IdempotencyKeyField = "idempotencyKey";
+
+    public static IEndpointRouteBuilder MapSendEmailBatch(this IEndpointRouteBuilder routes)
+    {
+        routes.MapPost("/api/send-email/batch", SendAsync)
+            .WithName("SendEmailBatch")
+            .WithSummary("Queue up to Api:MaxBatch emails; 200 with one result per item ({id, status: queued} or {status, errors|title})")
+            .Accepts<SendEmailRequest[]>("application/json")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .RequireAuthorization(ClientAuthentication.Policy)
+            .RequireRateLimiting(ClientRateLimiting.Policy);
+        return routes;
+    }
+
+    private static async Task<Results<Ok<List<BatchItemResult>>, ValidationProblem, ProblemHttpResult>> SendAsync(HttpContext http,
+        [AsParameters] SendEmailEndpoint.Intake intake, IOptions<ApiOptions> api, CancellationToken cancellationToken)
+    {
+        var maxBytes = (long)intake.EmailOptions.Value.MaxRequestBytes * 4; // a batch holds many jobs; each is held to MaxRequestBytes below
+        if (!http.Request.HasJsonContentType())
+            return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type",
+                detail: "Send the jobs as a JSON array, Content-Type: application/json.");
+        if (http.Request.ContentLength > maxBytes)
+            return TooLarge(maxBytes);
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeLimit)
+            sizeLimit.MaxRequestBodySize = maxBytes;
+
+        JsonArray items;
+        try
+        {
+            var node = await JsonNode.ParseAsync(http.Request.Body, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false },
+                cancellationToken: cancellationToken);
+            if (node is not JsonArray array)
+                return Invalid("body", "the body must be a JSON array of jobs");
+            items = array;
+        }
+        catch (JsonException ex)
+        {
+            return Invalid("body", $"not valid JSON: {ex.Message.Split(" Path:", 2)[0]}");
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return TooLarge(maxBytes);
+        }
+        if (items.Count == 0 || items.Count > api.Value.MaxBatch)
+            return Invalid("body", $"a batch holds 1 to {api.Value.MaxBatch} jobs (Api:MaxBatch), not {items.Count}");
+
+        var results = await Task.WhenAll(items.Select((item, index) => AcceptItemAsync(http, intake, item, index, cancellationToken)));
+        return TypedResults.Ok(results.ToList());
+    }
+
+    private static async Task<BatchItemResult> AcceptItemAsync(HttpContext http, SendEmailEndpoint.Intake intake, JsonNode? item, int index,
+        CancellationToken cancellationToken)
+    {
+        if (item is not JsonObject job)
+            return BatchItemResult.Invalid(new Dictionary<string, string[]> { ["body"] = ["an item must be a JSON object"] });
+        var key = "";
+        if (job.TryGetPropertyValue(IdempotencyKeyField, out var keyNode))
+        {
+            if (keyNode is not JsonValue value || !value.TryGetValue<string>(out var text))
+                return BatchItemResult.Invalid(new Dictionary<string, string[]> { [IdempotencyKeyField] = ["a string of printable ASCII"] });
+            key = text;
+            job = (JsonObject)job.DeepClone();
+            job.Remove(IdempotencyKeyField);
+        }
+        var body = JsonSerializer.SerializeToUtf8Bytes(job);
+        if (body.Length > intake.EmailOptions.Value.MaxRequestBytes)
+            return new BatchItemResult(null, StatusCodes.Status413PayloadTooLarge, null, "Job too large",
+                $"The job is larger than {intake.EmailOptions.Value.MaxRequestBytes} bytes (Email:MaxRequestBytes).");
+        var (mail, readError) = SendEmailEndpoint.ReadRequest(body);
+        if (readError is not null)
+            return BatchItemResult.From(readError);
+        return BatchItemResult.From(await SendEmailEndpoint.AcceptAsync(http, intake, mail!, body, key, cancellationToken));
+    }
+
+    private static ValidationProblem Invalid(string field, string message) =>
+        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: "The batch is not valid");
+
+    private static ProblemHttpResult TooLarge(long limit) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request too large",
+            detail: $"The batch is larger than {limit} bytes (4 × Email:MaxRequestBytes).");
+}
+
+/// <summary>One item's answer: <c>{"id", "status": "queued"}</c>, or its HTTP status with the errors or the problem.</summary>
+public sealed record BatchItemResult(string? Id, object Status, IDictionary<string, string[]>? Errors = null, string? Title = null, string? Detail = null)
+{
+    public static BatchItemResult Invalid(IDictionary<string, string[]> errors) => new(null, StatusCodes.Status400BadRequest, errors);
+
+    public static BatchItemResult From(IResult result) => result switch
+    {
+        Results<Accepted<SendEmailAccepted>, ValidationProblem, ProblemHttpResult> union => From(union.Result),
+        Accepted<SendEmailAccepted> { Value: { } accepted } => new(accepted.Id, "queued"),
+        ValidationProblem problem => new(null, StatusCodes.Status400BadRequest, problem.ProblemDetails.Errors),
+        ProblemHttpResult problem => new(null, problem.StatusCode, null, problem.ProblemDetails.Title, problem.ProblemDetails.Detail),
+        _ => new(null, StatusCodes.Status500InternalServerError, null, "Unexpected result"),
+    };
+}
