@@ -189,6 +189,16 @@ public sealed class PipelineRun(string root, Uri broker, string prefix, BenchSin
         var acceptedPerSecond = posted.Count / Seconds(started, Stopwatch.GetTimestamp());
         var apiCpuPerJob = apiCpu.PerJobMs(posted.Count);
 
+        // The same count again through POST /api/send-email/batch, 100 jobs a request, 8 requests at a time.
+        var single = posted.Count;
+        var batchCpu = new CpuMeter().Add("api", () => api.CpuTime).Add("bench (HTTP clients)", CpuMeter.Self).Add("broker", CpuMeter.Broker);
+        batchCpu.Start();
+        var batchStarted = Stopwatch.GetTimestamp();
+        var batchErrors = await PostBatchesAsync(http, Bodies(count, "batch"), BatchSize, BatchClients, posted);
+        var batchAccepted = posted.Count - single;
+        var batch = new BatchResult(BatchSize, BatchClients, batchAccepted / Seconds(batchStarted, Stopwatch.GetTimestamp()), batchErrors,
+            batchCpu.PerJobMs(Math.Max(batchAccepted, 1)));
+
         // The API stays in the count (it no longer consumes events; its share should be near zero).
         var workerCpu = new CpuMeter().Add("worker", () => worker.CpuTime).Add("api", () => api.CpuTime)
             .Add("bench (sink)", CpuMeter.Self).Add("broker", CpuMeter.Broker);
@@ -200,7 +210,7 @@ public sealed class PipelineRun(string root, Uri broker, string prefix, BenchSin
         var workerCpuPerJob = workerCpu.PerJobMs(posted.Count);
         var (exactlyOnce, _) = CheckExactlyOnce(posted, await DeadLettersAsync(), deadLetteredBefore);
         return new ApartResult(acceptedPerSecond, errors, Percentiles(latencies), apiCpuPerJob,
-            posted.Count / Seconds(thawed, deliveredAt), workerCpuPerJob, complete ? exactlyOnce : "incomplete: " + exactlyOnce);
+            posted.Count / Seconds(thawed, deliveredAt), workerCpuPerJob, complete ? exactlyOnce : "incomplete: " + exactlyOnce, batch);
     }
 
     private static Dictionary<string, string> With(Dictionary<string, string> settings, string key, string value) =>
@@ -226,6 +236,54 @@ public sealed class PipelineRun(string root, Uri broker, string prefix, BenchSin
 
     private static List<(string Id, byte[] Body)> Bodies(int n, string tag) =>
         Enumerable.Range(0, n).Select(i => ($"{tag}-{i}", JsonSerializer.SerializeToUtf8Bytes(SampleJob.Request(i)))).ToList();
+
+    public const int BatchSize = 100, BatchClients = 8;
+
+    /// <summary>Posts the bodies as JSON arrays of <paramref name="size"/>; every item answered queued counts as posted.</summary>
+    private static async Task<int> PostBatchesAsync(HttpClient http, List<(string Id, byte[] Body)> bodies, int size, int clients,
+        ConcurrentDictionary<string, long> posted)
+    {
+        var batches = bodies.Chunk(size).Select(chunk =>
+        {
+            var array = new byte[chunk.Sum(b => b.Body.Length) + chunk.Length + 1];
+            var at = 0;
+            array[at++] = (byte)'[';
+            foreach (var (_, body) in chunk)
+            {
+                body.CopyTo(array, at);
+                at += body.Length;
+                array[at++] = (byte)',';
+            }
+            array[at - 1] = (byte)']';
+            return array;
+        }).ToList();
+        var next = -1;
+        var errors = 0;
+        var json = new MediaTypeHeaderValue("application/json");
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(async _ =>
+        {
+            int n;
+            while ((n = Interlocked.Increment(ref next)) < batches.Count)
+            {
+                var start = Stopwatch.GetTimestamp();
+                using var content = new ByteArrayContent(batches[n]);
+                content.Headers.ContentType = json;
+                using var response = await http.PostAsync("/api/send-email/batch", content);
+                if (response.StatusCode != HttpStatusCode.OK)
+                {
+                    Interlocked.Add(ref errors, size);
+                    continue;
+                }
+                using var answer = JsonDocument.Parse(await response.Content.ReadAsStreamAsync());
+                foreach (var item in answer.RootElement.EnumerateArray())
+                    if (item.GetProperty("status").ValueKind == JsonValueKind.String)
+                        posted[item.GetProperty("id").GetString()!] = start;
+                    else
+                        Interlocked.Increment(ref errors);
+            }
+        }));
+        return errors;
+    }
 
     private static async Task<int> PostAllAsync(HttpClient http, List<(string Id, byte[] Body)> bodies, int clients,
         ConcurrentDictionary<string, long> posted, ConcurrentBag<double> latencies)
@@ -356,4 +414,7 @@ public sealed record FloodResult(
 
 public sealed record ApartResult(
     double ApiAcceptedPerSecond, int ApiErrors, Percentile ApiPostLatencyMs, Dictionary<string, double> ApiCpuMsPerJob,
-    double WorkerDeliveredPerSecond, Dictionary<string, double> WorkerCpuMsPerJob, string ExactlyOnce);
+    double WorkerDeliveredPerSecond, Dictionary<string, double> WorkerCpuMsPerJob, string ExactlyOnce, BatchResult? Batch = null);
+
+/// <summary>The API alone taking jobs through the batch endpoint.</summary>
+public sealed record BatchResult(int Size, int Clients, double AcceptedPerSecond, int Errors, Dictionary<string, double> CpuMsPerJob);

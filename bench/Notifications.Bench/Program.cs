@@ -4,7 +4,7 @@ using System.Text.Json;
 using Notifications.Bench;
 
 // dotnet run -c Release --project bench/Notifications.Bench -- [--count 20000] [--clients 64] [--large] [--relay-delay-ms 0]
-//   [--connections N (SMTP; concurrency and prefetch follow)] [--only broker,relay,pipeline,peer,dlq,throttle,priority,suppressions,webhooks] [--out FILE.json]
+//   [--connections N (SMTP; concurrency and prefetch follow)] [--only broker,relay,pipeline,peer,dlq,throttle,priority,suppressions,webhooks,mixed] [--out FILE.json]
 BenchOptions options;
 try
 {
@@ -32,6 +32,7 @@ ThrottledResult? throttled = null;
 PriorityResult? priority = null;
 List<SuppressionLookupResult>? suppressionLookups = null;
 WebhookResult? webhooks = null;
+MixedSizeResult? mixed = null;
 var throttlePrefix = prefix + "throttle.";
 var priorityPrefix = prefix + "priority.";
 var dlqPrefix = prefix + "dlq.";
@@ -86,6 +87,12 @@ try
         var jobs = Math.Min(options.Count, ThrottledJobs);
         Console.Error.WriteLine($"worker alone without and with a webhook ({jobs} jobs each)...");
         webhooks = await new WebhookRun(root, brokerUri, prefix + "hooks.", sink, jobs).RunAsync();
+    }
+    if (options.Runs("mixed"))
+    {
+        var small = Math.Min(options.Count, 2_000);
+        Console.Error.WriteLine($"small jobs alone and mixed with 1 MB jobs ({small} small ones)...");
+        mixed = await new MixedSizeRun(root, brokerUri, prefix + "mixed.", sink, small).RunAsync();
     }
 }
 finally
@@ -166,6 +173,13 @@ if (pipeline is not null)
         Row("API alone (worker frozen): accepted", $"{apart.ApiAcceptedPerSecond:0} jobs/s ({apart.ApiErrors} not 202)");
         Row("API alone: POST latency p50 / p95 / p99 / max", Latency(apart.ApiPostLatencyMs));
         Row("API alone: CPU ms per job", CpuRow(apart.ApiCpuMsPerJob));
+        if (apart.Batch is { } batch)
+        {
+            Row($"API alone through POST /api/send-email/batch ({batch.Size} jobs a request, {batch.Clients} at a time): accepted",
+                $"{batch.AcceptedPerSecond:0} jobs/s ({batch.Errors} not queued)" + (broker is { } ceilingForBatch
+                    ? $", {100 * batch.AcceptedPerSecond / ceilingForBatch.Publish:0} % of the broker's publish ceiling" : ""));
+            Row("API alone through batches: CPU ms per job", CpuRow(batch.CpuMsPerJob));
+        }
         Row("worker alone (draining those jobs): delivered", $"{apart.WorkerDeliveredPerSecond:0} mail/s; every job once: {apart.ExactlyOnce}");
         Row("worker alone: CPU ms per job", CpuRow(apart.WorkerCpuMsPerJob));
     }
@@ -200,6 +214,11 @@ if (webhooks is not null)
         $"{webhooks.WorkerCpuMsWith:0.00} ms per job (+{webhooks.WorkerCpuMsWith - webhooks.WorkerCpuMsWithout:0.00}); " +
         $"{webhooks.Callbacks} callbacks at {webhooks.CallbacksPerSecond:0}/s; each once: {webhooks.ExactlyOnce}");
 }
+if (mixed is not null)
+{
+    Row($"1 KB jobs at {mixed.SmallPerSecond}/s, alone → with a 1 MB job every {MixedSizeRun.LargeEvery} ({mixed.LargeJobs} of them): publish → sink p50 / p99",
+        $"{mixed.AloneP50Ms:0} / {mixed.AloneP99Ms:0} ms → {mixed.MixedP50Ms:0} / {mixed.MixedP99Ms:0} ms; each once: {mixed.ExactlyOnce}");
+}
 if (dlq is not null)
 {
     Row($"dlq export --out (process start included, {dlq.Count} dead letters)", $"{dlq.ExportPerSecond:0} dead letters/s");
@@ -232,13 +251,15 @@ await File.WriteAllTextAsync(outFile, JsonSerializer.Serialize(new
     priority,
     suppressionLookups,
     webhooks,
+    mixed,
     targets = targets.Select(t => new { target = t.Name, met = t.Met, figures = t.Met is null ? null : t.Figures }),
 }, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
 Console.Error.WriteLine($"figures written to {outFile}");
 return pipeline is null || (pipeline.ExactlyOnce == "ok" && pipeline.Errors == 0
     && pipeline.EachSideAlone?.ExactlyOnce is null or "ok" && pipeline.UnderAFlood?.ExactlyOnce is null or "ok")
     && dlq?.ExactlyOnce is null or "ok" && throttled?.ExactlyOnce is null or "ok"
-    && priority?.ExactlyOnce is null or "ok" && webhooks?.ExactlyOnce is null or "ok" ? 0 : 1;
+    && priority?.ExactlyOnce is null or "ok" && webhooks?.ExactlyOnce is null or "ok"
+    && mixed?.ExactlyOnce is null or "ok" ? 0 : 1;
 
 static string Latency(Percentile ms) => $"{ms.P50:0.0} / {ms.P95:0.0} / {ms.P99:0.0} / {ms.Max:0.0} ms";
 
