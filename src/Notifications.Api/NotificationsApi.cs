@@ -40,6 +40,7 @@ public static class NotificationsApi
         builder.Services.AddSingleton<SendEmailLog>();
         builder.Services.AddOptions<TemplatesOptions>().Bind(builder.Configuration.GetSection(TemplatesOptions.Section));
         builder.Services.AddSingleton<TemplateStore>();
+        builder.Services.AddSingleton<ScheduledJobs>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueDepthMonitor>());
         builder.Services.AddProblemDetails();
         builder.AddClientAuthentication();

@@ -73,7 +73,7 @@ public static partial class SendEmailEndpoint
     internal static async Task<Results<Accepted<SendEmailAccepted>, ValidationProblem, ProblemHttpResult>> AcceptAsync(HttpContext http,
         Intake intake, SendEmailRequest mail, byte[] body, string idempotencyKey, CancellationToken cancellationToken)
     {
-        var (validator, clients, idempotencyKeys, statuses, telemetry, publisher, queueDepth, emailOptions, clock, log, templates) = intake;
+        var (validator, clients, idempotencyKeys, statuses, telemetry, publisher, queueDepth, emailOptions, clock, log, templates, _) = intake;
         var email = emailOptions.Value;
         if (mail.Template is not null || mail.Model is not null)
         {
@@ -94,6 +94,13 @@ public static partial class SendEmailEndpoint
         var errors = validator.Validate(mail!, client?.Name);
         if (idempotencyKey.Length > 0 && !IdempotencyKey.IsValid(idempotencyKey))
             errors[IdempotencyKey.Header] = [$"1 to {IdempotencyKey.MaxLength} printable ASCII characters"];
+        var sendAt = (DateTimeOffset?)null;
+        if (mail!.SendAt is { } due)
+        {
+            if (ScheduledJobs.Problem(due, clock.GetUtcNow(), email.MaxSchedule, out var at) is { } problem)
+                errors["sendAt"] = [problem];
+            sendAt = at;
+        }
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors, title: "The email job is not valid");
 
@@ -126,7 +133,7 @@ public static partial class SendEmailEndpoint
 
         // The same key always names the same job, on any API instance: the worker sends a job id once.
         var job = mail!.ToJob(idempotencyKey.Length > 0 ? IdempotencyKey.JobId(scopedKey) : Guid.CreateVersion7().ToString(),
-            clock.GetUtcNow(), client?.DefaultFrom ?? email.DefaultFrom, client?.Name);
+            clock.GetUtcNow(), client?.DefaultFrom ?? email.DefaultFrom, client?.Name) with { SendAt = sendAt };
         using var jobScope = LogContext.PushProperty("JobId", job.Id);
         var routingKey = TopologyNames.WorkKey(job.Lane);
         using var activity = NotificationsTelemetry.Source.StartActivity($"{routingKey} publish", ActivityKind.Producer);
@@ -136,7 +143,10 @@ public static partial class SendEmailEndpoint
         TraceContext.Inject(activity, properties.Headers!);
         try
         {
-            await publisher.PublishAsync(routingKey, properties, JobCodec.Encode(job), cancellationToken);
+            if (sendAt is { } dueAt)
+                await intake.Scheduled.PublishAsync(job, properties, dueAt - clock.GetUtcNow(), cancellationToken);
+            else
+                await publisher.PublishAsync(routingKey, properties, JobCodec.Encode(job), cancellationToken);
         }
         catch (PublishFailedException ex)
         {
@@ -152,7 +162,8 @@ public static partial class SendEmailEndpoint
         telemetry.Accepted.Add(1);
         try
         {
-            await statuses.SetStatusAsync(new JobStatus(job.Id, JobStatus.Queued, job.CreatedAt, Client: job.Client), CancellationToken.None);
+            await statuses.SetStatusAsync(new JobStatus(job.Id, sendAt is null ? JobStatus.Queued : JobStatus.Scheduled, job.CreatedAt,
+                Client: job.Client), CancellationToken.None);
         }
         catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
         {
@@ -160,7 +171,8 @@ public static partial class SendEmailEndpoint
             log.StatusNotStored(job.Id, ex.Message);
         }
         log.Queued(job.Id, job.To.Count + job.Cc.Count + job.Bcc.Count);
-        return TypedResults.Accepted(JobStatusEndpoint.PathOf(job.Id), new SendEmailAccepted(job.Id, "queued"));
+        return TypedResults.Accepted(JobStatusEndpoint.PathOf(job.Id),
+            new SendEmailAccepted(job.Id, sendAt is null ? JobStatus.Queued : JobStatus.Scheduled));
     }
 
     /// <summary>What accepting a job needs, bound by the endpoints from the service container.</summary>
@@ -175,7 +187,8 @@ public static partial class SendEmailEndpoint
         IOptions<EmailOptions> EmailOptions,
         TimeProvider Clock,
         SendEmailLog Log,
-        Templates.TemplateStore Templates);
+        Templates.TemplateStore Templates,
+        ScheduledJobs Scheduled);
 
     /// <summary>Reads the whole body, at most <paramref name="limit"/> bytes (chunked bodies have no Content-Length to check).</summary>
     private static async Task<(byte[] Body, bool TooLarge)> ReadBodyAsync(HttpRequest request, int limit, CancellationToken cancellationToken)

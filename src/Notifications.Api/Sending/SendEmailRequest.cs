@@ -23,6 +23,9 @@ public sealed record SendEmailRequest : IEmailFields
 
     public IReadOnlyList<EmailAttachment?>? Attachments { get; init; }
 
+    /// <summary>When to send it: ISO 8601 with an offset, in the future, at most Email:MaxSchedule ahead.</summary>
+    public string? SendAt { get; init; }
+
     /// <summary>A template of <c>Templates:Path</c> to render instead of giving subject, text and html.</summary>
     public string? Template { get; init; }
 

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Notifications.Api.Clients;
+using Notifications.Api.Sending;
 using Notifications.Core.Clients;
 using Notifications.Core.Store;
 
@@ -9,6 +10,35 @@ namespace Notifications.Api.Status;
 public static class JobStatusEndpoint
 {
     public static string PathOf(string jobId) => "/api/emails/" + Uri.EscapeDataString(jobId);
+
+    /// <summary>
+    /// A scheduled job becomes <c>cancelled</c>; it still waits in the broker, and the worker drops it when it comes due
+    /// (it checks the status of every scheduled job it receives). A job already queued, sent or cancelled: 409.
+    /// </summary>
+    private static async Task<Results<Ok<SendEmailAccepted>, ProblemHttpResult>> CancelAsync(string id, HttpContext http, ClientRegistry clients,
+        IJobStatuses statuses, TimeProvider clock, ILogger<JobStatusResponse> logger, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var status = await statuses.GetStatusAsync(id, cancellationToken);
+            if (status is null || http.Client(clients) is { } caller && status.Client != caller.Name)
+                return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown job",
+                    detail: $"No job with id '{id}' is known (or it is older than Store:Retention).");
+            if (status.Status != JobStatus.Scheduled)
+                return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Not scheduled",
+                    detail: $"Job '{id}' is {status.Status}: only a job still scheduled can be cancelled.");
+            await statuses.SetStatusAsync(new JobStatus(id, JobStatus.Cancelled, clock.GetUtcNow(), Replays: status.Replays, Client: status.Client),
+                cancellationToken);
+            logger.LogInformation("Job {JobId} cancelled while scheduled", id);
+            return TypedResults.Ok(new SendEmailAccepted(id, JobStatus.Cancelled));
+        }
+        catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
+        {
+            logger.LogWarning("Job store unavailable: {Reason}", ex.Message);
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Store unavailable",
+                detail: "The job store did not answer; nothing was cancelled. Try again later.");
+        }
+    }
 
     public static IEndpointRouteBuilder MapJobStatus(this IEndpointRouteBuilder routes)
     {
@@ -36,6 +66,11 @@ public static class JobStatusEndpoint
         })
             .WithName("GetEmailStatus")
             .WithSummary("A job's last known state (404 for an unknown job or another client's)")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .RequireAuthorization(ClientAuthentication.Policy);
+        routes.MapDelete("/api/emails/{id}", CancelAsync)
+            .WithName("CancelEmail")
+            .WithSummary("Cancel a job that is still scheduled: 200 cancelled (the worker drops it when it comes due), 409 when it is not scheduled")
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .RequireAuthorization(ClientAuthentication.Policy);
         return routes;

@@ -63,8 +63,37 @@ public sealed class ConfirmedPublisher(BrokerConnection broker, TopologyNames na
         }
     }
 
+    /// <summary>
+    /// Publishes to another exchange of the deployment (the delay levels of a scheduled job), as <see cref="PublishAsync"/>
+    /// does; a message that comes back unroutable is published once more after <paramref name="restore"/> declared what it needs.
+    /// </summary>
+    public async Task PublishToAsync(string exchange, string routingKey, BasicProperties properties, ReadOnlyMemory<byte> body,
+        Func<CancellationToken, Task> restore, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await PublishOnceAsync(routingKey, properties, body, cancellationToken, exchange);
+        }
+        catch (PublishException ex) when (ex.IsReturn)
+        {
+            try
+            {
+                await restore(cancellationToken);
+                await PublishOnceAsync(routingKey, properties, body, cancellationToken, exchange);
+            }
+            catch (PublishException again) when (again.IsReturn)
+            {
+                throw new PublishFailedException($"unroutable: nothing is bound to '{exchange}' with key '{routingKey}'", inner: again);
+            }
+            catch (Exception failed) when (BrokerConnection.IsBrokerUnavailable(failed))
+            {
+                throw new PublishFailedException($"unroutable: nothing is bound to '{exchange}', and declaring it failed", inner: failed);
+            }
+        }
+    }
+
     private async Task PublishOnceAsync(string routingKey, BasicProperties properties, ReadOnlyMemory<byte> body,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, string? exchange = null)
     {
         var connection = broker.Current
             ?? throw new PublishFailedException("broker unreachable: no open connection");
@@ -81,7 +110,7 @@ public sealed class ConfirmedPublisher(BrokerConnection broker, TopologyNames na
         {
             var channel = await GetChannelAsync(connection, timeout.Token);
             handedOver = true;
-            await channel.BasicPublishAsync(names.Exchange, routingKey, mandatory: true, properties, body, timeout.Token);
+            await channel.BasicPublishAsync(exchange ?? names.Exchange, routingKey, mandatory: true, properties, body, timeout.Token);
             telemetry?.Published.Add(1, NotificationsTelemetry.RabbitMq, NotificationsTelemetry.Destination(routingKey));
         }
         catch (PublishException ex) when (ex.IsReturn)

@@ -32,6 +32,9 @@ public sealed record EmailJob : IEmailFields
     /// </summary>
     public IReadOnlyList<string>? OnlyTo { get; init; }
 
+    /// <summary>When a scheduled job was due to be sent (it waited in the broker's delay levels until then).</summary>
+    public DateTimeOffset? SendAt { get; init; }
+
     /// <summary>Files sent with the mail, content in base64.</summary>
     public IReadOnlyList<EmailAttachment>? Attachments { get; init; }
 

@@ -11,6 +11,9 @@ public static class JobHeaders
     public const string Replays = "x-replays";
     public const string Client = "x-client";
 
+    /// <summary>On a scheduled job: when it is due (ISO 8601); the worker checks it was not cancelled meanwhile.</summary>
+    public const string SendAt = "x-send-at";
+
     /// <summary>"high" on a high-lane job (absent on a normal one): retries and replays read the lane from it.</summary>
     public const string Priority = "x-priority";
     public const string TraceParent = "traceparent";

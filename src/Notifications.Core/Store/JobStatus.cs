@@ -21,6 +21,8 @@ public sealed record JobStatus(
     public const string Dead = "dead";
     public const string Replayed = "replayed";
     public const string Suppressed = "suppressed";
+    public const string Scheduled = "scheduled";
+    public const string Cancelled = "cancelled";
 
     /// <summary>
     /// Where this state stands in the job's life: by replay round, then by rank (queued or replayed, then
@@ -31,8 +33,8 @@ public sealed record JobStatus(
 
     private int Rank => Status switch
     {
-        Queued or Replayed => 0,
+        Queued or Replayed or Scheduled => 0,
         Retrying => 1,
-        _ => 2, // sent, dead, suppressed: the end of a round
+        _ => 2, // sent, dead, suppressed, cancelled: the end of a round
     };
 }

@@ -19,6 +19,10 @@ public sealed class EmailOptions
     [Range(1_024, 64 * 1024 * 1024, ErrorMessage = "Email:MaxRequestBytes must be between 1024 and 67108864")]
     public int MaxRequestBytes { get; set; } = 10 * 1024 * 1024;
 
+    /// <summary>How far ahead <c>sendAt</c> may be.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "48.00:00:00", ErrorMessage = "Email:MaxSchedule must be between 1 s and 48 days")]
+    public TimeSpan MaxSchedule { get; set; } = TimeSpan.FromDays(30);
+
     /// <summary>File name endings an attachment may not have (compared without regard to case).</summary>
     public List<string> BlockedExtensions { get; set; } = [];
 

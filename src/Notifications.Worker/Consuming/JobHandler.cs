@@ -61,6 +61,11 @@ public sealed class JobHandler(
             await parker.ParkAsync(delivery, router.Decide(FailureKind.Poison, delivery.PreviousAttempts), "not a valid job: " + summary);
             return;
         }
+        if (HeaderValues.GetString(delivery.Properties.Headers, JobHeaders.SendAt) is not null && await WasCancelledAsync(job))
+        {
+            await DropCancelledAsync(delivery, job);
+            return;
+        }
         if (job.OnlyTo is { } only && !only.All(job.AllRecipients().Contains))
         {
             await parker.ParkAsync(delivery, router.Decide(FailureKind.Poison, delivery.PreviousAttempts),
@@ -231,6 +236,36 @@ public sealed class JobHandler(
     }
 
     private static string SuppressedAddressOf(string recipient) => Core.Suppressions.SuppressedAddress.Normalize(recipient) ?? recipient;
+
+    /// <summary>A scheduled job come due: was it cancelled meanwhile? A store that does not answer says no (sent, at least once).</summary>
+    private async Task<bool> WasCancelledAsync(EmailJob job)
+    {
+        try
+        {
+            return (await statuses.GetStatusAsync(job.Id, CancellationToken.None))?.Status == JobStatus.Cancelled;
+        }
+        catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
+        {
+            logger.LogWarning("Job store unavailable ({Reason}); scheduled job {JobId} is sent without checking for a cancel", ex.Message, job.Id);
+            return false;
+        }
+    }
+
+    private async Task DropCancelledAsync(Delivery delivery, EmailJob job)
+    {
+        try
+        {
+            await events.PublishAsync(new EmailCancelled(job.Id, clock.GetUtcNow(), job.Client), CancellationToken.None);
+        }
+        catch (PublishFailedException ex)
+        {
+            logger.LogError("Job {JobId} was cancelled but its EmailCancelled event was not confirmed ({Reason}); returning it", job.Id, ex.Message);
+            await delivery.ReturnAsync();
+            return;
+        }
+        logger.LogInformation("Scheduled job {JobId} came due but was cancelled: dropped, nothing sent", job.Id);
+        await delivery.AckAsync();
+    }
 
     /// <summary>What a sent job's status says about its recipients, for a redelivery that must finish what the first one began.</summary>
     private async Task<RecipientOutcomes?> StoredOutcomesAsync(string jobId)

@@ -70,6 +70,7 @@ public sealed class TestQueues(TopologyNames names)
         foreach (var queue in TopologyDefinition.Queues(names))
             await channel.QueueDeleteAsync(queue.Name, ifUnused: false, ifEmpty: false);
         await channel.ExchangeDeleteAsync(names.Exchange, ifUnused: false);
+        await DelayTopology.DeleteAsync(channel, names);
     }
 
     private static async Task<IChannel> ChannelAsync() =>

@@ -13,7 +13,10 @@ public sealed class ContractTests
     {
         using var file = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "rabbitmq", "definitions.json")));
         var root = file.RootElement;
-        var expected = TopologyDefinition.Queues(new TopologyNames(""));
+        var names = new TopologyNames("");
+        var main = TopologyDefinition.Queues(names);
+        var delay = DelayTopology.Queues(names);
+        var expected = main.Concat(delay).ToList();
 
         var queues = root.GetProperty("queues").EnumerateArray().ToDictionary(q => q.GetProperty("name").GetString()!);
         Assert.Equal(expected.Select(q => q.Name).Order(), queues.Keys.Order());
@@ -22,17 +25,30 @@ public sealed class ContractTests
             var declared = queues[queue.Name];
             Assert.True(declared.GetProperty("durable").GetBoolean(), queue.Name);
             var arguments = declared.GetProperty("arguments").EnumerateObject()
-                .ToDictionary(p => p.Name, p => p.Value.ValueKind == JsonValueKind.Number ? (object)p.Value.GetInt32() : p.Value.GetString()!);
+                .ToDictionary(p => p.Name, p => p.Value.ValueKind == JsonValueKind.Number ? (object)p.Value.GetInt64() : p.Value.GetString()!);
             Assert.Equal(queue.Arguments.OrderBy(a => a.Key).Select(a => $"{a.Key}={a.Value}"),
                 arguments.OrderBy(a => a.Key).Select(a => $"{a.Key}={a.Value}"));
         }
 
         var bindings = root.GetProperty("bindings").EnumerateArray()
             .Select(b => $"{b.GetProperty("source").GetString()} -{b.GetProperty("routing_key").GetString()}-> {b.GetProperty("destination").GetString()}");
-        Assert.Equal(expected.Select(q => $"notifications -{q.RoutingKey}-> {q.Name}").Order(), bindings.Order());
-        var exchange = root.GetProperty("exchanges").EnumerateArray().Single();
-        Assert.Equal(("notifications", "direct"), (exchange.GetProperty("name").GetString(), exchange.GetProperty("type").GetString()));
+        var expectedBindings = main.Select(q => $"notifications -{q.RoutingKey}-> {q.Name}")
+            .Concat(delay.Select(q => $"{q.Name} -{q.RoutingKey}-> {q.Name}"))
+            .Concat(DelayTopology.ExchangeBindings(names).Select(b => $"{b.Source} -{b.Pattern}-> {b.Destination}"))
+            .Concat(DelayTopology.DeliveryBindings(names).Select(b => $"{DelayTopology.DeliveryExchange(names)} -{b.Pattern}-> {b.Queue}"));
+        Assert.Equal(expectedBindings.Order(), bindings.Order());
+        var exchanges = root.GetProperty("exchanges").EnumerateArray()
+            .Select(e => $"{e.GetProperty("name").GetString()}:{e.GetProperty("type").GetString()}").ToList();
+        Assert.Equal(new[] { "notifications:direct", "delay.delivery:topic" }
+            .Concat(Enumerable.Range(0, DelayTopology.Levels).Select(l => DelayTopology.LevelName(names, l) + ":topic")).Order(), exchanges.Order());
     }
+
+    [Theory]
+    [InlineData(0, "0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.email.send")]
+    [InlineData(5, "0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.1.email.send")]
+    [InlineData(4.2, "0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.1.email.send")] // whole seconds, rounded up
+    public void A_delay_is_spelled_in_22_bits_highest_first_then_the_lane(double seconds, string key) =>
+        Assert.Equal(key, DelayTopology.RoutingKey(TimeSpan.FromSeconds(seconds), TopologyNames.SendKey));
 
     [Fact]
     public void Prefix_goes_before_every_exchange_and_queue_but_not_the_routing_keys()
@@ -40,6 +56,7 @@ public sealed class ContractTests
         var names = new TopologyNames("blue.");
         Assert.Equal("blue.notifications", names.Exchange);
         Assert.All(TopologyDefinition.Queues(names), q => Assert.Matches(@"^blue\.(email|webhook)\.", q.Name));
+        Assert.All(DelayTopology.Queues(names), q => Assert.StartsWith("blue.delay.level.", q.Name));
         Assert.All(TopologyDefinition.Queues(names), q => Assert.Matches(@"^(email|webhook)\.", q.RoutingKey));
         Assert.Equal("blue.notifications", TopologyDefinition.Queues(names)[0].Arguments["x-dead-letter-exchange"]);
     }
