@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 
 redis_pid=
 tls_dir=
+cluster_started=
 cleanup() {
+  [ -n "$cluster_started" ] && scripts/cluster.sh down > /dev/null 2>&1
   [ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null && wait "$redis_pid" 2>/dev/null
   [ -n "$tls_dir" ] && rm -rf "$tls_dir"
   stop_fault_broker
@@ -36,6 +38,15 @@ if [ -z "${RABBITMQ_FAULT_URI:-}" ]; then
   export RABBITMQ_FAULT_URI="amqp://guest:guest@127.0.0.1:$FAULT_AMQP_PORT/"
   export RABBITMQ_FAULT_CTL="$PWD/scripts/lib/fault-ctl.sh $FAULT_NODE $FAULT_DIR"
   echo "RabbitMQ fault node $FAULT_NODE on 127.0.0.1:$FAULT_AMQP_PORT" >&2
+fi
+
+# A three-node cluster for the failover test (ClusterTests), which kills and restarts its nodes.
+if [ -z "${RABBITMQ_CLUSTER_HOSTS:-}" ]; then
+  export NOTIFICATIONS_CLUSTER_DIR="/tmp/notif-cluster-$$"
+  cluster_started=1
+  scripts/cluster.sh up > /dev/null
+  export RABBITMQ_CLUSTER_HOSTS="$(scripts/cluster.sh hosts)"
+  echo "RabbitMQ cluster of 3 nodes on $RABBITMQ_CLUSTER_HOSTS" >&2
 fi
 
 # Redis for the shared job store's tests.

@@ -85,6 +85,16 @@ public sealed class BrokerConnection : IAsyncDisposable
             ClientProvidedName = _clientName,
             AutomaticRecoveryEnabled = true,
             TopologyRecoveryEnabled = true,
+            // Only consumers are recovered: the queues, exchanges and bindings are durable (quorum queues replicated across
+            // the cluster) and outlive a connection. Re-declaring them on recovery failed while a quorum queue elected a new
+            // leader after its node died, and a failed recovery closes the connection for good (541 FailedAutoRecovery): the
+            // API answered 503 for minutes. Something deleted is declared again on demand (RestoreTopologyAsync).
+            TopologyRecoveryFilter = new TopologyRecoveryFilter
+            {
+                ExchangeFilter = _ => false,
+                QueueFilter = _ => false,
+                BindingFilter = _ => false,
+            },
             NetworkRecoveryInterval = TimeSpan.FromSeconds(2),
             RequestedHeartbeat = TimeSpan.FromSeconds(20),
             RequestedConnectionTimeout = TimeSpan.FromSeconds(5),
@@ -97,7 +107,11 @@ public sealed class BrokerConnection : IAsyncDisposable
         var pipeline = waitForBroker ? _connectPipeline : ResiliencePipeline.Empty;
         var connection = await pipeline.ExecuteAsync(async ct =>
         {
-            var candidate = await factory.CreateConnectionAsync(ct);
+            // Every node of the cluster: the client connects to the first that answers, and recovers to any of them.
+            var candidate = await factory.CreateConnectionAsync(
+                _options.Nodes().Select(node => new AmqpTcpEndpoint(node.Host, node.Port, factory.Ssl.Enabled
+                    ? new SslOption(node.Host) { Enabled = true, CertificateValidationCallback = factory.Ssl.CertificateValidationCallback }
+                    : new SslOption())).ToList(), ct);
             try
             {
                 if (declareTopology)
@@ -115,6 +129,11 @@ public sealed class BrokerConnection : IAsyncDisposable
         {
             if (args.Initiator != ShutdownInitiator.Application)
                 _logger.LogWarning("Broker connection lost ({Reason}); recovering", args.ReplyText);
+            return Task.CompletedTask;
+        };
+        connection.ConnectionRecoveryErrorAsync += (_, args) =>
+        {
+            _logger.LogWarning("Broker connection not recovered yet ({Reason}); trying again", args.Exception.GetBaseException().Message);
             return Task.CompletedTask;
         };
         connection.RecoverySucceededAsync += (_, _) =>

@@ -10,6 +10,34 @@ public sealed class RabbitMqOptions
     [Required(ErrorMessage = "RabbitMq:Uri is required, e.g. amqp://guest:guest@127.0.0.1:5672/")]
     public Uri? Uri { get; set; }
 
+    /// <summary>
+    /// The nodes of a cluster, <c>host:port</c> each (the port defaults to 5672, 5671 with amqps); user, password, vhost
+    /// and TLS come from <see cref="Uri"/>. Empty: the one node of the URI.
+    /// </summary>
+    public List<string> Hosts { get; set; } = [];
+
+    /// <summary>The nodes to connect to, in order: <see cref="Hosts"/>, or the URI's host.</summary>
+    public IReadOnlyList<(string Host, int Port)> Nodes()
+    {
+        var defaultPort = Uri?.Scheme == "amqps" ? 5671 : 5672;
+        if (Hosts.Count == 0)
+            return Uri is null ? [] : [(Uri.Host, Uri.IsDefaultPort || Uri.Port < 0 ? defaultPort : Uri.Port)];
+        return [.. Hosts.Select(h => ParseNode(h, defaultPort) ?? throw new FormatException($"RabbitMq:Hosts: '{h}' is not host:port"))];
+    }
+
+    public static (string Host, int Port)? ParseNode(string value, int defaultPort)
+    {
+        var text = value.Trim();
+        var colon = text.LastIndexOf(':');
+        var host = colon > 0 && !text.EndsWith(']') ? text[..colon] : text;
+        var port = defaultPort;
+        if (colon > 0 && !text.EndsWith(']') && !int.TryParse(text[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture, out port))
+            return null;
+        return host.Length > 0 && port is > 0 and < 65_536 && Uri.CheckHostName(host.Trim('[', ']')) != UriHostNameType.Unknown
+            ? (host.Trim('[', ']'), port)
+            : null;
+    }
+
     /// <summary>Put in front of every exchange and queue name so deployments can share a broker.</summary>
     [RegularExpression("^[A-Za-z0-9._-]{0,64}$", ErrorMessage = "RabbitMq:Prefix may hold up to 64 letters, digits, '.', '_' or '-'")]
     public string Prefix { get; set; } = "";

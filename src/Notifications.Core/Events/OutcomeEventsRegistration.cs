@@ -38,10 +38,17 @@ public static class OutcomeEventsRegistration
         var user = Uri.UnescapeDataString(uri.UserInfo.Split(':', 2)[0]);
         var password = uri.UserInfo.Contains(':') ? Uri.UnescapeDataString(uri.UserInfo.Split(':', 2)[1]) : "";
         var virtualHost = uri.AbsolutePath is "" or "/" ? "/" : Uri.UnescapeDataString(uri.AbsolutePath[1..]);
-        // An amqps URI without a port means 5671, as for RabbitMQ.Client; Uri knows no default port for either scheme.
-        var port = uri.IsDefaultPort || uri.Port < 0 ? (uri.Scheme == "amqps" ? 5671 : 5672) : uri.Port;
-        rabbit.Host(uri.Host, (ushort)port, virtualHost, host =>
+        // An amqps URI without a port means 5671, as for RabbitMQ.Client (Nodes() applies it); Uri knows no default port for either.
+        var nodes = options.Nodes();
+        rabbit.Host(nodes[0].Host, (ushort)nodes[0].Port, virtualHost, host =>
         {
+            // The same nodes as the job connection (RabbitMq:Hosts): MassTransit moves to another when its node goes away.
+            if (options.Hosts.Count > 0)
+                host.UseCluster(cluster =>
+                {
+                    foreach (var (name, nodePort) in nodes)
+                        cluster.Node($"{name}:{nodePort}");
+                });
             if (user.Length > 0)
             {
                 host.Username(user);

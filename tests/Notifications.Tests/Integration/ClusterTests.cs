@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Notifications.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Notifications.Tests.Integration;
+
+/// <summary>The service on a real three-node cluster (<c>scripts/cluster.sh</c>): losing a node costs a few seconds, never a job.</summary>
+public sealed class ClusterTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Losing_the_node_api_and_worker_are_connected_to_costs_seconds_of_503_and_every_202_job_is_mailed_once()
+    {
+        var hosts = ClusterEnvironment.Hosts();
+        await using var pipeline = await Pipeline.StartAsync(configure: s =>
+        {
+            s["RabbitMq:Uri"] = $"amqp://guest:guest@{hosts[0]}/";
+            for (var i = 0; i < hosts.Count; i++)
+                s[$"RabbitMq:Hosts:{i}"] = hosts[i];
+        });
+        var workerNode = await ClusterEnvironment.NodeOfConnectionAsync("notifications-worker")
+            ?? throw new InvalidOperationException("the worker's connection is on no node");
+        var apiNode = await ClusterEnvironment.NodeOfConnectionAsync("notifications-api");
+        var accepted = new List<string>();
+        var unavailable = new List<DateTimeOffset>();
+        var clock = Stopwatch.StartNew();
+        int? killed = null;
+        var leaderNode = 0;
+        var lastRefusal = "";
+        try
+        {
+            // 2,000 jobs accepted, however long the failovers take (at most two minutes): the worker's node dies after
+            // 300, comes back after 800, and then the node leading email.send dies after 1,200.
+            for (var i = 0; accepted.Count < 2_000 && clock.Elapsed < TimeSpan.FromSeconds(120); i++)
+            {
+                if (accepted.Count == 300 && killed is null)
+                {
+                    await ClusterEnvironment.KillAsync(workerNode);
+                    killed = workerNode;
+                }
+                else if (accepted.Count == 800 && killed == workerNode)
+                {
+                    await ClusterEnvironment.StartAsync(workerNode);
+                    killed = 0;
+                }
+                else if (accepted.Count == 1_200 && killed == 0)
+                {
+                    leaderNode = await ClusterEnvironment.LeaderOfAsync(pipeline.Names.SendQueue, workerNode);
+                    await ClusterEnvironment.KillAsync(leaderNode);
+                    killed = leaderNode;
+                }
+                using var response = await pipeline.Http.PostAsJsonAsync("/api/send-email", Jobs.Valid($"cluster {i}"));
+                if (response.StatusCode == HttpStatusCode.Accepted)
+                    accepted.Add((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!);
+                else if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
+                {
+                    unavailable.Add(DateTimeOffset.UtcNow);
+                    lastRefusal = await response.Content.ReadAsStringAsync();
+                }
+                else
+                    Assert.Fail($"job {i}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                await Task.Delay(5);
+            }
+        }
+        finally
+        {
+            if (killed is > 0)
+                await ClusterEnvironment.StartAsync(killed.Value);
+        }
+
+        await Eventually.TrueAsync(() => accepted.All(pipeline.Relay.AcceptedJobIds.Contains), "every 202 job at the relay", TimeSpan.FromSeconds(120));
+        var window = unavailable.Count == 0 ? TimeSpan.Zero : unavailable[^1] - unavailable[0];
+        Assert.True(accepted.Count == 2_000, $"{accepted.Count} accepted (worker on node {workerNode}, API on node {apiNode}, leader {leaderNode}); " +
+            $"the last 503: {lastRefusal}");
+        output.WriteLine($"worker on node {workerNode}, API on node {apiNode}; node {workerNode} killed after 300 jobs and back after 800, " +
+            $"then the leader of email.send, node {leaderNode}, killed after 1,200: " +
+            $"{accepted.Count} jobs accepted, {unavailable.Count} answered 503 over {window.TotalSeconds:0.0} s; " +
+            $"{pipeline.Relay.Accepted.Count} mails at the relay; {clock.Elapsed.TotalSeconds:0} s in all");
+        var mailed = pipeline.Relay.AcceptedJobIds.GroupBy(id => id).ToDictionary(g => g.Key, g => g.Count());
+        Assert.All(accepted, id => Assert.Equal(1, mailed[id]));
+        Assert.True(window < TimeSpan.FromSeconds(15), $"the API answered 503 for {window.TotalSeconds:0.0} s");
+        await using var connection = await ClusterEnvironment.ConnectAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        Assert.Equal(0u, (await channel.QueueDeclarePassiveAsync(pipeline.Names.DeadQueue)).MessageCount);
+    }
+}
