@@ -96,4 +96,37 @@ public sealed class ClusterTests(ITestOutputHelper output)
         await using var channel = await connection.CreateChannelAsync();
         Assert.Equal(0u, (await channel.QueueDeclarePassiveAsync(pipeline.Names.DeadQueue)).MessageCount);
     }
+
+    [Fact]
+    public async Task Three_workers_sharing_redis_on_the_cluster_drain_3000_jobs_each_mailed_once_and_all_three_take_part()
+    {
+        var hosts = ClusterEnvironment.Hosts();
+        var redis = await RedisEnvironment.ConnectionAsync();
+        // Each worker sends to its own relay, so the test sees how the work was spread.
+        await using var second = new TestRelay();
+        await using var third = new TestRelay();
+        await using var pipeline = await Pipeline.StartAsync(worker: false, configure: s =>
+        {
+            s["RabbitMq:Uri"] = $"amqp://guest:guest@{hosts[0]}/";
+            for (var i = 0; i < hosts.Count; i++)
+                s[$"RabbitMq:Hosts:{i}"] = hosts[i];
+            s["Store:Kind"] = "Redis";
+            s["Store:Redis"] = redis.Configuration;
+        });
+        var ids = new List<string>();
+        for (var i = 0; i < 3_000; i++)
+            ids.Add(await Jobs.PostAndGetIdAsync(pipeline.Http, Jobs.Valid($"spread {i}")));
+
+        await pipeline.StartWorkerAsync();
+        await pipeline.StartAnotherWorkerAsync(s => s["Smtp:Port"] = second.Port.ToString());
+        await pipeline.StartAnotherWorkerAsync(s => s["Smtp:Port"] = third.Port.ToString());
+        var relays = new[] { pipeline.Relay, second, third };
+        await Eventually.TrueAsync(() => relays.Sum(r => r.Accepted.Count) >= 3_000, "3,000 mails", TimeSpan.FromSeconds(120));
+        await Task.Delay(TimeSpan.FromSeconds(1)); // room for a duplicate, which must not come
+
+        var mailed = relays.SelectMany(r => r.AcceptedJobIds).ToList();
+        output.WriteLine($"3,000 jobs on the cluster by three workers: {string.Join(" / ", relays.Select(r => r.Accepted.Count))} mails");
+        Assert.Equal(ids.Order(), mailed.Order()); // each once
+        Assert.All(relays, r => Assert.True(r.Accepted.Count > 0, "a worker took no job"));
+    }
 }
