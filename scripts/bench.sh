@@ -13,5 +13,12 @@ if [ -z "${RABBITMQ_URI:-}" ]; then
   start_broker "notif-bench-$$" "$(free_port)"
   export RABBITMQ_URI="amqp://guest:guest@127.0.0.1:$BROKER_AMQP_PORT/"
 fi
+# The cluster stage needs three nodes: started here (and removed) unless RABBITMQ_CLUSTER_HOSTS is set or --only leaves it out.
+if [ -z "${RABBITMQ_CLUSTER_HOSTS:-}" ] && { [[ " $* " != *" --only "* ]] || [[ "$*" == *cluster* ]]; }; then
+  export NOTIFICATIONS_CLUSTER_DIR="/tmp/notif-bench-cluster-$$"
+  trap 'scripts/cluster.sh down > /dev/null 2>&1; stop_broker' EXIT
+  scripts/cluster.sh up > /dev/null
+  export RABBITMQ_CLUSTER_HOSTS="$(scripts/cluster.sh hosts)"
+fi
 dotnet build Notifications.sln -c Release -v quiet -nologo > /dev/null
 dotnet bench/Notifications.Bench/bin/Release/net10.0/Notifications.Bench.dll "$@"

@@ -9,8 +9,11 @@ using System.Text.Json;
 namespace Notifications.Bench;
 
 /// <summary>The real API and worker under N concurrent HTTP clients posting a fixed count of jobs to the sink.</summary>
+/// <param name="extraSettings">more settings for API and worker (the cluster stage: RabbitMq__Hosts__n).</param>
+/// <param name="mainOnly">only the pipeline under the HTTP clients: no "each side alone", no flood.</param>
 public sealed class PipelineRun(string root, Uri broker, string prefix, BenchSink sink, int count, int clients,
-    int prefetch = PipelineRun.Prefetch, int concurrency = PipelineRun.Concurrency, int connections = PipelineRun.Connections)
+    int prefetch = PipelineRun.Prefetch, int concurrency = PipelineRun.Concurrency, int connections = PipelineRun.Connections,
+    IReadOnlyDictionary<string, string>? extraSettings = null, bool mainOnly = false)
 {
     public const int Prefetch = 64, Concurrency = 16, Connections = 16; // the shipped defaults (appsettings.json)
     private const int MaxWarmUp = 500;
@@ -39,6 +42,8 @@ public sealed class PipelineRun(string root, Uri broker, string prefix, BenchSin
             ["Clients__bench__KeyHashes__0"] = ClientRegistry.HashOf(Key),
             ["Clients__bench__AllowedFrom__0"] = "Notifications <no-reply@example.com>",
         };
+        foreach (var (key, value) in extraSettings ?? new Dictionary<string, string>())
+            common[key] = value;
         // One store for the deployment, as shipped: the worker writes statuses where the API reads them.
         var store = Path.Combine(Path.GetTempPath(), prefix + "store.db");
         try
@@ -99,7 +104,7 @@ public sealed class PipelineRun(string root, Uri broker, string prefix, BenchSin
         var (exactlyOnce, accountedFor) = CheckExactlyOnce(posted, deadLetters, 0);
         var endToEnd = Percentiles(posted.Select(p => Seconds(p.Value, sink.Arrivals.TryGetValue(p.Key, out var a) ? a[0] : p.Value) * 1000));
         // A mail the relay refused is in the DLQ, as it should be: the run fails, but each side alone is still worth measuring.
-        var apart = accountedFor ? await EachSideAloneAsync(http, api, worker, deadLetters.Count) : null;
+        var apart = accountedFor && !mainOnly ? await EachSideAloneAsync(http, api, worker, deadLetters.Count) : null;
         var flood = apart is not null ? await UnderAFloodAsync(http, api, worker, deadLetters.Count) : null;
 
         return new PipelineResult(count, clients, posted.Count, errors,

@@ -4,7 +4,7 @@ using System.Text.Json;
 using Notifications.Bench;
 
 // dotnet run -c Release --project bench/Notifications.Bench -- [--count 20000] [--clients 64] [--large] [--relay-delay-ms 0]
-//   [--connections N (SMTP; concurrency and prefetch follow)] [--only broker,relay,pipeline,peer,dlq,throttle,priority,suppressions,webhooks,mixed] [--out FILE.json]
+//   [--connections N (SMTP; concurrency and prefetch follow)] [--only broker,relay,pipeline,peer,dlq,throttle,priority,suppressions,webhooks,mixed,cluster] [--out FILE.json]
 BenchOptions options;
 try
 {
@@ -33,6 +33,9 @@ PriorityResult? priority = null;
 List<SuppressionLookupResult>? suppressionLookups = null;
 WebhookResult? webhooks = null;
 MixedSizeResult? mixed = null;
+PipelineResult? cluster = null;
+var clusterHosts = Environment.GetEnvironmentVariable("RABBITMQ_CLUSTER_HOSTS")?.Split(',', StringSplitOptions.RemoveEmptyEntries) ?? [];
+var clusterUri = clusterHosts.Length > 0 ? new Uri($"amqp://guest:guest@{clusterHosts[0]}/") : null;
 var throttlePrefix = prefix + "throttle.";
 var priorityPrefix = prefix + "priority.";
 var dlqPrefix = prefix + "dlq.";
@@ -94,6 +97,20 @@ try
         Console.Error.WriteLine($"small jobs alone and mixed with 1 MB jobs ({small} small ones)...");
         mixed = await new MixedSizeRun(root, brokerUri, prefix + "mixed.", sink, small).RunAsync();
     }
+    if (options.Runs("cluster"))
+    {
+        if (clusterUri is null)
+        {
+            Console.Error.WriteLine("cluster stage left out: RABBITMQ_CLUSTER_HOSTS is not set (scripts/bench.sh starts a cluster for it)");
+        }
+        else
+        {
+            Console.Error.WriteLine($"pipeline on a 3-node cluster ({options.Count} jobs, {options.Clients} clients)...");
+            var hostSettings = clusterHosts.Select((host, i) => ($"RabbitMq__Hosts__{i}", host)).ToDictionary(h => h.Item1, h => h.host);
+            cluster = await new PipelineRun(root, clusterUri, prefix + "cluster.", sink, options.Count, options.Clients,
+                options.Prefetch, options.Concurrency, options.Connections, hostSettings, mainOnly: true).RunAsync();
+        }
+    }
 }
 finally
 {
@@ -101,6 +118,8 @@ finally
     await Cleanup.DeleteAsync(brokerUri, dlqPrefix);
     await Cleanup.DeleteAsync(brokerUri, throttlePrefix);
     await Cleanup.DeleteAsync(brokerUri, priorityPrefix);
+    if (clusterUri is not null)
+        await Cleanup.DeleteAsync(clusterUri, prefix + "cluster.");
 }
 
 double? peer = peerRun?.DeliveredPerSecond;
@@ -214,6 +233,14 @@ if (webhooks is not null)
         $"{webhooks.WorkerCpuMsWith:0.00} ms per job (+{webhooks.WorkerCpuMsWith - webhooks.WorkerCpuMsWithout:0.00}); " +
         $"{webhooks.Callbacks} callbacks at {webhooks.CallbacksPerSecond:0}/s; each once: {webhooks.ExactlyOnce}");
 }
+if (cluster is not null)
+{
+    Row("cluster (3 nodes, quorum queues on all three): accepted / delivered",
+        $"{cluster.AcceptedPerSecond:0} jobs/s / {cluster.DeliveredPerSecond:0} mail/s" +
+        (pipeline is null ? "" : $" (one node, same run: {pipeline.AcceptedPerSecond:0} / {pipeline.DeliveredPerSecond:0})") + $"; each once: {cluster.ExactlyOnce}");
+    Row("cluster: POST latency p50 / p95 / p99 / max", Latency(cluster.PostLatencyMs) + (pipeline is null ? "" : $" (one node: p99 {pipeline.PostLatencyMs.P99:0.0} ms)"));
+    Row("cluster: CPU ms per job", CpuRow(cluster.CpuMsPerJob));
+}
 if (mixed is not null)
 {
     Row($"1 KB jobs at {mixed.SmallPerSecond}/s, alone → with a 1 MB job every {MixedSizeRun.LargeEvery} ({mixed.LargeJobs} of them): publish → sink p50 / p99",
@@ -252,6 +279,7 @@ await File.WriteAllTextAsync(outFile, JsonSerializer.Serialize(new
     suppressionLookups,
     webhooks,
     mixed,
+    cluster,
     targets = targets.Select(t => new { target = t.Name, met = t.Met, figures = t.Met is null ? null : t.Figures }),
 }, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
 Console.Error.WriteLine($"figures written to {outFile}");
@@ -259,7 +287,7 @@ return pipeline is null || (pipeline.ExactlyOnce == "ok" && pipeline.Errors == 0
     && pipeline.EachSideAlone?.ExactlyOnce is null or "ok" && pipeline.UnderAFlood?.ExactlyOnce is null or "ok")
     && dlq?.ExactlyOnce is null or "ok" && throttled?.ExactlyOnce is null or "ok"
     && priority?.ExactlyOnce is null or "ok" && webhooks?.ExactlyOnce is null or "ok"
-    && mixed?.ExactlyOnce is null or "ok" ? 0 : 1;
+    && mixed?.ExactlyOnce is null or "ok" && cluster?.ExactlyOnce is null or "ok" ? 0 : 1;
 
 static string Latency(Percentile ms) => $"{ms.P50:0.0} / {ms.P95:0.0} / {ms.P99:0.0} / {ms.Max:0.0} ms";
 
