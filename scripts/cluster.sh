@@ -6,6 +6,8 @@
 #   scripts/cluster.sh kill N         kill node N (1-3) at once, as a crash would (kill -9)
 #   scripts/cluster.sh stop N         stop node N cleanly
 #   scripts/cluster.sh start N        start node N again with its data: it rejoins the cluster
+#   scripts/cluster.sh lose N         node N lost for good: killed, its data removed, forgotten by the others
+#   scripts/cluster.sh replace N      a new, empty node N joins again and every quorum queue grows a member on it
 #   scripts/cluster.sh hosts          print the nodes as host:port,host:port,host:port
 #   scripts/cluster.sh ctl N ARGS...  run rabbitmqctl against node N (e.g. list_queues name leader members)
 # State lives in ${NOTIFICATIONS_CLUSTER_DIR:-/tmp/notifications-cluster}.
@@ -106,6 +108,29 @@ kill_node() {
   pkill -9 -f "notif-cluster-$1@localhost" 2>/dev/null || true
 }
 
+other_than() { for m in "${NODES[@]}"; do [ "$m" != "$1" ] && { echo "$m"; return; }; done; }
+
+lose() {
+  local n=$1 other
+  other=$(other_than "$n")
+  kill_node "$n"
+  sleep 1
+  rm -rf "$(node_dir "$n")/mnesia" "$(node_dir "$n")/log"
+  ctl "$other" forget_cluster_node "$(node_name "$n")" > /dev/null
+}
+
+replace() {
+  local n=$1 other
+  other=$(other_than "$n")
+  start_node "$n"
+  ctl "$n" stop_app > /dev/null
+  ctl "$n" reset > /dev/null
+  ctl "$n" join_cluster "$(node_name "$other")" > /dev/null
+  ctl "$n" start_app > /dev/null
+  runuser -u rabbitmq -- env HOME="$(node_dir "$n")" ERL_EPMD_ADDRESS=127.0.0.1 \
+    "$RABBITMQ_BIN/rabbitmq-queues" -n "$(node_name "$other")" grow "$(node_name "$n")" all > /dev/null
+}
+
 hosts() {
   local out=()
   for n in "${NODES[@]}"; do out+=("127.0.0.1:$(node_port "$n")"); done
@@ -118,7 +143,9 @@ case "${1:-}" in
   kill) kill_node "$2" ;;
   stop) ctl "$2" stop > /dev/null ;;
   start) start_node "$2" ;;
+  lose) lose "$2" ;;
+  replace) replace "$2" ;;
   hosts) hosts ;;
   ctl) n=$2; shift 2; ctl "$n" "$@" ;;
-  *) sed -n '2,12p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,14p' "$0" >&2; exit 2 ;;
 esac

@@ -54,6 +54,12 @@ public static class ClusterEnvironment
 
     public static Task StartAsync(int node) => RunAsync("start", node.ToString());
 
+    /// <summary>Node lost for good: killed, its data removed, forgotten by the others.</summary>
+    public static Task LoseAsync(int node) => RunAsync("lose", node.ToString());
+
+    /// <summary>A new, empty node in its place joins, and every quorum queue grows a member on it.</summary>
+    public static Task ReplaceAsync(int node) => RunAsync("replace", node.ToString());
+
     private static async Task<string> RunAsync(params string[] args)
     {
         var start = new ProcessStartInfo("bash", [Script, .. args]) { RedirectStandardError = true, RedirectStandardOutput = true };

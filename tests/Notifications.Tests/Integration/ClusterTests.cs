@@ -129,4 +129,56 @@ public sealed class ClusterTests(ITestOutputHelper output)
         Assert.Equal(ids.Order(), mailed.Order()); // each once
         Assert.All(relays, r => Assert.True(r.Accepted.Count > 0, "a worker took no job"));
     }
+
+    [Fact]
+    public async Task A_node_lost_for_good_leaves_a_service_that_keeps_working_on_two_nodes()
+    {
+        var hosts = ClusterEnvironment.Hosts();
+        await using var pipeline = await Pipeline.StartAsync(configure: s =>
+        {
+            s["RabbitMq:Uri"] = $"amqp://guest:guest@{hosts[0]}/";
+            for (var i = 0; i < hosts.Count; i++)
+                s[$"RabbitMq:Hosts:{i}"] = hosts[i];
+        });
+        var before = new List<string>();
+        for (var i = 0; i < 100; i++)
+            before.Add(await Jobs.PostAndGetIdAsync(pipeline.Http, Jobs.Valid($"before {i}")));
+        await Eventually.TrueAsync(() => before.All(pipeline.Relay.AcceptedJobIds.Contains), "the first 100 mails");
+
+        var after = new List<string>();
+        var refused = 0;
+        TimeSpan? refusedAt = null, window = null;
+        await ClusterEnvironment.LoseAsync(3);
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            while (after.Count < 300 && clock.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                using var response = await pipeline.Http.PostAsJsonAsync("/api/send-email", Jobs.Valid($"after {after.Count}"));
+                if (response.StatusCode == HttpStatusCode.Accepted)
+                {
+                    after.Add((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!);
+                    if (refusedAt is { } since && window is null)
+                        window = clock.Elapsed - since;
+                }
+                else
+                {
+                    refused++;
+                    refusedAt ??= clock.Elapsed;
+                }
+                await Task.Delay(5);
+            }
+            await Eventually.TrueAsync(() => after.All(pipeline.Relay.AcceptedJobIds.Contains), "the 300 mails on two nodes", TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            await ClusterEnvironment.ReplaceAsync(3); // the other cluster tests need three nodes again
+        }
+
+        output.WriteLine($"node 3 lost for good: 300 jobs accepted on the two left; {refused} refused (503) over " +
+            $"{window?.TotalSeconds ?? 0:0.0} s while the clients moved; each mailed once");
+        Assert.Equal(300, after.Count);
+        var mailed = pipeline.Relay.AcceptedJobIds.GroupBy(id => id).ToDictionary(g => g.Key, g => g.Count());
+        Assert.All(before.Concat(after), id => Assert.Equal(1, mailed[id]));
+    }
 }
