@@ -27,25 +27,11 @@ public sealed class MixedSizeRun(string root, Uri broker, string prefix, BenchSi
     {
         var names = new TopologyNames(runPrefix);
         var store = Path.Combine(Path.GetTempPath(), runPrefix + "store.db");
-        var factory = new ConnectionFactory { Uri = broker, ClientProvidedName = "bench-mixed" };
-        await using var connection = await factory.CreateConnectionAsync();
-        await new TopologyDeclarer(names, Microsoft.Extensions.Logging.Abstractions.NullLogger<TopologyDeclarer>.Instance)
-            .DeclareAsync(connection, CancellationToken.None);
+        await using var connection = await WorkerStage.ConnectAndDeclareAsync(broker, names, "bench-mixed");
         sink.Reset();
         try
         {
-            using var worker = ServiceUnderTest.Start(root, "Notifications.Worker", new Dictionary<string, string>
-            {
-                ["RabbitMq__Uri"] = broker.ToString(),
-                ["RabbitMq__Prefix"] = runPrefix,
-                ["Smtp__Host"] = "127.0.0.1",
-                ["Smtp__Port"] = sink.Port.ToString(),
-                ["Smtp__Security"] = "None",
-                ["Email__AllowedFrom__0"] = "shop@example.com",
-                ["Store__Path"] = store,
-                ["Serilog__MinimumLevel__Default"] = "Warning",
-                ["OpenTelemetry__WorkerMetricsPort"] = "0",
-            });
+            using var worker = ServiceUnderTest.Start(root, "Notifications.Worker", WorkerStage.WorkerSettings(broker, runPrefix, sink, store));
             await using var publisher = await connection.CreateChannelAsync(ConfirmWindow.ChannelOptions(BrokerCeiling.InFlight));
             // Warm the worker up (JIT, connections) before anything is timed.
             await PublishAsync(publisher, names, SampleJob.Job(Guid.CreateVersion7().ToString()));
@@ -82,7 +68,7 @@ public sealed class MixedSizeRun(string root, Uri broker, string prefix, BenchSi
             var latencies = published.Select(p => sink.Arrivals.TryGetValue(p.Key, out var at)
                 ? Stopwatch.GetElapsedTime(p.Value, at[0]).TotalMilliseconds : double.MaxValue).Order().ToList();
             var once = complete && sink.Arrivals.Count == total && sink.Arrivals.Values.All(a => a.Count == 1);
-            return (Percentile(latencies, 0.5), Percentile(latencies, 0.99), once);
+            return (WorkerStage.Percentile(latencies, 0.5), WorkerStage.Percentile(latencies, 0.99), once);
         }
         finally
         {
@@ -94,7 +80,6 @@ public sealed class MixedSizeRun(string root, Uri broker, string prefix, BenchSi
     private static Task PublishAsync(IChannel channel, TopologyNames names, EmailJob job) =>
         channel.BasicPublishAsync(names.Exchange, TopologyNames.SendKey, mandatory: true, JobProperties.ForNewJob(job), JobCodec.Encode(job)).AsTask();
 
-    private static double Percentile(List<double> sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
 }
 
 public sealed record MixedSizeResult(int SmallJobs, int SmallPerSecond, int LargeJobs, double AloneP50Ms, double AloneP99Ms, double MixedP50Ms,

@@ -385,7 +385,7 @@ public sealed class PipelineRun(string root, Uri broker, string prefix, BenchSin
 
     public static double Seconds(long from, long to) => (to - from) / (double)Stopwatch.Frequency;
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var probe = new TcpListener(IPAddress.Loopback, 0);
         probe.Start();

@@ -20,28 +20,14 @@ public sealed class PriorityRun(string root, Uri broker, string prefix, BenchSin
     {
         var names = new TopologyNames(prefix);
         var store = Path.Combine(Path.GetTempPath(), prefix + "store.db");
-        var factory = new ConnectionFactory { Uri = broker, ClientProvidedName = "bench-priority" };
-        await using var connection = await factory.CreateConnectionAsync();
-        await new TopologyDeclarer(names, Microsoft.Extensions.Logging.Abstractions.NullLogger<TopologyDeclarer>.Instance)
-            .DeclareAsync(connection, CancellationToken.None);
+        await using var connection = await WorkerStage.ConnectAndDeclareAsync(broker, names, "bench-priority");
         await using var publisher = await connection.CreateChannelAsync(ConfirmWindow.ChannelOptions(BrokerCeiling.InFlight));
         var filled = Stopwatch.GetTimestamp();
         await PublishAsync(publisher, names, Enumerable.Range(0, backlog).Select(_ => SampleJob.Job(Guid.CreateVersion7().ToString())));
         sink.Reset();
         try
         {
-            using var worker = ServiceUnderTest.Start(root, "Notifications.Worker", new Dictionary<string, string>
-            {
-                ["RabbitMq__Uri"] = broker.ToString(),
-                ["RabbitMq__Prefix"] = prefix,
-                ["Smtp__Host"] = "127.0.0.1",
-                ["Smtp__Port"] = sink.Port.ToString(),
-                ["Smtp__Security"] = "None",
-                ["Email__AllowedFrom__0"] = "shop@example.com",
-                ["Store__Path"] = store,
-                ["Serilog__MinimumLevel__Default"] = "Warning",
-                ["OpenTelemetry__WorkerMetricsPort"] = "0",
-            });
+            using var worker = ServiceUnderTest.Start(root, "Notifications.Worker", WorkerStage.WorkerSettings(broker, prefix, sink, store));
             // Wait until the backlog is really draining, then send the urgent ones into it.
             var draining = Math.Min(500, backlog / 10);
             while (sink.Count < draining)
@@ -62,7 +48,7 @@ public sealed class PriorityRun(string root, Uri broker, string prefix, BenchSin
                 ? Stopwatch.GetElapsedTime(p.Value, at[0]).TotalMilliseconds : double.NaN).Order().ToList();
             var normalLast = sink.Arrivals.Where(a => !published.ContainsKey(a.Key)).Max(a => a.Value[0]);
             var once = sink.Arrivals.Count == backlog + HighJobs && sink.Arrivals.Values.All(a => a.Count == 1);
-            return new PriorityResult(backlog, HighJobs, backlogAtFirst, Percentile(high, 0.5), Percentile(high, 0.99), high[^1],
+            return new PriorityResult(backlog, HighJobs, backlogAtFirst, WorkerStage.Percentile(high, 0.5), WorkerStage.Percentile(high, 0.99), high[^1],
                 Stopwatch.GetElapsedTime(filled, normalLast).TotalMilliseconds,
                 complete && once ? "ok" : $"{sink.Arrivals.Count} of {backlog + HighJobs} at the sink, {sink.Arrivals.Values.Count(a => a.Count > 1)} twice");
         }
@@ -71,8 +57,6 @@ public sealed class PriorityRun(string root, Uri broker, string prefix, BenchSin
             Cleanup.DeleteStore(store);
         }
     }
-
-    private static double Percentile(List<double> sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
 
     private static async Task PublishAsync(IChannel channel, TopologyNames names, IEnumerable<EmailJob> jobs)
     {

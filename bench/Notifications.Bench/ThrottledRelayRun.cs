@@ -19,27 +19,13 @@ public sealed class ThrottledRelayRun(string root, Uri broker, string prefix, Be
     {
         var names = new TopologyNames(prefix);
         var store = Path.Combine(Path.GetTempPath(), prefix + "store.db");
-        var factory = new ConnectionFactory { Uri = broker, ClientProvidedName = "bench-throttled" };
-        await using var connection = await factory.CreateConnectionAsync();
-        await new TopologyDeclarer(names, Microsoft.Extensions.Logging.Abstractions.NullLogger<TopologyDeclarer>.Instance)
-            .DeclareAsync(connection, CancellationToken.None);
+        await using var connection = await WorkerStage.ConnectAndDeclareAsync(broker, names, "bench-throttled");
         var ids = await FillAsync(connection, names);
         sink.Reset();
         sink.ThrottleAbovePerSecond = limit;
         try
         {
-            using var worker = ServiceUnderTest.Start(root, "Notifications.Worker", new Dictionary<string, string>
-            {
-                ["RabbitMq__Uri"] = broker.ToString(),
-                ["RabbitMq__Prefix"] = prefix,
-                ["Smtp__Host"] = "127.0.0.1",
-                ["Smtp__Port"] = sink.Port.ToString(),
-                ["Smtp__Security"] = "None",
-                ["Email__AllowedFrom__0"] = "shop@example.com",
-                ["Store__Path"] = store,
-                ["Serilog__MinimumLevel__Default"] = "Warning",
-                ["OpenTelemetry__WorkerMetricsPort"] = "0",
-            });
+            using var worker = ServiceUnderTest.Start(root, "Notifications.Worker", WorkerStage.WorkerSettings(broker, prefix, sink, store));
             var started = Stopwatch.GetTimestamp();
             var complete = await sink.WaitForAsync(count, TimeSpan.FromSeconds(30));
             var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;

@@ -29,22 +29,11 @@ public sealed class WebhookRun(string root, Uri broker, string prefix, BenchSink
     {
         var names = new TopologyNames(runPrefix);
         var store = Path.Combine(Path.GetTempPath(), runPrefix + "store.db");
-        var factory = new ConnectionFactory { Uri = broker, ClientProvidedName = "bench-webhooks" };
-        await using var connection = await factory.CreateConnectionAsync();
-        await new TopologyDeclarer(names, Microsoft.Extensions.Logging.Abstractions.NullLogger<TopologyDeclarer>.Instance)
-            .DeclareAsync(connection, CancellationToken.None);
+        await using var connection = await WorkerStage.ConnectAndDeclareAsync(broker, names, "bench-webhooks");
         await FillAsync(connection, names);
         sink.Reset();
-        var environment = new Dictionary<string, string>
+        var environment = new Dictionary<string, string>(WorkerStage.WorkerSettings(broker, runPrefix, sink, store))
         {
-            ["RabbitMq__Uri"] = broker.ToString(),
-            ["RabbitMq__Prefix"] = runPrefix,
-            ["Smtp__Host"] = "127.0.0.1",
-            ["Smtp__Port"] = sink.Port.ToString(),
-            ["Smtp__Security"] = "None",
-            ["Store__Path"] = store,
-            ["Serilog__MinimumLevel__Default"] = "Warning",
-            ["OpenTelemetry__WorkerMetricsPort"] = "0",
             ["Clients__bench__KeyHashes__0"] = new string('b', 64),
             ["Clients__bench__AllowedFrom__0"] = "Shop <shop@example.com>",
         };
@@ -104,7 +93,7 @@ public sealed class WebhookRun(string root, Uri broker, string prefix, BenchSink
 
         public CallbackReceiver()
         {
-            var port = FreePort();
+            var port = PipelineRun.FreePort();
             Url = $"http://127.0.0.1:{port}/hooks/";
             _listener.Prefixes.Add(Url);
             _listener.Start();
@@ -136,13 +125,6 @@ public sealed class WebhookRun(string root, Uri broker, string prefix, BenchSink
                     context.Response.Close();
                 });
             }
-        }
-
-        private static int FreePort()
-        {
-            using var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-            probe.Start();
-            return ((IPEndPoint)probe.LocalEndpoint).Port;
         }
 
         public void Dispose() => _listener.Close();

@@ -41,7 +41,7 @@ public sealed partial class ScheduledJobs(ConfirmedPublisher publisher, BrokerCo
     {
         if (!_declared)
             await DeclareAsync(cancellationToken);
-        properties.Headers![JobHeaders.SendAt] = job.SendAt!.Value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+        properties.Headers![JobHeaders.SendAt] = JobProperties.Time(job.SendAt!.Value);
         await publisher.PublishToAsync(DelayTopology.EntryExchange(names), DelayTopology.RoutingKey(delay, TopologyNames.WorkKey(job.Lane)),
             properties, JobCodec.Encode(job), DeclareAsync, cancellationToken);
     }

@@ -26,6 +26,21 @@ public static class JobProperties
         };
     }
 
+    /// <summary>A time as our headers spell it (ISO 8601, UTC, milliseconds).</summary>
+    public static string Time(DateTimeOffset at) =>
+        at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>A failure's history on a copy being parked: attempts, last error, kind, first (kept) and last failure time.</summary>
+    public static void RecordFailure(IDictionary<string, object?> headers, int attempts, string error, string kind, DateTimeOffset at)
+    {
+        var now = Time(at);
+        headers[JobHeaders.Attempts] = attempts;
+        headers[JobHeaders.LastError] = error;
+        headers[JobHeaders.FailureKind] = kind;
+        headers[JobHeaders.FirstFailedAt] = HeaderValues.GetString(headers, JobHeaders.FirstFailedAt) ?? now;
+        headers[JobHeaders.LastFailedAt] = now;
+    }
+
     /// <summary>The lane a job message travels in, from its <c>x-priority</c> header.</summary>
     public static Lane LaneOf(IReadOnlyBasicProperties properties) =>
         Lanes.FromWire(HeaderValues.GetString(properties.Headers, JobHeaders.Priority));

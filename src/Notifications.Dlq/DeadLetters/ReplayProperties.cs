@@ -17,7 +17,7 @@ public static class ReplayProperties
         headers.TryAdd(JobHeaders.FailureKind, letter.Kind);
         headers.TryAdd(JobHeaders.LastError, letter.LastError);
         if (letter.DiedAt is { } diedAt)
-            headers.TryAdd(JobHeaders.LastFailedAt, diedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'"));
+            headers.TryAdd(JobHeaders.LastFailedAt, JobProperties.Time(diedAt));
         return properties;
     }
 }

@@ -287,17 +287,19 @@ public sealed class JobHandler(
     /// </summary>
     private async Task CompleteAsync(Delivery delivery, EmailJob job, string reply, int attempts, RecipientOutcomes? outcomes = null)
     {
-        var visible = job.VisibleRecipients().Select(SuppressedAddressOf).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        // Parsing the recipients to filter bcc out of the lists is only needed when there are lists: most jobs have none.
+        var visible = outcomes is null ? null : job.VisibleRecipients().Select(SuppressedAddressOf).ToHashSet(StringComparer.OrdinalIgnoreCase);
         try
         {
             if (outcomes?.Deferred is { Count: > 0 } deferred)
                 await followUps.PublishAsync(delivery, job, deferred, attempts);
             await events.PublishAsync(
                 new EmailSent(job.Id, [.. job.VisibleRecipients()], reply, attempts, clock.GetUtcNow(), delivery.Replays, job.Client,
-                    Refusals(outcomes?.Rejected, visible), outcomes?.Suppressed?.Where(visible.Contains).ToList(), Refusals(outcomes?.Deferred, visible)),
+                    Refusals(outcomes?.Rejected, visible), outcomes?.Suppressed?.Where(visible!.Contains).ToList(), Refusals(outcomes?.Deferred, visible)),
                 CancellationToken.None);
-            await webhooks.EnqueueAsync(WebhookEvents.For(WebhookEvent.Sent, JobStatus.Sent, job.Id, job.Client, job, clock.GetUtcNow(), attempts,
-                replays: delivery.Replays, outcomes: outcomes), CancellationToken.None);
+            if (webhooks.Wants(job.Client))
+                await webhooks.EnqueueAsync(WebhookEvents.For(WebhookEvent.Sent, JobStatus.Sent, job.Id, job.Client, job, clock.GetUtcNow(), attempts,
+                    replays: delivery.Replays, outcomes: outcomes), CancellationToken.None);
         }
         catch (PublishFailedException ex)
         {
@@ -341,6 +343,6 @@ public sealed class JobHandler(
         await delivery.AckAsync();
     }
 
-    private static List<RecipientRefusal>? Refusals(IReadOnlyList<RefusedRecipient>? refused, HashSet<string> visible) =>
-        refused is null ? null : [.. refused.Where(r => visible.Contains(SuppressedAddressOf(r.Address))).Select(r => new RecipientRefusal(r.Address, r.Reply, r.FollowUp))];
+    private static List<RecipientRefusal>? Refusals(IReadOnlyList<RefusedRecipient>? refused, HashSet<string>? visible) =>
+        refused is null || visible is null ? null : [.. refused.Where(r => visible.Contains(SuppressedAddressOf(r.Address))).Select(r => new RecipientRefusal(r.Address, r.Reply, r.FollowUp))];
 }

@@ -35,14 +35,9 @@ public sealed class FollowUpJobs(
         };
         var error = JobCodec.OneLine("refused for now at RCPT TO: " + string.Join("; ", deferred.Select(d => $"{d.Address}: {d.Reply}")));
         var decision = router.Decide(FailureKind.Transient, attempt - 1, delivery.Lane);
-        var now = clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
         var properties = JobProperties.ForNewJob(followUp);
-        properties.Headers![JobHeaders.Attempts] = decision.Attempts;
-        properties.Headers[JobHeaders.LastError] = error;
-        properties.Headers[JobHeaders.FailureKind] = decision.Kind.ToWire();
-        properties.Headers[JobHeaders.FirstFailedAt] = now;
-        properties.Headers[JobHeaders.LastFailedAt] = now;
-        properties.Headers[JobHeaders.Replays] = delivery.Replays;
+        JobProperties.RecordFailure(properties.Headers!, decision.Attempts, error, decision.Kind.ToWire(), clock.GetUtcNow());
+        properties.Headers![JobHeaders.Replays] = delivery.Replays;
         if (decision.Delay is { } delay)
             properties.Expiration = ((long)delay.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
 

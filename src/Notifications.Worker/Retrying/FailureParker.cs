@@ -27,14 +27,9 @@ public sealed class FailureParker(
 
     public async Task ParkAsync(Delivery delivery, RetryDecision decision, string error)
     {
-        var now = clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
         var properties = JobProperties.CopyOf(delivery.Properties);
         var headers = properties.Headers!;
-        headers[JobHeaders.Attempts] = decision.Attempts;
-        headers[JobHeaders.LastError] = error;
-        headers[JobHeaders.FailureKind] = decision.Kind.ToWire();
-        headers[JobHeaders.FirstFailedAt] = HeaderValues.GetString(headers, JobHeaders.FirstFailedAt) ?? now;
-        headers[JobHeaders.LastFailedAt] = now;
+        JobProperties.RecordFailure(headers, decision.Attempts, error, decision.Kind.ToWire(), clock.GetUtcNow());
         // The lane it was consumed from, so the DLQ and a replay know it even if the publisher did not say.
         if (delivery.Lane == Lane.High)
             headers[JobHeaders.Priority] = Lanes.HighWire;

@@ -183,12 +183,7 @@ public sealed class WebhookSender(
         properties.Type = delivery.BasicProperties.Type;
         var headers = properties.Headers!;
         headers.Remove(DeferredHeader);
-        headers[JobHeaders.Attempts] = attempts;
-        headers[JobHeaders.LastError] = error;
-        headers[JobHeaders.FailureKind] = kind;
-        var now = clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
-        headers[JobHeaders.FirstFailedAt] = HeaderValues.GetString(headers, JobHeaders.FirstFailedAt) ?? now;
-        headers[JobHeaders.LastFailedAt] = now;
+        JobProperties.RecordFailure(headers, attempts, error, kind, clock.GetUtcNow());
         var routingKey = dead ? TopologyNames.WebhookDeadKey : TopologyNames.WebhookRetryKey(attempts);
         if (!dead)
             properties.Expiration = ((long)_options.Delays[attempts - 1].TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
