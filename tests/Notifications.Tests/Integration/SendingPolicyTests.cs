@@ -11,7 +11,7 @@ public sealed class SendingPolicyTests(ITestOutputHelper output)
     [Fact]
     public async Task Smtp_MaxPerSecond_50_sends_500_jobs_in_about_ten_seconds_never_more_than_55_in_any_second()
     {
-        await using var pipeline = await Pipeline.StartAsync(worker: false, configure: s => s["Smtp:MaxPerSecond"] = "50");
+        await using var pipeline = await Pipeline.StartAsync(worker: false, shippedDefaults: true, configure: s => s["Smtp:MaxPerSecond"] = "50");
         var ids = new List<string>();
         for (var i = 0; i < 500; i++)
             ids.Add(await Jobs.PostAndGetIdAsync(pipeline.Http, Jobs.Valid($"paced {i}")));
@@ -32,7 +32,7 @@ public sealed class SendingPolicyTests(ITestOutputHelper output)
     public async Task Two_workers_sharing_redis_keep_Smtp_MaxPerSecond_50_together()
     {
         var redis = await RedisEnvironment.ConnectionAsync();
-        await using var pipeline = await Pipeline.StartAsync(worker: false, configure: s =>
+        await using var pipeline = await Pipeline.StartAsync(worker: false, shippedDefaults: true, configure: s =>
         {
             s["Smtp:MaxPerSecond"] = "50";
             s["Store:Kind"] = "Redis";
@@ -58,7 +58,7 @@ public sealed class SendingPolicyTests(ITestOutputHelper output)
     [Fact]
     public async Task A_relay_that_throttles_every_third_mail_for_15_s_gets_every_job_once_and_costs_no_attempt()
     {
-        await using var pipeline = await Pipeline.StartAsync();
+        await using var pipeline = await Pipeline.StartAsync(shippedDefaults: true);
         var mails = 0;
         var throttling = true;
         pipeline.Relay.DataRule = () => Volatile.Read(ref throttling) && Interlocked.Increment(ref mails) % 3 == 0 ? TestRelay.Throttling() : null;
@@ -91,7 +91,7 @@ public sealed class SendingPolicyTests(ITestOutputHelper output)
     [Fact]
     public async Task DomainLimits_slow_test_2_holds_20_slow_jobs_to_2_a_second_while_200_fast_ones_go_past_them()
     {
-        await using var pipeline = await Pipeline.StartAsync(worker: false, configure: s => s["Smtp:DomainLimits:slow.test"] = "2");
+        await using var pipeline = await Pipeline.StartAsync(worker: false, shippedDefaults: true, configure: s => s["Smtp:DomainLimits:slow.test"] = "2");
         var slow = new List<string>();
         var fast = new List<string>();
         for (var i = 0; i < 20; i++)
