@@ -41,7 +41,9 @@ public sealed class TopologyDeclarer(TopologyNames names, ILogger<TopologyDeclar
             }
             await channel.QueueBindAsync(queue.Name, names.Exchange, queue.RoutingKey, cancellationToken: cancellationToken);
         }
-        logger.LogInformation("Topology declared: exchange {Exchange}, queues {SendQueue}, retry 1..{RetryCount}, {DeadQueue}",
-            names.Exchange, names.SendQueue, TopologyNames.RetryQueueCount, names.DeadQueue);
+        logger.LogInformation("Topology declared: exchange {Exchange}, queues {SendQueue} and {HighQueue} with retry 1..{RetryCount} each, " +
+            "{DeadQueue}, {WebhookQueue} with retry 1..{WebhookRetryCount}, {WebhookDeadQueue}",
+            names.Exchange, names.SendQueue, names.HighQueue, TopologyNames.RetryQueueCount, names.DeadQueue,
+            names.WebhookSendQueue, TopologyNames.WebhookRetryQueueCount, names.WebhookDeadQueue);
     }
 }
