@@ -30,9 +30,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
     public Task<T> RunAsync<T>(Func<SqliteStatements, T> write, CancellationToken cancellationToken)
     {
         var queued = new Write<T>(write, cancellationToken);
-        if (!_queue.Writer.TryWrite(queued))
-            throw new ObjectDisposedException(nameof(SqliteWriter));
-        return queued.Task;
+        return _queue.Writer.TryWrite(queued) ? queued.Task : Task.FromException<T>(new ObjectDisposedException(nameof(SqliteJobStore)));
     }
 
     private async Task CommitLoopAsync()

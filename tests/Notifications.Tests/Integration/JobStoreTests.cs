@@ -28,7 +28,7 @@ public abstract class JobStoreTests
         Assert.Equal(SendClaim.AlreadySent, await store.TryStartSendAsync(id, default));
     }
 
-    private static JobStatus Sent(string id) => new(id, JobStatus.Sent, DateTimeOffset.UtcNow, Attempt: 1, Client: "tests");
+    protected static JobStatus Sent(string id) => new(id, JobStatus.Sent, DateTimeOffset.UtcNow, Attempt: 1, Client: "tests");
 
     [Fact]
     public async Task Marking_sent_records_the_sent_status_in_the_same_call()
@@ -242,6 +242,59 @@ public sealed class SqliteJobStoreTests : JobStoreTests
     {
         var withPath = new StoreOptions { Path = _path, SendLease = options.SendLease, Retention = options.Retention };
         return Task.FromResult<IJobStore>(new SqliteJobStore(Microsoft.Extensions.Options.Options.Create(withPath)));
+    }
+
+    [Fact]
+    public async Task Concurrent_writes_of_two_processes_all_commit_and_each_is_seen_once_its_call_returns()
+    {
+        // Two stores on one file, as the API and the worker of one host: each commits its waiting writes together.
+        await using var worker = (SqliteJobStore)await CreateAsync(Options);
+        await using var api = (SqliteJobStore)await CreateAsync(Options);
+        var ids = Enumerable.Range(0, 400).Select(_ => Guid.NewGuid().ToString()).ToList();
+
+        var claims = await Task.WhenAll(ids.Select(id => worker.TryStartSendAsync(id, default)));
+        await Task.WhenAll(ids.Select(async id =>
+        {
+            await api.SetStatusAsync(new JobStatus(id, JobStatus.Queued, DateTimeOffset.UtcNow, Client: "tests"), default);
+            await worker.MarkSentAsync(id, Sent(id), default);
+            // Returned means committed: another connection sees it at once.
+            Assert.Equal(JobStatus.Sent, (await api.GetStatusAsync(id, default))?.Status);
+        }));
+
+        Assert.All(claims, claim => Assert.Equal(SendClaim.Acquired, claim));
+        var again = await Task.WhenAll(ids.Select(id => api.TryStartSendAsync(id, default)));
+        Assert.All(again, claim => Assert.Equal(SendClaim.AlreadySent, claim));
+    }
+
+    [Fact]
+    public async Task A_failing_write_fails_alone_and_the_writes_committed_with_it_stand()
+    {
+        await using var store = (SqliteJobStore)await CreateAsync(Options);
+        var ids = Enumerable.Range(0, 50).Select(_ => Guid.NewGuid().ToString()).ToList();
+        // A status the table refuses (NOT NULL status) among good writes queued at the same moment.
+        var bad = store.SetStatusAsync(new JobStatus(Guid.NewGuid().ToString(), null!, DateTimeOffset.UtcNow), default);
+        var good = ids.Select(id => store.SetStatusAsync(new JobStatus(id, JobStatus.Queued, DateTimeOffset.UtcNow), default)).ToList();
+
+        await Assert.ThrowsAsync<Microsoft.Data.Sqlite.SqliteException>(() => bad);
+        await Task.WhenAll(good);
+        foreach (var id in ids)
+            Assert.Equal(JobStatus.Queued, (await store.GetStatusAsync(id, default))?.Status);
+    }
+
+    [Fact]
+    public async Task Writes_asked_for_before_disposal_are_committed_and_later_ones_refused()
+    {
+        var store = (SqliteJobStore)await CreateAsync(Options);
+        var ids = Enumerable.Range(0, 100).Select(_ => Guid.NewGuid().ToString()).ToList();
+        var writes = ids.Select(id => store.SetStatusAsync(new JobStatus(id, JobStatus.Queued, DateTimeOffset.UtcNow), default)).ToList();
+
+        await store.DisposeAsync();
+
+        await Task.WhenAll(writes);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => store.SetStatusAsync(new JobStatus("late", JobStatus.Queued, DateTimeOffset.UtcNow), default));
+        var reader = await CreateAsync(Options);
+        foreach (var id in ids)
+            Assert.Equal(JobStatus.Queued, (await reader.GetStatusAsync(id, default))?.Status);
     }
 }
 
