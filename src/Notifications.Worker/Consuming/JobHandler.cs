@@ -18,7 +18,7 @@ namespace Notifications.Worker.Consuming;
 /// What happens to one delivery: read it, make sure it is not mailed twice, send it, and settle it
 /// (ack, retry or dead-letter). A relay outage is not the job's failure: the job waits, costing no attempt.
 /// </summary>
-public sealed class JobHandler(
+public sealed partial class JobHandler(
     SmtpRelay relay,
     RetryRouter router,
     FailureParker parker,
@@ -128,8 +128,7 @@ public sealed class JobHandler(
                     var outcomes = await OutcomesAsync(job, envelope, result.Refused, attempt);
                     await guard.MarkSentAsync(job.Id, new JobStatus(job.Id, JobStatus.Sent, clock.GetUtcNow(), attempt, Replays: delivery.Replays,
                         Client: job.Client, Recipients: outcomes));
-                    logger.LogInformation("Sent job {JobId} attempt {Attempt} to {RecipientCount} recipients: {Reply}",
-                        job.Id, attempt, envelope.Send.Count - result.Refused.Count, result.Reply);
+                    LogSent(logger, job.Id, attempt, envelope.Send.Count - result.Refused.Count, result.Reply);
                     await CompleteAsync(delivery, job, result.Reply, attempt, outcomes);
                     return;
                 }
@@ -189,6 +188,10 @@ public sealed class JobHandler(
             await parker.ParkAsync(delivery, decision, SmtpFailure.Describe(ex));
         }
     }
+
+    // Once per job: source-generated, so nothing is boxed or allocated when Information is off.
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sent job {JobId} attempt {Attempt} to {RecipientCount} recipients: {Reply}")]
+    private static partial void LogSent(ILogger logger, string jobId, int attempt, int recipientCount, string reply);
 
     private static string RecipientDomain(EmailJob job) =>
         job.AllRecipients().FirstOrDefault() is { } first && first.LastIndexOf('@') is > 0 and var at
