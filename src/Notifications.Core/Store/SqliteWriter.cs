@@ -44,7 +44,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
             if (_batch.Count > 0)
                 CommitBatch();
         }
-        _statements?.Dispose();
+        DropConnection();
     }
 
     private void CommitBatch()
@@ -68,11 +68,23 @@ internal sealed class SqliteWriter : IAsyncDisposable
             foreach (var write in _batch)
                 write.Fail(ex);
             // The connection may be what broke (the file went away, a lock it could not take): the next batch opens a new one.
-            _statements?.Dispose();
-            _statements = null;
+            DropConnection();
         }
         foreach (var write in _batch)
             write.Complete();
+    }
+
+    private void DropConnection()
+    {
+        try
+        {
+            _statements?.Dispose();
+        }
+        catch (Exception)
+        {
+            // Closing a broken connection may fail too; the loop must live on for the writes after this batch.
+        }
+        _statements = null;
     }
 
     /// <summary>No more writes; the loop commits those already queued and closes the connection.</summary>
