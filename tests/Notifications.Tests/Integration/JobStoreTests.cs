@@ -282,6 +282,20 @@ public sealed class SqliteJobStoreTests : JobStoreTests
     }
 
     [Fact]
+    public async Task A_write_cancelled_before_its_turn_is_not_written()
+    {
+        await using var store = (SqliteJobStore)await CreateAsync(Options);
+        var id = Guid.NewGuid().ToString();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            store.SetStatusAsync(new JobStatus(id, JobStatus.Queued, DateTimeOffset.UtcNow), new CancellationToken(canceled: true)));
+        await store.SetStatusAsync(new JobStatus("after", JobStatus.Queued, DateTimeOffset.UtcNow), default); // the writer goes on
+
+        Assert.Null(await store.GetStatusAsync(id, default));
+        Assert.NotNull(await store.GetStatusAsync("after", default));
+    }
+
+    [Fact]
     public async Task Writes_asked_for_before_disposal_are_committed_and_later_ones_refused()
     {
         var store = (SqliteJobStore)await CreateAsync(Options);
