@@ -51,14 +51,14 @@ public sealed partial class JobHandler(
         }
         if (!JobCodec.TryDecode(delivery.Body.Span, out var job, out var decodeError))
         {
-            await parker.ParkAsync(delivery, router.Decide(FailureKind.Poison, delivery.PreviousAttempts), decodeError!);
+            await parker.ParkAsync(delivery, router.Decide(FailureKind.Poison, delivery.PreviousAttempts), decodeError!, job: null);
             return;
         }
         var errors = validator.Validate(job!, job!.Client);
         if (errors.Count > 0)
         {
             var summary = string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}"));
-            await parker.ParkAsync(delivery, router.Decide(FailureKind.Poison, delivery.PreviousAttempts), "not a valid job: " + summary);
+            await parker.ParkAsync(delivery, router.Decide(FailureKind.Poison, delivery.PreviousAttempts), "not a valid job: " + summary, job);
             return;
         }
         if (HeaderValues.GetString(delivery.Properties.Headers, JobHeaders.SendAt) is not null && await WasCancelledAsync(job))
@@ -69,7 +69,7 @@ public sealed partial class JobHandler(
         if (job.OnlyTo is { } only && !only.All(job.AllRecipients().Contains))
         {
             await parker.ParkAsync(delivery, router.Decide(FailureKind.Poison, delivery.PreviousAttempts),
-                "not a valid job: onlyTo names a recipient that is not in to, cc or bcc");
+                "not a valid job: onlyTo names a recipient that is not in to, cc or bcc", job);
             return;
         }
         var envelope = await recipients.PrepareAsync(job, holdsAborted);
@@ -185,7 +185,7 @@ public sealed partial class JobHandler(
             if (ex is RecipientsRefusedException everyone)
                 await recipients.RecordBouncesAsync(job, everyone.Refused);
             var decision = router.Decide(SmtpFailure.Classify(ex), delivery.PreviousAttempts, delivery.Lane);
-            await parker.ParkAsync(delivery, decision, SmtpFailure.Describe(ex));
+            await parker.ParkAsync(delivery, decision, SmtpFailure.Describe(ex), job);
         }
     }
 
@@ -194,9 +194,7 @@ public sealed partial class JobHandler(
     private static partial void LogSent(ILogger logger, string jobId, int attempt, int recipientCount, string reply);
 
     private static string RecipientDomain(EmailJob job) =>
-        job.AllRecipients().FirstOrDefault() is { } first && first.LastIndexOf('@') is > 0 and var at
-            ? first[(at + 1)..].TrimEnd('>', ' ').ToLowerInvariant()
-            : "";
+        job.AllRecipients().FirstOrDefault() is { } first ? DomainPacer.DomainOf(first) ?? "" : "";
 
     private async Task<SendResult> SendOnceAsync(MimeKit.MimeMessage message, IReadOnlyList<MimeKit.MailboxAddress>? envelope,
         CancellationToken cancellationToken)

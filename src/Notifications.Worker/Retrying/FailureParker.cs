@@ -25,7 +25,8 @@ public sealed class FailureParker(
 {
     private static readonly TimeSpan ParkFailureBackoff = TimeSpan.FromSeconds(1);
 
-    public async Task ParkAsync(Delivery delivery, RetryDecision decision, string error)
+    /// <param name="job">the job as the handler decoded it; null when its body is not one (the webhook then has no recipients).</param>
+    public async Task ParkAsync(Delivery delivery, RetryDecision decision, string error, EmailJob? job)
     {
         var properties = JobProperties.CopyOf(delivery.Properties);
         var headers = properties.Headers!;
@@ -42,7 +43,7 @@ public sealed class FailureParker(
         {
             // The event first: if it fails the job is simply returned; ack only after the copy is confirmed, or a crash loses the job.
             await PublishOutcomeAsync(delivery, decision, error);
-            await EnqueueWebhookAsync(delivery, decision, error);
+            await EnqueueWebhookAsync(delivery, decision, error, job);
             await publisher.PublishAsync(decision.RoutingKey, properties, delivery.Body, CancellationToken.None);
         }
         catch (PublishFailedException ex)
@@ -86,12 +87,11 @@ public sealed class FailureParker(
         }
     }
 
-    /// <summary>The client's callback, when it has a webhook: the job is decoded only then, for its recipients and metadata.</summary>
-    private Task EnqueueWebhookAsync(Delivery delivery, RetryDecision decision, string error)
+    /// <summary>The client's callback, when it has a webhook, with the job's recipients and metadata.</summary>
+    private Task EnqueueWebhookAsync(Delivery delivery, RetryDecision decision, string error, EmailJob? job)
     {
         if (!webhooks.Wants(delivery.Client))
             return Task.CompletedTask;
-        JobCodec.TryDecode(delivery.Body.Span, out var job, out _);
         return webhooks.EnqueueAsync(decision.IsDeadLetter
             ? WebhookEvents.For(WebhookEvent.Dead, JobStatus.Dead, delivery.JobId, delivery.Client, job, clock.GetUtcNow(), decision.Attempts, error,
                 delivery.Replays, decision.Kind.ToWire())
