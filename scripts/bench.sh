@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 if [ -z "${RABBITMQ_URI:-}" ]; then
   trap stop_broker EXIT
   trap 'exit 130' INT TERM
-  start_broker "notif-bench-$$" "$(free_port)"
+  start_broker_on_free_port "notif-bench-$$"
   export RABBITMQ_URI="amqp://guest:guest@127.0.0.1:$BROKER_AMQP_PORT/"
 fi
 # The cluster stage needs three nodes: started here (and removed) unless RABBITMQ_CLUSTER_HOSTS is set or --only leaves it out.

@@ -56,7 +56,18 @@ start_node() {
   done
 }
 
+# Ports are picked free, but another program may bind one before its node starts: then the cluster is made again.
 up() {
+  local try
+  for try in 1 2 3; do
+    up_once && return 0
+    echo "cluster: start failed (try $try of 3); trying other ports" >&2
+    down
+  done
+  return 1
+}
+
+up_once() {
   ensure_rabbitmq_installed
   if [ -d "$STATE" ]; then down; fi
   mkdir -p "$STATE"
@@ -80,11 +91,11 @@ up() {
     chmod 400 "$dir/.erlang.cookie"
   done
   # The nodes start one after another (a 2-core machine), then 2 and 3 join 1.
-  for n in "${NODES[@]}"; do start_node "$n"; done
+  for n in "${NODES[@]}"; do start_node "$n" || return 1; done
   for n in 2 3; do
-    ctl "$n" stop_app > /dev/null
-    ctl "$n" join_cluster "$(node_name 1)" > /dev/null
-    ctl "$n" start_app > /dev/null
+    ctl "$n" stop_app > /dev/null || return 1
+    ctl "$n" join_cluster "$(node_name 1)" > /dev/null || return 1
+    ctl "$n" start_app > /dev/null || return 1
   done
   ctl 1 await_online_nodes 3 > /dev/null 2>&1 || true
   echo "cluster of 3 nodes up: $(hosts)" >&2

@@ -19,7 +19,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 if [ -z "${RABBITMQ_URI:-}" ]; then
-  start_broker "notif-test-$$" "$(free_port)"
+  start_broker_on_free_port "notif-test-$$"
   export RABBITMQ_URI="amqp://guest:guest@127.0.0.1:$BROKER_AMQP_PORT/"
   echo "RabbitMQ node $BROKER_NODE on 127.0.0.1:$BROKER_AMQP_PORT" >&2
 fi
@@ -30,9 +30,13 @@ if [ -z "${RABBITMQ_FAULT_URI:-}" ]; then
   ensure_rabbitmq_installed
   tls_dir=$(mktemp -d /tmp/notif-tls.XXXXXX)
   make_test_certificates "$tls_dir"
-  tls_port=$(free_port)
-  tls_listener_conf "$tls_dir" "$tls_port" > "$tls_dir/listener.conf"
-  start_fault_broker "notif-fault-$$" "$(free_port)" "$tls_dir/listener.conf"
+  for try in 1 2 3; do
+    tls_port=$(free_port)
+    tls_listener_conf "$tls_dir" "$tls_port" > "$tls_dir/listener.conf"
+    start_fault_broker "notif-fault-$$" "$(free_port)" "$tls_dir/listener.conf" && break
+    [ "$try" = 3 ] && exit 1
+    echo "RabbitMQ fault node did not start (try $try of 3); trying other ports" >&2
+  done
   export RABBITMQ_TLS_URI="amqps://guest:guest@127.0.0.1:$tls_port/"
   export RABBITMQ_TLS_CA="$tls_dir/ca.pem"
   export RABBITMQ_FAULT_URI="amqp://guest:guest@127.0.0.1:$FAULT_AMQP_PORT/"

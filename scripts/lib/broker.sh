@@ -29,12 +29,17 @@ ensure_rabbitmq_installed() {
   fi
 }
 
-# A TCP port nothing listens on, on 127.0.0.1.
+# A TCP port on 127.0.0.1 that nothing uses, below the ephemeral range (32768-60999 on Linux), where the kernel
+# hands out local ports for outgoing connections: a port picked there can be taken by a client before our server binds it.
 free_port() {
   local port
   while :; do
-    port=$(( 20000 + RANDOM % 40000 ))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
+    port=$(( 10000 + RANDOM % 22000 ))
+    if command -v ss > /dev/null 2>&1; then
+      [ -z "$(ss -Htan "( sport = :$port )" 2>/dev/null)" ] && { echo "$port"; return 0; }
+    elif ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"; return 0
+    fi
   done
 }
 
@@ -128,10 +133,23 @@ CONF
 
 # The same for a second node, kept in FAULT_* variables. [EXTRA_CONF_FILE] as for start_broker.
 start_fault_broker() {
-  local saved_node=${BROKER_NODE:-} saved_dir=${BROKER_DIR:-} saved_port=${BROKER_AMQP_PORT:-} saved_pid=${BROKER_PID:-}
-  start_broker "$1" "$2" "${3:-}" || return 1
+  local saved_node=${BROKER_NODE:-} saved_dir=${BROKER_DIR:-} saved_port=${BROKER_AMQP_PORT:-} saved_pid=${BROKER_PID:-} started=0
+  start_broker "$1" "$2" "${3:-}" && started=1
   FAULT_NODE=$BROKER_NODE FAULT_DIR=$BROKER_DIR FAULT_AMQP_PORT=$BROKER_AMQP_PORT FAULT_PID=$BROKER_PID
   BROKER_NODE=$saved_node BROKER_DIR=$saved_dir BROKER_AMQP_PORT=$saved_port BROKER_PID=$saved_pid
+  if [ "$started" = 0 ]; then stop_fault_broker; return 1; fi
+}
+
+# start_broker_on_free_port NAME [EXTRA_CONF_FILE] [PLUGINS]: start_broker on a port free_port picks, up to three
+# times: a port another program binds between the pick and the node's start fails that start, and another is tried.
+start_broker_on_free_port() {
+  local try
+  for try in 1 2 3; do
+    start_broker "$1" "$(free_port)" "${2:-}" "${3:-}" && return 0
+    stop_broker
+    echo "RabbitMQ node $1 did not start (try $try of 3); trying another port" >&2
+  done
+  return 1
 }
 
 stop_fault_broker() {
