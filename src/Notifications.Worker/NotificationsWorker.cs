@@ -20,7 +20,8 @@ public static class NotificationsWorker
 {
     /// <param name="args">command-line arguments (override configuration).</param>
     /// <param name="configure">extra configuration sources, added last (tests use it).</param>
-    public static IHost Create(string[] args, Action<IConfigurationBuilder>? configure = null)
+    /// <param name="services">changes to the services, made last (tests put a failing store or event publisher in).</param>
+    public static IHost Create(string[] args, Action<IConfigurationBuilder>? configure = null, Action<IServiceCollection>? services = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -60,13 +61,18 @@ public static class NotificationsWorker
         builder.Services.AddSingleton<Recipients.FollowUpJobs>();
         builder.Services.AddSingleton(sp => new LaneGate(sp.GetRequiredService<IOptions<RabbitMqOptions>>().Value.Concurrency));
         builder.Services.AddSingleton<RelayOutage>();
+        builder.Services.AddSingleton<SentLedger>();
         builder.Services.AddSingleton<SendGuard>();
+        builder.Services.AddSingleton<SentMarkers>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<SentMarkers>());
+        builder.Services.AddSingleton<SentJobs>();
         builder.Services.AddHostedService<ClaimRenewalService>();
         builder.Services.AddSingleton<RetryRouter>();
         builder.Services.AddSingleton<FailureParker>();
         builder.Services.AddSingleton<JobHandler>();
         builder.Services.AddHostedService<EmailJobConsumer>();
         builder.AddWebhooks();
+        services?.Invoke(builder.Services);
         return builder.Build();
     }
 }

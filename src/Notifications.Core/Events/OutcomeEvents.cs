@@ -8,7 +8,7 @@ namespace Notifications.Core.Events;
 /// Publishes outcome events through MassTransit and returns once the broker confirmed them, so a
 /// caller acks a job only after its event is safe (at least once: an event may come twice, never not at all).
 /// </summary>
-public sealed class OutcomeEvents(IBus bus, IOptions<RabbitMqOptions> options)
+public sealed class OutcomeEvents(IBus bus, IOptions<RabbitMqOptions> options) : IOutcomeEvents
 {
     private readonly TimeSpan _timeout = options.Value.PublishTimeout;
 

@@ -27,7 +27,7 @@ public static class OutcomeEventsRegistration
                 endpoints?.Invoke(context, rabbit, options);
             });
         });
-        builder.Services.AddSingleton<OutcomeEvents>();
+        builder.Services.AddSingleton<IOutcomeEvents, OutcomeEvents>();
         return builder;
     }
 

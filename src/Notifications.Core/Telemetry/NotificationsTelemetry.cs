@@ -38,6 +38,8 @@ public sealed class NotificationsTelemetry : IDisposable
         SuppressionsAdded = _meter.CreateCounter<long>("notifications.suppressions.added", "{address}", "Addresses put on the suppression list, by source");
         SmtpDuration = _meter.CreateHistogram<double>("notifications.smtp.send.duration", "s", "One SMTP send, connection included");
         DeliveryLatency = _meter.CreateHistogram<double>("notifications.job.delivery.duration", "s", "From acceptance (202) to the relay's 250");
+        AfterSendRetries = _meter.CreateCounter<long>("notifications.jobs.after_send_retries", "{try}",
+            "Sent jobs whose follow-up, EmailSent or webhook publish failed and was tried again (never the mail)");
     }
 
     public Counter<long> Published { get; }
@@ -59,6 +61,7 @@ public sealed class NotificationsTelemetry : IDisposable
     public Histogram<double> WebhookLatency { get; }
     public Histogram<double> SmtpDuration { get; }
     public Histogram<double> DeliveryLatency { get; }
+    public Counter<long> AfterSendRetries { get; }
 
     /// <summary>A gauge read when metrics are collected (queue depths, circuit state).</summary>
     public void ObserveGauge(string name, string unit, string description, Func<IEnumerable<Measurement<long>>> observe) =>

@@ -29,6 +29,9 @@ public sealed class Delivery(BasicDeliverEventArgs args, IChannel channel, Lane 
     /// <summary>The client whose job it is (<c>x-client</c>), when the API knows clients.</summary>
     public string? Client { get; } = HeaderValues.GetString(args.BasicProperties.Headers, JobHeaders.Client);
 
+    /// <summary>The channel it came on is still open: it can still be acked (else the broker hands it out again).</summary>
+    public bool ChannelOpen => channel.IsOpen;
+
     /// <summary>Acked or returned already: the broker knows what became of it.</summary>
     public bool IsSettled => Volatile.Read(ref _settled) == 1;
 

@@ -17,20 +17,21 @@ namespace Notifications.Worker.Consuming;
 /// <summary>
 /// What happens to one delivery: read it, make sure it is not mailed twice, send it, and settle it
 /// (ack, retry or dead-letter). A relay outage is not the job's failure: the job waits, costing no attempt.
+/// Once the relay said yes, the job is <see cref="SentJobs"/>'s: nothing after the 250 comes back to this path.
 /// </summary>
-public sealed partial class JobHandler(
+public sealed class JobHandler(
     SmtpRelay relay,
     RetryRouter router,
     FailureParker parker,
     EmailJobValidator validator,
     SendGuard guard,
-    OutcomeEvents events,
+    SentJobs sentJobs,
+    IOutcomeEvents events,
     RelayOutage outage,
     RelayPacer pacer,
     DomainPacer domains,
     LaneGate slots,
     RecipientFilter recipients,
-    FollowUpJobs followUps,
     IJobStatuses statuses,
     WebhookOutbox webhooks,
     NotificationsTelemetry telemetry,
@@ -75,7 +76,11 @@ public sealed partial class JobHandler(
         var envelope = await recipients.PrepareAsync(job, holdsAborted);
         if (envelope.Send.Count == 0)
         {
-            await CompleteSuppressedAsync(delivery, job, envelope.Suppressed);
+            // A redelivery of a job sent before its recipients were suppressed is a sent job, not a suppressed one.
+            if (await guard.WasSentAsync(job.Id, statuses))
+                await sentJobs.CompleteAlreadySentAsync(delivery, job, holdsAborted);
+            else
+                await CompleteSuppressedAsync(delivery, job, envelope.Suppressed);
             return;
         }
         try
@@ -90,24 +95,36 @@ public sealed partial class JobHandler(
             await delivery.ReturnAsync();
             return;
         }
+        Accepted? accepted;
         try
         {
-            if (await guard.ClaimAsync(job.Id, sendsAborted) == Core.Store.SendClaim.AlreadySent)
-            {
-                // Sent before, but its delivery was not acked (a crash, or its event was not confirmed): tell, then ack.
-                logger.LogInformation("Job {JobId} was already accepted by the relay; acked without sending it again", job.Id);
-                await CompleteAsync(delivery, job, "already accepted by the relay earlier", delivery.PreviousAttempts + 1, await StoredOutcomesAsync(job.Id));
-                return;
-            }
-            await SendAsync(delivery, job, envelope, holdsAborted, sendsAborted);
+            accepted = await guard.ClaimAsync(job.Id, sendsAborted) == SendClaim.AlreadySent
+                ? Accepted.Before
+                : await SendAsync(delivery, job, envelope, holdsAborted, sendsAborted);
         }
         finally
         {
             slots.Leave();
         }
+        // The relay said yes (now or before): the send path is over, whatever follows fails or not.
+        if (accepted is { Result: { } result })
+            await sentJobs.RecordAsync(delivery, job, envelope, result, accepted.Attempt, holdsAborted);
+        else if (accepted is not null)
+            await sentJobs.CompleteAlreadySentAsync(delivery, job, holdsAborted);
     }
 
-    private async Task SendAsync(Delivery delivery, EmailJob job, Envelope envelope, CancellationToken holdsAborted, CancellationToken sendsAborted)
+    /// <summary>The relay accepted the job: now (<see cref="Result"/>) or before this delivery (no result).</summary>
+    private sealed record Accepted(SendResult? Result, int Attempt)
+    {
+        public static readonly Accepted Before = new(null, 0);
+    }
+
+    /// <summary>
+    /// Sends until the relay accepts the job, or settles the delivery (retry, DLQ, returned) and answers null. Nothing
+    /// that follows the relay's 250 runs in here, so no failure of it can be mistaken for the send's.
+    /// </summary>
+    private async Task<Accepted?> SendAsync(Delivery delivery, EmailJob job, Envelope envelope, CancellationToken holdsAborted,
+        CancellationToken sendsAborted)
     {
         var attempt = delivery.PreviousAttempts + 1;
         var throttledSince = (DateTimeOffset?)null;
@@ -125,31 +142,23 @@ public sealed partial class JobHandler(
                     outage.Ended();
                     telemetry.Sent.Add(1);
                     telemetry.DeliveryLatency.Record((clock.GetUtcNow() - job.CreatedAt).TotalSeconds);
-                    var outcomes = await OutcomesAsync(job, envelope, result.Refused, attempt);
-                    await guard.MarkSentAsync(job.Id, new JobStatus(job.Id, JobStatus.Sent, clock.GetUtcNow(), attempt, Replays: delivery.Replays,
-                        Client: job.Client, Recipients: outcomes));
-                    LogSent(logger, job.Id, attempt, envelope.Send.Count - result.Refused.Count, result.Reply);
-                    await CompleteAsync(delivery, job, result.Reply, attempt, outcomes);
-                    return;
+                    return new Accepted(result, attempt);
                 }
                 catch (Exception ex) when (SmtpFailure.IsThrottle(ex))
                 {
                     // "Slow down" is the relay's pace, not this mail's failure: go slower and send it again, costing no attempt.
                     pacer.Throttled();
-                    telemetry.Throttled.Add(1, new KeyValuePair<string, object?>("domain", RecipientDomain(job)));
+                    telemetry.Throttled.Add(1, new KeyValuePair<string, object?>("domain", domains.MetricDomain(envelope.Send)));
                     await guard.ReleaseAsync(job.Id);
                     throttledSince ??= clock.GetUtcNow();
                     if (clock.GetUtcNow() - throttledSince > outage.Hold)
                     {
                         // Throttled for as long as an outage may hold a job: give it back rather than hold it past the broker's patience.
                         await delivery.ReturnAsync();
-                        return;
+                        return null;
                     }
-                    if (await guard.ClaimAsync(job.Id, sendsAborted) == Core.Store.SendClaim.AlreadySent)
-                    {
-                        await CompleteAsync(delivery, job, "already accepted by the relay earlier", attempt);
-                        return;
-                    }
+                    if (await guard.ClaimAsync(job.Id, sendsAborted) == SendClaim.AlreadySent)
+                        return Accepted.Before;
                 }
                 catch (Exception ex) when (relay.IsOutage(ex))
                 {
@@ -161,14 +170,11 @@ public sealed partial class JobHandler(
                     {
                         outage.TryPause();
                         await delivery.ReturnAsync();
-                        return;
+                        return null;
                     }
                     await Task.Delay(HoldPollInterval, clock, holdsAborted);
-                    if (await guard.ClaimAsync(job.Id, sendsAborted) == Core.Store.SendClaim.AlreadySent)
-                    {
-                        await CompleteAsync(delivery, job, "already accepted by the relay earlier", attempt);
-                        return;
-                    }
+                    if (await guard.ClaimAsync(job.Id, sendsAborted) == SendClaim.AlreadySent)
+                        return Accepted.Before;
                 }
             }
         }
@@ -187,14 +193,8 @@ public sealed partial class JobHandler(
             var decision = router.Decide(SmtpFailure.Classify(ex), delivery.PreviousAttempts, delivery.Lane);
             await parker.ParkAsync(delivery, decision, SmtpFailure.Describe(ex), job);
         }
+        return null;
     }
-
-    // Once per job: source-generated, so nothing is boxed or allocated when Information is off.
-    [LoggerMessage(Level = LogLevel.Information, Message = "Sent job {JobId} attempt {Attempt} to {RecipientCount} recipients: {Reply}")]
-    private static partial void LogSent(ILogger logger, string jobId, int attempt, int recipientCount, string reply);
-
-    private static string RecipientDomain(EmailJob job) =>
-        job.AllRecipients().FirstOrDefault() is { } first ? DomainPacer.DomainOf(first) ?? "" : "";
 
     private async Task<SendResult> SendOnceAsync(MimeKit.MimeMessage message, IReadOnlyList<MimeKit.MailboxAddress>? envelope,
         CancellationToken cancellationToken)
@@ -216,27 +216,6 @@ public sealed partial class JobHandler(
             telemetry.SmtpDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
     }
-
-    /// <summary>
-    /// What became of single recipients: refused ones split into rejected (5xx; hard bounces go on the suppression
-    /// list) and deferred (4xx; a follow-up job retries them), with the suppressed ones. Null when everyone got it.
-    /// </summary>
-    private async Task<RecipientOutcomes?> OutcomesAsync(EmailJob job, Envelope envelope, IReadOnlyList<RefusedRecipient> refused, int attempt)
-    {
-        if (refused.Count == 0 && envelope.Suppressed.Count == 0)
-            return null;
-        var rejected = refused.Where(r => SmtpFailure.CodeOf(r.Reply) >= 500).ToList();
-        var deferred = refused.Where(r => SmtpFailure.CodeOf(r.Reply) < 500)
-            .Select(r => r with { FollowUp = FollowUpJobs.IdFor(job.Id, attempt) }).ToList();
-        telemetry.RecipientsRefused.Add(rejected.Count, new KeyValuePair<string, object?>("outcome", "rejected"));
-        telemetry.RecipientsRefused.Add(deferred.Count, new KeyValuePair<string, object?>("outcome", "deferred"));
-        await recipients.RecordBouncesAsync(job, rejected);
-        return new RecipientOutcomes(rejected.Count > 0 ? rejected : null,
-            envelope.Suppressed.Count > 0 ? [.. envelope.Suppressed.Select(s => SuppressedAddressOf(s))] : null,
-            deferred.Count > 0 ? deferred : null);
-    }
-
-    private static string SuppressedAddressOf(string recipient) => Core.Suppressions.SuppressedAddress.Normalize(recipient) ?? recipient;
 
     /// <summary>A scheduled job come due: was it cancelled meanwhile? A store that does not answer says no (sent, at least once).</summary>
     private async Task<bool> WasCancelledAsync(EmailJob job)
@@ -268,55 +247,11 @@ public sealed partial class JobHandler(
         await delivery.AckAsync();
     }
 
-    /// <summary>What a sent job's status says about its recipients, for a redelivery that must finish what the first one began.</summary>
-    private async Task<RecipientOutcomes?> StoredOutcomesAsync(string jobId)
-    {
-        try
-        {
-            return (await statuses.GetStatusAsync(jobId, CancellationToken.None))?.Recipients;
-        }
-        catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
-        {
-            logger.LogWarning("Job store unavailable ({Reason}); job {JobId}'s recipient outcomes are unknown to this redelivery", ex.Message, jobId);
-            return null;
-        }
-    }
-
-    /// <summary>
-    /// The follow-up job of deferred recipients, then EmailSent, each confirmed, then the ack. Anything unconfirmed
-    /// returns the job; the sent marker keeps the mail from going out again and the redelivery publishes what is missing.
-    /// </summary>
-    private async Task CompleteAsync(Delivery delivery, EmailJob job, string reply, int attempts, RecipientOutcomes? outcomes = null)
-    {
-        // Parsing the recipients to filter bcc out of the lists is only needed when there are lists: most jobs have none.
-        var visible = outcomes is null ? null : job.VisibleRecipients().Select(SuppressedAddressOf).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        try
-        {
-            if (outcomes?.Deferred is { Count: > 0 } deferred)
-                await followUps.PublishAsync(delivery, job, deferred, attempts);
-            await events.PublishAsync(
-                new EmailSent(job.Id, [.. job.VisibleRecipients()], reply, attempts, clock.GetUtcNow(), delivery.Replays, job.Client,
-                    Refusals(outcomes?.Rejected, visible), outcomes?.Suppressed?.Where(visible!.Contains).ToList(), Refusals(outcomes?.Deferred, visible)),
-                CancellationToken.None);
-            if (webhooks.Wants(job.Client))
-                await webhooks.EnqueueAsync(WebhookEvents.For(WebhookEvent.Sent, JobStatus.Sent, job.Id, job.Client, job, clock.GetUtcNow(), attempts,
-                    replays: delivery.Replays, outcomes: outcomes), CancellationToken.None);
-        }
-        catch (PublishFailedException ex)
-        {
-            logger.LogError("Job {JobId} is sent but its follow-up, EmailSent event or webhook was not confirmed ({Reason}); returning it so they are published again",
-                job.Id, ex.Message);
-            await delivery.ReturnAsync();
-            return;
-        }
-        await delivery.AckAsync();
-    }
-
     /// <summary>Every recipient is suppressed: nothing is sent or retried; status "suppressed", EmailSuppressed, ack.</summary>
     private async Task CompleteSuppressedAsync(Delivery delivery, EmailJob job, IReadOnlyList<string> suppressed)
     {
-        var addresses = suppressed.Select(SuppressedAddressOf).ToList();
-        var visible = job.VisibleRecipients().Select(SuppressedAddressOf).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var addresses = suppressed.Select(SentJobs.AddressOf).ToList();
+        var visible = job.VisibleRecipients().Select(SentJobs.AddressOf).ToHashSet(StringComparer.OrdinalIgnoreCase);
         try
         {
             await events.PublishAsync(new EmailSuppressed(job.Id, [.. addresses.Where(visible.Contains)], clock.GetUtcNow(), delivery.Replays, job.Client),
@@ -343,7 +278,4 @@ public sealed partial class JobHandler(
         logger.LogInformation("Job {JobId} not sent: every recipient ({Count}) is on the suppression list", job.Id, addresses.Count);
         await delivery.AckAsync();
     }
-
-    private static List<RecipientRefusal>? Refusals(IReadOnlyList<RefusedRecipient>? refused, HashSet<string>? visible) =>
-        refused is null || visible is null ? null : [.. refused.Where(r => visible.Contains(SuppressedAddressOf(r.Address))).Select(r => new RecipientRefusal(r.Address, r.Reply, r.FollowUp))];
 }

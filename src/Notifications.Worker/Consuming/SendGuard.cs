@@ -8,24 +8,30 @@ namespace Notifications.Worker.Consuming;
 /// The worker's use of the send claims: claim before sending, keep the claim alive while the send lasts,
 /// mark it sent, or give it up. When the store is down the worker sends anyway (at least once) and says so.
 /// </summary>
-public sealed class SendGuard(ISendClaims claims, IOptions<StoreOptions> options, TimeProvider clock, ILogger<SendGuard> logger)
+public sealed class SendGuard(ISendClaims claims, SentLedger ledger, IOptions<StoreOptions> options, TimeProvider clock, ILogger<SendGuard> logger)
 {
     private static readonly TimeSpan ClaimPollInterval = TimeSpan.FromMilliseconds(200);
     private readonly TimeSpan _lease = options.Value.SendLease;
     // The sends in flight, by their hold (not by job id: a redelivered copy may wait on the same id meanwhile).
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ClaimInFlight, byte> _inFlight = new();
 
-    /// <summary>Claims the send; waits while another worker holds it (at most one lease). Without a store: <see cref="SendClaim.Acquired"/>.</summary>
+    /// <summary>
+    /// Claims the send. While another worker holds the claim it waits: a claim is taken over only once its holder stopped
+    /// renewing it and its lease ran out (the store decides that), never while the holder is still sending. A job this
+    /// process saw sent is <see cref="SendClaim.AlreadySent"/> even when its marker never reached the store.
+    /// Without a store: <see cref="SendClaim.Acquired"/>.
+    /// </summary>
     public async Task<SendClaim> ClaimAsync(string jobId, CancellationToken cancellationToken)
     {
-        var deadline = clock.GetUtcNow() + _lease + TimeSpan.FromSeconds(1);
+        if (ledger.Contains(jobId))
+            return SendClaim.AlreadySent;
         try
         {
             while (true)
             {
                 var claim = await claims.TryStartSendAsync(jobId, cancellationToken);
-                if (claim != SendClaim.InProgress || clock.GetUtcNow() > deadline)
-                    return claim == SendClaim.InProgress ? SendClaim.Acquired : claim;
+                if (claim != SendClaim.InProgress)
+                    return ledger.Contains(jobId) ? SendClaim.AlreadySent : claim;
                 await Task.Delay(ClaimPollInterval, clock, cancellationToken);
             }
         }
@@ -33,6 +39,22 @@ public sealed class SendGuard(ISendClaims claims, IOptions<StoreOptions> options
         {
             logger.LogWarning("Job store unavailable ({Reason}); sending job {JobId} without the duplicate check", ex.Message, jobId);
             return SendClaim.Acquired;
+        }
+    }
+
+    /// <summary>Whether this job was accepted by the relay before (this process's ledger, else the store's status).</summary>
+    public async Task<bool> WasSentAsync(string jobId, IJobStatuses statuses)
+    {
+        if (ledger.Contains(jobId))
+            return true;
+        try
+        {
+            return (await statuses.GetStatusAsync(jobId, CancellationToken.None))?.Status == JobStatus.Sent;
+        }
+        catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
+        {
+            logger.LogWarning("Job store unavailable ({Reason}); cannot tell whether job {JobId} was sent before", ex.Message, jobId);
+            return false;
         }
     }
 
@@ -63,16 +85,27 @@ public sealed class SendGuard(ISendClaims claims, IOptions<StoreOptions> options
         }
     }
 
-    /// <summary>The sent marker and the job's <c>sent</c> status, written where the fact happens, in one store call.</summary>
-    public async Task MarkSentAsync(string jobId, JobStatus sent)
+    /// <summary>
+    /// The relay accepted the job: this process remembers it at once (that cannot fail), then the store gets the sent
+    /// marker and the job's <c>sent</c> status in one call. Never throws: false when the store did not take it.
+    /// </summary>
+    public async Task<bool> MarkSentAsync(string jobId, JobStatus sent)
     {
+        ledger.Add(jobId);
         try
         {
             await claims.MarkSentAsync(jobId, sent, CancellationToken.None);
+            return true;
         }
         catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
         {
-            logger.LogWarning("Job store unavailable ({Reason}); job {JobId} is sent but a redelivery could send it again", ex.Message, jobId);
+            logger.LogWarning("Job store unavailable ({Reason}); job {JobId} is sent, its sent marker is written later", ex.Message, jobId);
+            return false;
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Writing the sent marker of job {JobId} failed; the job is sent, the marker is written later", jobId);
+            return false;
         }
     }
 

@@ -15,7 +15,7 @@ namespace Notifications.Worker.Retrying;
 /// <summary>Moves a failed job to its retry queue or the DLQ with its history; the original is acked only after the copy is confirmed.</summary>
 public sealed class FailureParker(
     ConfirmedPublisher publisher,
-    OutcomeEvents events,
+    IOutcomeEvents events,
     TopologyNames names,
     NotificationsTelemetry telemetry,
     IJobStatuses statuses,

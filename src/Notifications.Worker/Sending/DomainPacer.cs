@@ -24,7 +24,12 @@ public sealed class DomainPacer
             () => _domains.Select(d => new Measurement<long>(Volatile.Read(ref d.Value.Waiting), new KeyValuePair<string, object?>("domain", d.Key))));
     }
 
-    public bool HasLimits => _domains.Count > 0;
+    /// <summary>
+    /// A metric tag for the job's first recipient's domain: the domain when <c>Smtp:DomainLimits</c> names it, else
+    /// "other". Recipients choose their domains, so an open tag would grow a time series per domain ever mailed.
+    /// </summary>
+    public string MetricDomain(IEnumerable<string> recipients) =>
+        recipients.FirstOrDefault() is { } first && DomainOf(first) is { } name && _domains.ContainsKey(name) ? name : "other";
 
     /// <summary>Waits until every limited domain of these recipients allows one more mail.</summary>
     public async ValueTask WaitTurnAsync(IEnumerable<string> recipients, CancellationToken cancellationToken)

@@ -18,6 +18,7 @@ public sealed class Pipeline : IAsyncDisposable
     private readonly List<IHost> _extraWorkers = [];
     private WebApplication? _api;
     private IHost? _worker;
+    private Action<IServiceCollection>? _workerServices;
 
     private Pipeline(Dictionary<string, string?> settings, TestRelay relay)
     {
@@ -43,8 +44,10 @@ public sealed class Pipeline : IAsyncDisposable
     /// instead of the shortened ones most tests use: for tests that claim what the shipped service does.
     /// </param>
     /// <param name="relay">the relay to use (one with TLS, say); a plain one by default.</param>
+    /// <param name="workerServices">changes to the worker's services (a store or event publisher that fails on purpose).</param>
     public static async Task<Pipeline> StartAsync(bool api = true, bool worker = true,
-        Action<Dictionary<string, string?>>? configure = null, bool shippedDefaults = false, TestRelay? relay = null)
+        Action<Dictionary<string, string?>>? configure = null, bool shippedDefaults = false, TestRelay? relay = null,
+        Action<IServiceCollection>? workerServices = null)
     {
         relay ??= new TestRelay();
         var settings = new Dictionary<string, string?>
@@ -71,7 +74,7 @@ public sealed class Pipeline : IAsyncDisposable
         settings["Store:Path"] = Path.Combine(Path.GetTempPath(), "notifications-tests", settings["RabbitMq:Prefix"] + "db");
         configure?.Invoke(settings);
 
-        var pipeline = new Pipeline(settings, relay);
+        var pipeline = new Pipeline(settings, relay) { _workerServices = workerServices };
         if (api)
             await pipeline.StartApiAsync();
         if (worker)
@@ -114,7 +117,7 @@ public sealed class Pipeline : IAsyncDisposable
 
     public async Task StartWorkerAsync()
     {
-        _worker = NotificationsWorker.Create([], config => config.AddInMemoryCollection(Settings));
+        _worker = NotificationsWorker.Create([], config => config.AddInMemoryCollection(Settings), _workerServices);
         await _worker.StartAsync();
         await _worker.Services.GetRequiredService<BrokerConnection>().WhenConnectedAsync(Timeout());
     }

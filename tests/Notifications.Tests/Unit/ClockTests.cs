@@ -34,7 +34,7 @@ public sealed class ClockTests
     {
         var clock = new FakeTimeProvider();
         var claims = new CountingClaims();
-        var guard = new SendGuard(claims, Options.Create(new StoreOptions { SendLease = TimeSpan.FromSeconds(30) }), clock,
+        var guard = new SendGuard(claims, new SentLedger(), Options.Create(new StoreOptions { SendLease = TimeSpan.FromSeconds(30) }), clock,
             NullLogger<SendGuard>.Instance);
 
         using var stop = new CancellationTokenSource();

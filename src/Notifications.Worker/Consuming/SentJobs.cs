@@ -1,0 +1,174 @@
+using Microsoft.Extensions.Logging;
+using Notifications.Contracts;
+using Notifications.Core.Contract;
+using Notifications.Core.Events;
+using Notifications.Core.Store;
+using Notifications.Core.Suppressions;
+using Notifications.Core.Telemetry;
+using Notifications.Core.Webhooks;
+using Notifications.Worker.Recipients;
+using Notifications.Worker.Sending;
+
+namespace Notifications.Worker.Consuming;
+
+/// <summary>
+/// After the relay's 250 the job is sent, whatever happens next. This records it (sent marker and status, hard
+/// bounces), publishes what follows a send (the follow-up job of deferred recipients, <c>EmailSent</c>, the webhook)
+/// and acks. Nothing here throws back into the send path: a step that fails is retried here, on its own, and a
+/// redelivery of the job comes back here (its claim says sent), never to the relay.
+/// </summary>
+public sealed partial class SentJobs(
+    SendGuard guard,
+    SentMarkers markers,
+    RecipientFilter recipients,
+    FollowUpJobs followUps,
+    IOutcomeEvents events,
+    WebhookOutbox webhooks,
+    IJobStatuses statuses,
+    NotificationsTelemetry telemetry,
+    TimeProvider clock,
+    ILogger<SentJobs> logger)
+{
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan LongestRetry = TimeSpan.FromSeconds(30);
+
+    /// <summary>The relay accepted <paramref name="job"/> on <paramref name="attempt"/>: record it, tell, ack.</summary>
+    /// <param name="holdsAborted">cancelled at shutdown: a job whose events still fail goes back to the queue (and comes back here).</param>
+    public async Task RecordAsync(Delivery delivery, EmailJob job, Envelope envelope, SendResult result, int attempt, CancellationToken holdsAborted)
+    {
+        var outcomes = Outcomes(job, envelope, result.Refused, attempt);
+        var sent = new JobStatus(job.Id, JobStatus.Sent, clock.GetUtcNow(), attempt, Replays: delivery.Replays, Client: job.Client, Recipients: outcomes);
+        if (!await guard.MarkSentAsync(job.Id, sent))
+            markers.Enqueue(sent);
+        if (outcomes?.Rejected is { Count: > 0 } rejected)
+        {
+            try
+            {
+                await recipients.RecordBouncesAsync(job, rejected);
+            }
+            catch (Exception ex)
+            {
+                logger.LogError(ex, "Job {JobId} is sent; suppressing its hard bounces failed", job.Id);
+            }
+        }
+        LogSent(logger, job.Id, attempt, envelope.Send.Count - result.Refused.Count, result.Reply);
+        await PublishWhatFollowsAsync(delivery, job, result.Reply, attempt, outcomes, holdsAborted);
+    }
+
+    /// <summary>A redelivery of a job the relay accepted before (a crash, or what follows was not confirmed): tell, then ack.</summary>
+    public async Task CompleteAlreadySentAsync(Delivery delivery, EmailJob job, CancellationToken holdsAborted)
+    {
+        logger.LogInformation("Job {JobId} was already accepted by the relay; acked without sending it again", job.Id);
+        await PublishWhatFollowsAsync(delivery, job, "already accepted by the relay earlier", delivery.PreviousAttempts + 1,
+            await StoredOutcomesAsync(job.Id), holdsAborted);
+    }
+
+    /// <summary>
+    /// The follow-up job, <c>EmailSent</c> and the webhook, each confirmed, then the ack. A step that fails is tried again
+    /// (from where it stopped) with a growing pause, holding the delivery: the broker's copy of the job is the outbox.
+    /// If the channel is lost meanwhile the broker hands the job out again, and the redelivery comes back here.
+    /// </summary>
+    private async Task PublishWhatFollowsAsync(Delivery delivery, EmailJob job, string reply, int attempts, RecipientOutcomes? outcomes,
+        CancellationToken holdsAborted)
+    {
+        var followUpDone = outcomes?.Deferred is not { Count: > 0 };
+        var eventDone = false;
+        var webhookDone = !webhooks.Wants(job.Client);
+        var wait = FirstRetry;
+        while (true)
+        {
+            try
+            {
+                if (!followUpDone)
+                {
+                    await followUps.PublishAsync(delivery, job, outcomes!.Deferred!, attempts);
+                    followUpDone = true;
+                }
+                if (!eventDone)
+                {
+                    await events.PublishAsync(SentEvent(delivery, job, reply, attempts, outcomes), CancellationToken.None);
+                    eventDone = true;
+                }
+                if (!webhookDone)
+                {
+                    await webhooks.EnqueueAsync(WebhookEvents.For(WebhookEvent.Sent, JobStatus.Sent, job.Id, job.Client, job, clock.GetUtcNow(), attempts,
+                        replays: delivery.Replays, outcomes: outcomes), CancellationToken.None);
+                    webhookDone = true;
+                }
+                await delivery.AckAsync();
+                return;
+            }
+            catch (Exception ex)
+            {
+                telemetry.AfterSendRetries.Add(1);
+                logger.LogError("Job {JobId} is sent, but its {Step} was not published ({Reason}); trying again in {Delay}, without sending the mail again",
+                    job.Id, !followUpDone ? "follow-up job" : !eventDone ? "EmailSent event" : "webhook", ex.GetBaseException().Message, wait);
+            }
+            if (!delivery.ChannelOpen)
+            {
+                logger.LogWarning("Job {JobId}'s channel is gone; its redelivery publishes what follows the send", job.Id);
+                return;
+            }
+            try
+            {
+                await Task.Delay(wait, clock, holdsAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                logger.LogWarning("Job {JobId} returned to the queue unfinished: the worker is stopping; its redelivery is not sent again", job.Id);
+                await delivery.ReturnAsync();
+                return;
+            }
+            wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, LongestRetry.Ticks));
+        }
+    }
+
+    private EmailSent SentEvent(Delivery delivery, EmailJob job, string reply, int attempts, RecipientOutcomes? outcomes)
+    {
+        // Parsing the recipients to filter bcc out of the lists is only needed when there are lists: most jobs have none.
+        var visible = outcomes is null ? null : job.VisibleRecipients().Select(AddressOf).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        return new EmailSent(job.Id, [.. job.VisibleRecipients()], reply, attempts, clock.GetUtcNow(), delivery.Replays, job.Client,
+            Refusals(outcomes?.Rejected, visible), outcomes?.Suppressed?.Where(visible!.Contains).ToList(), Refusals(outcomes?.Deferred, visible));
+    }
+
+    /// <summary>
+    /// What became of single recipients: refused ones split into rejected (5xx; hard bounces go on the suppression
+    /// list) and deferred (4xx; a follow-up job retries them), with the suppressed ones. Null when everyone got it.
+    /// </summary>
+    private RecipientOutcomes? Outcomes(EmailJob job, Envelope envelope, IReadOnlyList<RefusedRecipient> refused, int attempt)
+    {
+        if (refused.Count == 0 && envelope.Suppressed.Count == 0)
+            return null;
+        var rejected = refused.Where(r => SmtpFailure.CodeOf(r.Reply) >= 500).ToList();
+        var deferred = refused.Where(r => SmtpFailure.CodeOf(r.Reply) < 500)
+            .Select(r => r with { FollowUp = FollowUpJobs.IdFor(job.Id, attempt) }).ToList();
+        telemetry.RecipientsRefused.Add(rejected.Count, new KeyValuePair<string, object?>("outcome", "rejected"));
+        telemetry.RecipientsRefused.Add(deferred.Count, new KeyValuePair<string, object?>("outcome", "deferred"));
+        return new RecipientOutcomes(rejected.Count > 0 ? rejected : null,
+            envelope.Suppressed.Count > 0 ? [.. envelope.Suppressed.Select(AddressOf)] : null,
+            deferred.Count > 0 ? deferred : null);
+    }
+
+    /// <summary>What a sent job's status says about its recipients, for a redelivery that must finish what the first one began.</summary>
+    private async Task<RecipientOutcomes?> StoredOutcomesAsync(string jobId)
+    {
+        try
+        {
+            return (await statuses.GetStatusAsync(jobId, CancellationToken.None))?.Recipients;
+        }
+        catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
+        {
+            logger.LogWarning("Job store unavailable ({Reason}); job {JobId}'s recipient outcomes are unknown to this redelivery", ex.Message, jobId);
+            return null;
+        }
+    }
+
+    internal static string AddressOf(string recipient) => SuppressedAddress.Normalize(recipient) ?? recipient;
+
+    private static List<RecipientRefusal>? Refusals(IReadOnlyList<RefusedRecipient>? refused, HashSet<string>? visible) =>
+        refused is null || visible is null ? null : [.. refused.Where(r => visible.Contains(AddressOf(r.Address))).Select(r => new RecipientRefusal(r.Address, r.Reply, r.FollowUp))];
+
+    // Once per job: source-generated, so nothing is boxed or allocated when Information is off.
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sent job {JobId} attempt {Attempt} to {RecipientCount} recipients: {Reply}")]
+    private static partial void LogSent(ILogger logger, string jobId, int attempt, int recipientCount, string reply);
+}

@@ -1,0 +1,27 @@
+using System.Collections.Concurrent;
+
+namespace Notifications.Worker.Consuming;
+
+/// <summary>
+/// The jobs this process saw accepted by the relay lately, in memory: a redelivery that reaches this worker is
+/// not sent again even when the store's sent marker could not be written. Bounded: the oldest ids go first.
+/// </summary>
+public sealed class SentLedger(int capacity = SentLedger.DefaultCapacity)
+{
+    /// <summary>More than a few minutes of the worker's top speed: redeliveries come within seconds.</summary>
+    public const int DefaultCapacity = 200_000;
+
+    private readonly ConcurrentDictionary<string, byte> _sent = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _order = new();
+
+    public void Add(string jobId)
+    {
+        if (!_sent.TryAdd(jobId, 0))
+            return;
+        _order.Enqueue(jobId);
+        while (_sent.Count > capacity && _order.TryDequeue(out var oldest))
+            _sent.TryRemove(oldest, out _);
+    }
+
+    public bool Contains(string jobId) => _sent.ContainsKey(jobId);
+}

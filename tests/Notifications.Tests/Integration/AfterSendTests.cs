@@ -1,0 +1,92 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
+using Notifications.Contracts;
+using Notifications.Core.Broker;
+using Notifications.Core.Events;
+using Notifications.Core.Store;
+using Notifications.Tests.Infrastructure;
+
+namespace Notifications.Tests.Integration;
+
+/// <summary>After the relay's 250 the job is sent: nothing that fails afterwards sends it again or reports it retrying.</summary>
+public sealed class AfterSendTests
+{
+    [Fact]
+    public async Task A_store_that_throws_on_MarkSent_and_an_EmailSent_that_times_out_still_mail_once_and_end_sent()
+    {
+        var statuses = new ConcurrentQueue<string>();
+        var events = new ConcurrentQueue<string>();
+        await using var pipeline = await Pipeline.StartAsync(workerServices: services =>
+        {
+            services.Decorate<ISendClaims>(inner => new MarkSentFailsOnce(inner, statuses));
+            services.Decorate<IJobStatuses>(inner => new RecordingStatuses(inner, statuses));
+            services.Decorate<IOutcomeEvents>(inner => new SentEventTimesOut(inner, events, failures: 2));
+        });
+
+        var id = await Jobs.PostAndGetIdAsync(pipeline.Http, Jobs.Valid("Sent once"));
+
+        var store = pipeline.ApiServices.GetRequiredService<IJobStatuses>();
+        var final = await Eventually.ReturnsAsync(() => store.GetStatusAsync(id, CancellationToken.None),
+            s => s?.Status == JobStatus.Sent, "the job's status sent");
+        await Eventually.TrueAsync(() => events.Contains(nameof(EmailSent)), "EmailSent once its publish goes through");
+        await Eventually.ReturnsAsync(() => pipeline.Queues.CountAsync(pipeline.Names.SendQueue), n => n == 0, "the job acked");
+
+        Assert.Single(pipeline.Relay.Accepted);
+        Assert.Single(pipeline.Relay.Attempts);
+        Assert.Equal(1, final!.Attempt);
+        Assert.DoesNotContain(JobStatus.Retrying, statuses);
+        Assert.DoesNotContain(nameof(EmailRetryScheduled), events);
+        Assert.DoesNotContain(nameof(EmailDeadLettered), events);
+        for (var attempt = 1; attempt <= 3; attempt++)
+            Assert.Equal(0u, await pipeline.Queues.CountAsync(pipeline.Names.RetryQueue(attempt)));
+        Assert.Equal(0u, await pipeline.Queues.CountAsync(pipeline.Names.DeadQueue));
+    }
+
+    private sealed class MarkSentFailsOnce(ISendClaims inner, ConcurrentQueue<string> statuses) : ISendClaims
+    {
+        private int _calls;
+
+        public Task<SendClaim> TryStartSendAsync(string jobId, CancellationToken cancellationToken) => inner.TryStartSendAsync(jobId, cancellationToken);
+
+        public Task<bool> RenewSendAsync(string jobId, CancellationToken cancellationToken) => inner.RenewSendAsync(jobId, cancellationToken);
+
+        public Task MarkSentAsync(string jobId, JobStatus sent, CancellationToken cancellationToken)
+        {
+            // Not a store failure the worker knows: a bug, say, after the relay already accepted the mail.
+            if (Interlocked.Increment(ref _calls) == 1)
+                throw new InvalidOperationException("the sent marker could not be written (a test's failing store)");
+            statuses.Enqueue(sent.Status);
+            return inner.MarkSentAsync(jobId, sent, cancellationToken);
+        }
+
+        public Task ReleaseSendAsync(string jobId, CancellationToken cancellationToken) => inner.ReleaseSendAsync(jobId, cancellationToken);
+    }
+
+    private sealed class RecordingStatuses(IJobStatuses inner, ConcurrentQueue<string> statuses) : IJobStatuses
+    {
+        public Task SetStatusAsync(JobStatus status, CancellationToken cancellationToken)
+        {
+            statuses.Enqueue(status.Status);
+            return inner.SetStatusAsync(status, cancellationToken);
+        }
+
+        public Task<JobStatus?> GetStatusAsync(string jobId, CancellationToken cancellationToken) => inner.GetStatusAsync(jobId, cancellationToken);
+    }
+
+    /// <summary>EmailSent's first <paramref name="failures"/> publishes get no confirm in time, as in a broker that is slow to answer.</summary>
+    private sealed class SentEventTimesOut(IOutcomeEvents inner, ConcurrentQueue<string> published, int failures) : IOutcomeEvents
+    {
+        private int _sent;
+
+        public async Task PublishAsync<T>(T outcome, CancellationToken cancellationToken) where T : class
+        {
+            if (outcome is EmailSent && Interlocked.Increment(ref _sent) <= failures)
+            {
+                published.Enqueue("failed " + typeof(T).Name);
+                throw new PublishFailedException("EmailSent event not confirmed: no confirm from the broker within 5000 ms", mayHaveArrived: true);
+            }
+            await inner.PublishAsync(outcome, cancellationToken);
+            published.Enqueue(typeof(T).Name);
+        }
+    }
+}
