@@ -110,6 +110,14 @@ public sealed class WebhookSender(
             try
             {
                 var (delivered, gone, error) = await PostAsync(webhook, id, delivery.Body);
+                if (error.Length == 0 && !delivered)
+                {
+                    // The endpoint's circuit is open: the receiver was not tried, so no attempt is spent. It waits on the
+                    // ladder's first step and comes back; the first try after the break is the probe that closes the circuit.
+                    logger.LogInformation("Webhook {WebhookId} of client {Client} waits: the circuit of {Endpoint} is open", id, clientName, webhook.Endpoint);
+                    await DeferAsync(delivery, channel, attempts);
+                    return;
+                }
                 if (delivered)
                 {
                     telemetry.WebhooksSent.Add(1, Client(clientName));
@@ -143,7 +151,10 @@ public sealed class WebhookSender(
         }
     }
 
-    /// <returns>whether a 2xx came; whether it was 410 Gone; and otherwise what happened, on one line.</returns>
+    /// <returns>
+    /// whether a 2xx came; whether it was 410 Gone; and otherwise what happened, on one line. Not delivered with no
+    /// error: the endpoint's circuit is open and the receiver was not asked.
+    /// </returns>
     private async Task<(bool Delivered, bool Gone, string Error)> PostAsync(ClientWebhook webhook, string id, ReadOnlyMemory<byte> body)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, webhook.Url);
@@ -164,7 +175,7 @@ public sealed class WebhookSender(
         }
         catch (BrokenCircuitException)
         {
-            return (false, false, $"{webhook.Endpoint} failed too often lately; its circuit is open");
+            return (false, false, "");
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or Polly.Timeout.TimeoutRejectedException or IOException)
         {
@@ -203,7 +214,7 @@ public sealed class WebhookSender(
         }
     }
 
-    /// <summary>Back through the first retry queue without spending an attempt: its endpoint had no free slot.</summary>
+    /// <summary>Back through the first retry queue without spending an attempt: its endpoint had no free slot, or its circuit is open.</summary>
     private async Task DeferAsync(BasicDeliverEventArgs delivery, IChannel channel, int attempts)
     {
         var properties = JobProperties.CopyOf(delivery.BasicProperties);

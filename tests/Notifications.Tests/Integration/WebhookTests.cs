@@ -89,6 +89,41 @@ public sealed class WebhookTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task While_an_endpoints_circuit_is_open_its_webhooks_wait_without_spending_attempts_and_are_delivered_once_it_recovers()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var answers = 0;
+        // Enough failures to open the endpoint's circuit (ratio 0.5 over at least 5 calls), then healthy.
+        receiver.Respond = _ => Task.FromResult(Interlocked.Increment(ref answers) <= 8 ? 500 : 200);
+        // The shipped ladder's shape (five steps) with short steps: the whole ladder takes 2.5 s, the circuit breaks for 15 s.
+        await using var pipeline = await StartAsync(receiver, s =>
+        {
+            for (var i = 0; i < 5; i++)
+                s[$"Webhooks:Delays:{i}"] = "00:00:00.500";
+        });
+
+        var ids = new List<string>();
+        for (var i = 0; i < 4; i++)
+            ids.Add(await Jobs.PostAndGetIdAsync(pipeline.Http, Jobs.Valid($"circuit {i}")));
+
+        await Eventually.TrueAsync(() => ids.All(id => receiver.Received.Any(c => c.Type == WebhookEvent.Sent
+            && c.Data.GetProperty("id").GetString() == id && Volatile.Read(ref answers) > 8)), "every email.sent delivered after the circuit closed",
+            TimeSpan.FromSeconds(60));
+
+        var callbacks = receiver.Received;
+        output.WriteLine($"{callbacks.Count} requests reached the receiver for {ids.Count} webhooks");
+        Assert.Equal(0u, await pipeline.Queues.CountAsync(pipeline.Names.WebhookDeadQueue));
+        foreach (var id in ids)
+        {
+            var mine = callbacks.Where(c => c.Data.GetProperty("id").GetString() == id).ToList();
+            Assert.Single(mine.Select(c => c.Id).Distinct()); // one webhook-id across its attempts
+            Assert.True(mine.Count <= 5, $"job {id}'s webhook reached the receiver {mine.Count} times: the ladder has 5 attempts");
+        }
+        // The receiver saw far fewer requests than the ladder's retries would have made had the open circuit spent attempts.
+        Assert.True(callbacks.Count <= 8 + ids.Count + 1, $"{callbacks.Count} requests");
+    }
+
+    [Fact]
     public async Task A_hanging_endpoint_of_one_client_does_not_delay_another_clients_callbacks()
     {
         var shopKey = TestClients.NewKey();
