@@ -22,7 +22,8 @@ public static class NotificationsApi
 {
     /// <param name="args">command-line arguments (override configuration).</param>
     /// <param name="configure">extra configuration sources, added last (tests use it).</param>
-    public static WebApplication Create(string[] args, Action<IConfigurationBuilder>? configure = null)
+    /// <param name="services">changes to the services, made last (tests put a failing store in).</param>
+    public static WebApplication Create(string[] args, Action<IConfigurationBuilder>? configure = null, Action<IServiceCollection>? services = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -47,6 +48,7 @@ public static class NotificationsApi
         builder.Services.AddClientRateLimiting();
         builder.Services.AddOpenApi(openApi => openApi.AddDocumentTransformer<BearerKeyDocument>());
         builder.Services.AddHealthChecks().AddCheck<BrokerReadyCheck>("broker", tags: ["ready"]);
+        services?.Invoke(builder.Services);
 
         var app = builder.Build();
         app.UseExceptionHandler();

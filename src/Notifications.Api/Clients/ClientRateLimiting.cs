@@ -9,6 +9,7 @@ namespace Notifications.Api.Clients;
 /// <summary>
 /// A token bucket per client (<c>RatePerSecond</c>, <c>Burst</c>): over it, 429 with <c>Retry-After</c> and the
 /// <c>RateLimit-Policy</c>/<c>RateLimit</c> headers, counted by client. Anonymous callers and clients with rate 0 are not limited here.
+/// The batch endpoint takes a token per item from the same bucket (<see cref="ClientRateBuckets"/>) instead of one per request.
 /// </summary>
 public static class ClientRateLimiting
 {
@@ -16,6 +17,7 @@ public static class ClientRateLimiting
 
     public static IServiceCollection AddClientRateLimiting(this IServiceCollection services)
     {
+        services.AddSingleton<ClientRateBuckets>();
         services.AddRateLimiter(limiter =>
         {
             limiter.AddPolicy(Policy, http =>
@@ -23,15 +25,8 @@ public static class ClientRateLimiting
                 var client = http.Client(http.RequestServices.GetRequiredService<ClientRegistry>());
                 if (client is not { RatePerSecond: > 0 })
                     return RateLimitPartition.GetNoLimiter("unlimited");
-                return RateLimitPartition.GetTokenBucketLimiter(client.Name, _ => new TokenBucketRateLimiterOptions
-                {
-                    TokenLimit = client.Burst,
-                    // One token at a time, evenly: a bucket refilled once a second lets a whole second's worth through at once.
-                    TokensPerPeriod = 1,
-                    ReplenishmentPeriod = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond / client.RatePerSecond, 1)),
-                    QueueLimit = 0,
-                    AutoReplenishment = true,
-                });
+                var bucket = http.RequestServices.GetRequiredService<ClientRateBuckets>().For(client)!;
+                return RateLimitPartition.Get(client.Name, _ => new ClientRateBuckets.Shared(bucket));
             });
             limiter.OnRejected = async (context, cancellationToken) =>
             {

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Notifications.Api.Clients;
+using Notifications.Core.Clients;
 
 namespace Notifications.Api.Sending;
 
@@ -11,7 +12,7 @@ namespace Notifications.Api.Sending;
 /// <c>POST /api/send-email/batch</c>: a JSON array of up to <c>Api:MaxBatch</c> jobs, each with its own optional
 /// <c>"idempotencyKey"</c>. Every item goes the single endpoint's way (same rules, same answers); valid items are
 /// published concurrently and each is reported queued only once the broker confirmed it. The answer is 200 with one
-/// result per item, in order.
+/// result per item, in order. Each item takes a token of the client's rate (items over it answer 429).
 /// </summary>
 public static class SendEmailBatchEndpoint
 {
@@ -26,13 +27,13 @@ public static class SendEmailBatchEndpoint
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .RequireAuthorization(ClientAuthentication.Policy)
-            .RequireRateLimiting(ClientRateLimiting.Policy);
+            .RequireAuthorization(ClientAuthentication.Policy);
         return routes;
     }
 
     private static async Task<Results<Ok<List<BatchItemResult>>, ValidationProblem, ProblemHttpResult>> SendAsync(HttpContext http,
-        [AsParameters] SendEmailEndpoint.Intake intake, IOptions<ApiOptions> api, CancellationToken cancellationToken)
+        [AsParameters] SendEmailEndpoint.Intake intake, IOptions<ApiOptions> api, ClientRateBuckets buckets, ILoggerFactory loggers,
+        CancellationToken cancellationToken)
     {
         var maxBytes = (long)intake.EmailOptions.Value.MaxRequestBytes * 4; // a batch holds many jobs; each is held to MaxRequestBytes below
         if (!http.Request.HasJsonContentType())
@@ -62,12 +63,44 @@ public static class SendEmailBatchEndpoint
         }
         if (items.Count == 0 || items.Count > api.Value.MaxBatch)
             return Invalid("body", $"a batch holds 1 to {api.Value.MaxBatch} jobs (Api:MaxBatch), not {items.Count}");
+        var logger = loggers.CreateLogger(typeof(SendEmailBatchEndpoint));
 
-        var results = await Task.WhenAll(items.Select((item, index) => AcceptItemAsync(http, intake, item, index, cancellationToken)));
+        // A token of the client's rate per item, in order, before any is published: a batch sends no faster than single posts.
+        var client = http.Client(intake.Clients);
+        var bucket = client is null ? null : buckets.For(client);
+        var admitted = new bool[items.Count];
+        for (var i = 0; i < items.Count; i++)
+        {
+            using var lease = bucket?.AttemptAcquire(1);
+            admitted[i] = lease?.IsAcquired ?? true;
+            if (!admitted[i])
+                intake.Telemetry.RateLimited.Add(1, new KeyValuePair<string, object?>("client", client!.Name));
+        }
+        var results = await Task.WhenAll(items.Select((item, index) => admitted[index]
+            ? AcceptItemAsync(http, intake, item, index, logger, cancellationToken)
+            : Task.FromResult(BatchItemResult.RateLimited(client!))));
+        if (results.Any(r => r.Status is StatusCodes.Status429TooManyRequests or StatusCodes.Status503ServiceUnavailable))
+            http.Response.Headers.RetryAfter = SendEmailEndpoint.RetryAfterSeconds;
         return TypedResults.Ok(results.ToList());
     }
 
+    /// <summary>One item, whatever happens to it: a failure of one item is its own answer, never the batch's.</summary>
     private static async Task<BatchItemResult> AcceptItemAsync(HttpContext http, SendEmailEndpoint.Intake intake, JsonNode? item, int index,
+        ILogger logger, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await AcceptItemCoreAsync(http, intake, item, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            logger.LogError(ex, "Batch item {Index} failed unexpectedly; the other items keep their answers", index);
+            return new BatchItemResult(null, StatusCodes.Status500InternalServerError, null, "Unexpected error",
+                "This item could not be handled; nothing was queued for it. The other items' answers stand.");
+        }
+    }
+
+    private static async Task<BatchItemResult> AcceptItemCoreAsync(HttpContext http, SendEmailEndpoint.Intake intake, JsonNode? item,
         CancellationToken cancellationToken)
     {
         if (item is not JsonObject job)
@@ -103,6 +136,10 @@ public static class SendEmailBatchEndpoint
 public sealed record BatchItemResult(string? Id, object Status, IDictionary<string, string[]>? Errors = null, string? Title = null, string? Detail = null)
 {
     public static BatchItemResult Invalid(IDictionary<string, string[]> errors) => new(null, StatusCodes.Status400BadRequest, errors);
+
+    public static BatchItemResult RateLimited(Client client) => new(null, StatusCodes.Status429TooManyRequests, null, "Too many requests",
+        $"Client '{client.Name}' may send {client.RatePerSecond} jobs a second (bursts of {client.Burst}), a batch's items included; " +
+        "nothing was queued for this item.");
 
     public static BatchItemResult From(IResult result) => result switch
     {

@@ -21,8 +21,6 @@ namespace Notifications.Api.Sending;
 /// <summary><c>POST /api/send-email</c>: validate, publish with a confirm, and only then answer 202.</summary>
 public static partial class SendEmailEndpoint
 {
-    private const string RetryAfterSeconds = "5";
-
     public static IEndpointRouteBuilder MapSendEmail(this IEndpointRouteBuilder routes)
     {
         routes.MapPost("/api/send-email", SendAsync)
@@ -62,12 +60,27 @@ public static partial class SendEmailEndpoint
         var (mail, readError) = ReadRequest(body);
         if (readError is not null)
             return readError;
-        return await AcceptAsync(http, intake, mail!, body, request.Headers[IdempotencyKey.Header].ToString(), cancellationToken);
+        var result = await AcceptAsync(http, intake, mail!, body, request.Headers[IdempotencyKey.Header].ToString(), cancellationToken);
+        if (MayRetryLater(result))
+            http.Response.Headers.RetryAfter = RetryAfterSeconds;
+        return result;
     }
+
+    /// <summary>A 429 or 503 of <see cref="AcceptAsync"/>: the answer carries <c>Retry-After</c>.</summary>
+    internal static bool MayRetryLater(IResult result) => result switch
+    {
+        Results<Accepted<SendEmailAccepted>, ValidationProblem, ProblemHttpResult> union => MayRetryLater(union.Result),
+        ProblemHttpResult { StatusCode: StatusCodes.Status429TooManyRequests or StatusCodes.Status503ServiceUnavailable } => true,
+        _ => false,
+    };
+
+    /// <summary>The <c>Retry-After</c> of a 429 or 503, in seconds.</summary>
+    internal const string RetryAfterSeconds = "5";
 
     /// <summary>
     /// One job from its parsed request to its confirmed publish: template, sender, validation, backpressure, idempotency,
     /// publish, status. The single and the batch endpoint both come here, so an item of a batch is held to the same rules.
+    /// It writes nothing to the response (a batch runs many of these at once on one <see cref="HttpContext"/>).
     /// </summary>
     /// <param name="body">the request's bytes (the item's, in a batch): an Idempotency-Key is bound to their hash.</param>
     internal static async Task<Results<Accepted<SendEmailAccepted>, ValidationProblem, ProblemHttpResult>> AcceptAsync(HttpContext http,
@@ -107,7 +120,6 @@ public static partial class SendEmailEndpoint
         var lane = Lanes.FromWire(mail!.Priority);
         if (queueDepth.IsOverLimit(lane))
         {
-            http.Response.Headers.RetryAfter = RetryAfterSeconds;
             return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many queued jobs",
                 detail: $"{queueDepth.Depth(lane)} jobs are waiting in the {lane.ToWire()} lane; try again later.");
         }
@@ -124,7 +136,6 @@ public static partial class SendEmailEndpoint
             }
             catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
             {
-                http.Response.Headers.RetryAfter = RetryAfterSeconds;
                 log.StoreUnavailable(ex.Message);
                 return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Store unavailable",
                     detail: "The Idempotency-Key could not be checked because the job store did not answer; nothing was queued. Try again later.");
@@ -151,7 +162,6 @@ public static partial class SendEmailEndpoint
         catch (PublishFailedException ex)
         {
             log.NotAccepted(job.Id, ex.Message);
-            http.Response.Headers.RetryAfter = RetryAfterSeconds;
             return ex.MayHaveArrived
                 ? TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Outcome unknown",
                     detail: "The broker did not confirm the job in time: it may still be queued and sent. " +

@@ -19,6 +19,7 @@ public sealed class Pipeline : IAsyncDisposable
     private WebApplication? _api;
     private IHost? _worker;
     private Action<IServiceCollection>? _workerServices;
+    private Action<IServiceCollection>? _apiServices;
 
     private Pipeline(Dictionary<string, string?> settings, TestRelay relay)
     {
@@ -45,9 +46,10 @@ public sealed class Pipeline : IAsyncDisposable
     /// </param>
     /// <param name="relay">the relay to use (one with TLS, say); a plain one by default.</param>
     /// <param name="workerServices">changes to the worker's services (a store or event publisher that fails on purpose).</param>
+    /// <param name="apiServices">changes to the API's services, likewise.</param>
     public static async Task<Pipeline> StartAsync(bool api = true, bool worker = true,
         Action<Dictionary<string, string?>>? configure = null, bool shippedDefaults = false, TestRelay? relay = null,
-        Action<IServiceCollection>? workerServices = null)
+        Action<IServiceCollection>? workerServices = null, Action<IServiceCollection>? apiServices = null)
     {
         relay ??= new TestRelay();
         var settings = new Dictionary<string, string?>
@@ -74,7 +76,7 @@ public sealed class Pipeline : IAsyncDisposable
         settings["Store:Path"] = Path.Combine(Path.GetTempPath(), "notifications-tests", settings["RabbitMq:Prefix"] + "db");
         configure?.Invoke(settings);
 
-        var pipeline = new Pipeline(settings, relay) { _workerServices = workerServices };
+        var pipeline = new Pipeline(settings, relay) { _workerServices = workerServices, _apiServices = apiServices };
         if (api)
             await pipeline.StartApiAsync();
         if (worker)
@@ -99,7 +101,7 @@ public sealed class Pipeline : IAsyncDisposable
 
     public async Task StartApiAsync(bool waitForBroker = true)
     {
-        _api = NotificationsApi.Create([], config => config.AddInMemoryCollection(Settings));
+        _api = NotificationsApi.Create([], config => config.AddInMemoryCollection(Settings), _apiServices);
         await _api.StartAsync();
         Http = NewClient(TestClients.Key);
         if (waitForBroker)

@@ -35,6 +35,68 @@ public sealed class BatchTests
     }
 
     [Fact]
+    public async Task A_batch_takes_a_token_of_the_clients_rate_per_item_and_answers_429_for_the_items_over_it()
+    {
+        var key = TestClients.NewKey();
+        await using var pipeline = await Pipeline.StartAsync(worker: false, configure: s =>
+        {
+            s["Clients:slow:KeyHashes:0"] = Notifications.Core.Clients.ClientRegistry.HashOf(key);
+            s["Clients:slow:AllowedFrom:0"] = "slow@example.com";
+            s["Clients:slow:RatePerSecond"] = "5";
+            s["Clients:slow:Burst"] = "5";
+        });
+        using var slow = pipeline.NewClient(key);
+        var items = Enumerable.Range(0, 50).Select(i => new { to = new[] { $"user{i}@example.com" }, subject = $"Batch {i}", text = "t" }).ToList();
+
+        using var response = await slow.PostAsJsonAsync("/api/send-email/batch", items);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var results = (await response.Content.ReadFromJsonAsync<JsonElement>()).EnumerateArray().ToList();
+        var queued = results.Count(r => r.GetProperty("status").ValueKind == JsonValueKind.String);
+        // The burst, and perhaps a token that came back while the loop ran (one every 200 ms).
+        Assert.InRange(queued, 5, 6);
+        Assert.All(results.Skip(queued), r => Assert.Equal(429, r.GetProperty("status").GetInt32()));
+        Assert.True(response.Headers.RetryAfter is not null);
+        Assert.Equal(queued, (await pipeline.Queues.TakeAsync(pipeline.Names.SendQueue)).Count);
+
+        // The bucket is the client's, not the endpoint's: a single post right after the batch is over the rate too.
+        using var single = await slow.PostAsJsonAsync("/api/send-email", new { to = new[] { "x@example.com" }, subject = "s", text = "t" });
+        Assert.Equal(HttpStatusCode.TooManyRequests, single.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_item_that_throws_is_its_own_500_and_the_other_items_of_the_batch_keep_their_answers()
+    {
+        await using var pipeline = await Pipeline.StartAsync(worker: false, apiServices: services =>
+            services.Decorate<Notifications.Core.Store.IIdempotencyKeys>(inner => new ThrowingKeys(inner)));
+        var items = new object[]
+        {
+            new { to = new[] { "a@example.com" }, subject = "first", text = "t" },
+            new { to = new[] { "b@example.com" }, subject = "boom", text = "t", idempotencyKey = "boom" },
+            new { to = new[] { "c@example.com" }, subject = "third", text = "t" },
+        };
+
+        using var response = await pipeline.Http.PostAsJsonAsync("/api/send-email/batch", items);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var results = (await response.Content.ReadFromJsonAsync<JsonElement>()).EnumerateArray().ToList();
+        Assert.Equal("queued", results[0].GetProperty("status").GetString());
+        Assert.Equal(500, results[1].GetProperty("status").GetInt32());
+        Assert.Equal("queued", results[2].GetProperty("status").GetString());
+        var queued = await pipeline.Queues.TakeAsync(pipeline.Names.SendQueue);
+        Assert.Equal(2, queued.Count);
+        Assert.DoesNotContain(queued, m => JobCodec.TryDecode(m.Body, out var job, out _) && job!.Subject == "boom");
+    }
+
+    private sealed class ThrowingKeys(Notifications.Core.Store.IIdempotencyKeys inner) : Notifications.Core.Store.IIdempotencyKeys
+    {
+        public Task<bool> TryRememberIdempotencyKeyAsync(string key, string requestHash, CancellationToken cancellationToken) =>
+            key.EndsWith("boom", StringComparison.Ordinal)
+                ? throw new InvalidOperationException("a bug in the store (a test's)")
+                : inner.TryRememberIdempotencyKeyAsync(key, requestHash, cancellationToken);
+    }
+
+    [Fact]
     public async Task An_items_idempotencyKey_gives_it_the_same_id_again_and_a_reused_key_with_another_body_is_that_items_422()
     {
         await using var pipeline = await Pipeline.StartAsync(worker: false);
