@@ -12,7 +12,8 @@ namespace Notifications.Api.Sending;
 /// their lane when they are due. The levels are declared the first time a job is scheduled, and again if a publish comes
 /// back unroutable (someone deleted them).
 /// </summary>
-public sealed partial class ScheduledJobs(ConfirmedPublisher publisher, BrokerConnection broker, TopologyNames names)
+public sealed partial class ScheduledJobs(ConfirmedPublisher publisher, BrokerConnection broker, TopologyNames names,
+    Microsoft.Extensions.Options.IOptions<RabbitMqOptions> options)
 {
     private readonly SemaphoreSlim _declaring = new(1, 1);
     private volatile bool _declared;
@@ -39,6 +40,9 @@ public sealed partial class ScheduledJobs(ConfirmedPublisher publisher, BrokerCo
     /// <exception cref="PublishFailedException">not confirmed, as for an immediate job.</exception>
     public async Task PublishAsync(EmailJob job, BasicProperties properties, TimeSpan delay, CancellationToken cancellationToken)
     {
+        // As for an immediate job: a blocked connection would hold the declare and the publish until the alarm clears.
+        if (broker.BlockedReason is { } blocked)
+            throw new PublishFailedException($"the broker is refusing publishes for now ({blocked})");
         if (!_declared)
             await DeclareAsync(cancellationToken);
         properties.Headers![JobHeaders.SendAt] = JobProperties.Time(job.SendAt!.Value);
@@ -46,19 +50,34 @@ public sealed partial class ScheduledJobs(ConfirmedPublisher publisher, BrokerCo
             properties, JobCodec.Encode(job), DeclareAsync, cancellationToken);
     }
 
+    /// <exception cref="PublishFailedException">the broker could not declare the delay levels (within <c>RabbitMq:PublishTimeout</c>).</exception>
     private async Task DeclareAsync(CancellationToken cancellationToken)
     {
-        await _declaring.WaitAsync(cancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.Value.PublishTimeout);
         try
         {
-            var connection = broker.Current ?? throw new PublishFailedException("broker unreachable: no open connection");
-            await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
-            await DelayTopology.DeclareAsync(channel, names, cancellationToken);
-            _declared = true;
+            await _declaring.WaitAsync(timeout.Token);
+            try
+            {
+                var connection = broker.Current ?? throw new PublishFailedException("broker unreachable: no open connection");
+                await using var channel = await connection.CreateChannelAsync(cancellationToken: timeout.Token);
+                await DelayTopology.DeclareAsync(channel, names, timeout.Token);
+                _declared = true;
+            }
+            finally
+            {
+                _declaring.Release();
+            }
         }
-        finally
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            _declaring.Release();
+            throw new PublishFailedException($"the delay levels were not declared within {options.Value.PublishTimeout.TotalMilliseconds:0} ms", inner: ex);
+        }
+        catch (Exception ex) when (ex is not PublishFailedException and not OperationCanceledException)
+        {
+            // Whatever the broker answered (connection gone, access refused, a queue of another shape): nothing was queued.
+            throw new PublishFailedException("the delay levels could not be declared: " + ex.GetBaseException().Message, inner: ex);
         }
     }
 }

@@ -49,6 +49,15 @@ public sealed class BrokerFaultTests(ITestOutputHelper output)
                 var during = await PostAsync(pipeline, Jobs.Valid("refused during the alarm"));
                 Assert.Equal((HttpStatusCode.ServiceUnavailable, "Queue unavailable"), during);
                 refused.Add(clock.Elapsed);
+                // A scheduled send gets the same answer, as fast: its declare and publish would wait on the blocked connection.
+                clock.Restart();
+                var scheduled = await PostAsync(pipeline, new
+                {
+                    to = new[] { "alice@example.com" }, subject = "scheduled during the alarm", text = "t",
+                    sendAt = DateTimeOffset.UtcNow.AddMinutes(10).ToString("yyyy-MM-ddTHH:mm:ssZ"),
+                });
+                Assert.Equal((HttpStatusCode.ServiceUnavailable, "Queue unavailable"), scheduled);
+                refused.Add(clock.Elapsed);
                 Assert.Equal(HttpStatusCode.OK, (await pipeline.Http.GetAsync("/health/live")).StatusCode);
                 await Task.Delay(TimeSpan.FromSeconds(1)); // the pace of the scenario
             }

@@ -89,4 +89,31 @@ public sealed class SchedulingTests(ITestOutputHelper output)
         Assert.Contains(problem, text);
         Assert.Equal(0u, await pipeline.Queues.CountAsync(pipeline.Names.SendQueue));
     }
+
+    [Fact]
+    public async Task A_broker_that_refuses_the_delay_levels_answers_a_scheduled_send_503_nothing_queued_not_500()
+    {
+        await using var pipeline = await Pipeline.StartAsync(worker: false);
+        // A delay level declared by someone else with other arguments: declaring ours fails with PRECONDITION_FAILED.
+        var level = Notifications.Core.Topology.DelayTopology.LevelName(pipeline.Names, 3);
+        await using (var channel = await (await BrokerEnvironment.ConnectionAsync()).CreateChannelAsync())
+            await channel.QueueDeclareAsync(level, durable: true, exclusive: false, autoDelete: false);
+        try
+        {
+            using var response = await pipeline.Http.PostAsJsonAsync("/api/send-email",
+                new { to = new[] { "bob@example.com" }, subject = "s", text = "t", sendAt = At(DateTimeOffset.UtcNow.AddMinutes(5)) });
+            var body = await response.Content.ReadAsStringAsync();
+            output.WriteLine(body);
+
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.NotNull(response.Headers.RetryAfter);
+            Assert.Contains("nothing was queued", body);
+            Assert.Equal(0u, await pipeline.Queues.CountAsync(pipeline.Names.SendQueue));
+        }
+        finally
+        {
+            await using var channel = await (await BrokerEnvironment.ConnectionAsync()).CreateChannelAsync();
+            await Notifications.Core.Topology.DelayTopology.DeleteAsync(channel, pipeline.Names);
+        }
+    }
 }
