@@ -12,7 +12,10 @@ using Notifications.Worker.Consuming;
 
 namespace Notifications.Worker.Retrying;
 
-/// <summary>Moves a failed job to its retry queue or the DLQ with its history; the original is acked only after the copy is confirmed.</summary>
+/// <summary>
+/// Moves a failed job to its retry queue or the DLQ with its history; the original is acked only after the copy is confirmed,
+/// and its event and webhook are published only after that too (never an event for a copy that may not be there).
+/// </summary>
 public sealed class FailureParker(
     ConfirmedPublisher publisher,
     IOutcomeEvents events,
@@ -24,6 +27,7 @@ public sealed class FailureParker(
     ILogger<FailureParker> logger)
 {
     private static readonly TimeSpan ParkFailureBackoff = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxTellBackoff = TimeSpan.FromSeconds(30);
 
     /// <param name="job">the job as the handler decoded it; null when its body is not one (the webhook then has no recipients).</param>
     public async Task ParkAsync(Delivery delivery, RetryDecision decision, string error, EmailJob? job)
@@ -41,9 +45,7 @@ public sealed class FailureParker(
 
         try
         {
-            // The event first: if it fails the job is simply returned; ack only after the copy is confirmed, or a crash loses the job.
-            await PublishOutcomeAsync(delivery, decision, error);
-            await EnqueueWebhookAsync(delivery, decision, error, job);
+            // The copy first, confirmed: only then is there a message for the event and the webhook to speak of.
             await publisher.PublishAsync(decision.RoutingKey, properties, delivery.Body, CancellationToken.None);
         }
         catch (PublishFailedException ex)
@@ -54,6 +56,8 @@ public sealed class FailureParker(
             await delivery.ReturnAsync();
             return;
         }
+        if (!await TellAsync(delivery, decision, error, job))
+            return; // the channel is gone: the broker hands the job out again (a second copy may be parked; the claim keeps it mailed once)
         await RecordStatusAsync(delivery, decision, error);
         await delivery.AckAsync();
 
@@ -67,6 +71,44 @@ public sealed class FailureParker(
         else
             logger.LogInformation("Job {JobId} failed attempt {Attempt} as {FailureKind} ({Error}); retry via {RetryQueue} in {Delay}",
                 delivery.JobId, decision.Attempts, decision.Kind.ToWire(), error, names.Prefix + decision.RoutingKey, decision.Delay);
+    }
+
+    /// <summary>
+    /// The outcome event and the client's webhook, each confirmed, once the copy is safe. A publish that fails is tried
+    /// again with a growing pause while the delivery is held (returning it would park a second copy); false when the
+    /// channel went away meanwhile.
+    /// </summary>
+    private async Task<bool> TellAsync(Delivery delivery, RetryDecision decision, string error, EmailJob? job)
+    {
+        var eventDone = false;
+        var webhookDone = false;
+        var wait = ParkFailureBackoff;
+        while (true)
+        {
+            try
+            {
+                if (!eventDone)
+                {
+                    await PublishOutcomeAsync(delivery, decision, error);
+                    eventDone = true;
+                }
+                if (!webhookDone)
+                {
+                    await EnqueueWebhookAsync(delivery, decision, error, job);
+                    webhookDone = true;
+                }
+                return true;
+            }
+            catch (Exception ex)
+            {
+                logger.LogError("Job {JobId} is in {Destination}, but its {Step} was not published ({Reason}); trying again in {Delay}",
+                    delivery.JobId, decision.RoutingKey, eventDone ? "webhook" : "outcome event", ex.GetBaseException().Message, wait);
+            }
+            if (!delivery.ChannelOpen)
+                return false;
+            await Task.Delay(wait, clock);
+            wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, MaxTellBackoff.Ticks));
+        }
     }
 
     /// <summary>The job's status, written here where the failure happened; a store that is away costs the status, not the job.</summary>
