@@ -130,6 +130,35 @@ public abstract class JobStoreTests
     }
 
     [Fact]
+    public async Task A_worker_waits_while_another_still_renews_its_claim_and_takes_it_over_only_once_the_renewals_stopped()
+    {
+        var options = new StoreOptions { SendLease = TimeSpan.FromSeconds(2), Retention = Options.Retention };
+        var holderStore = await CreateAsync(options);
+        var waiterStore = await CreateAsync(options);
+        var holder = new Notifications.Worker.Consuming.SendGuard(holderStore, new Notifications.Worker.Consuming.SentLedger(),
+            Microsoft.Extensions.Options.Options.Create(options), TimeProvider.System,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<Notifications.Worker.Consuming.SendGuard>.Instance);
+        var waiter = new Notifications.Worker.Consuming.SendGuard(waiterStore, new Notifications.Worker.Consuming.SentLedger(),
+            Microsoft.Extensions.Options.Options.Create(options), TimeProvider.System,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<Notifications.Worker.Consuming.SendGuard>.Instance);
+        using var stop = new CancellationTokenSource();
+        var renewing = holder.RenewWhileSendingAsync(stop.Token);
+        var id = Guid.NewGuid().ToString();
+        Assert.Equal(SendClaim.Acquired, await holder.ClaimAsync(id, default));
+        var sending = holder.KeepClaim(id); // a send slower than several leases, still renewing
+
+        var claiming = waiter.ClaimAsync(id, default);
+        await Task.Delay(options.SendLease * 3);
+        Assert.False(claiming.IsCompleted, "the other worker took over a claim that was still being renewed");
+
+        sending.Dispose(); // the holder stops renewing (it died, or its send ended without a word)
+        var claim = await claiming.WaitAsync(TimeSpan.FromSeconds(15));
+        Assert.Equal(SendClaim.Acquired, claim);
+        await stop.CancelAsync();
+        await renewing;
+    }
+
+    [Fact]
     public async Task A_status_is_ordered_by_the_jobs_life_not_by_the_clocks_that_wrote_it()
     {
         var store = await CreateAsync();
