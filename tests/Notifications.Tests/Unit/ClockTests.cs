@@ -95,6 +95,25 @@ public sealed class ClockTests
         await Eventually(() => second.IsCompleted);
     }
 
+    [Fact]
+    public void A_queue_depth_older_than_Api_MaxDepthAge_no_longer_counts_and_a_fresh_reading_counts_again()
+    {
+        var clock = new FakeTimeProvider();
+        var depths = new Notifications.Api.Backpressure.QueueDepths(["email.send"], TimeSpan.FromSeconds(10), clock);
+        Assert.Null(depths.Fresh(0)); // never read
+
+        depths.Record(0, 500_000);
+        Assert.Equal(500_000, depths.Fresh(0));
+        clock.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(500_000, depths.Fresh(0));
+        clock.Advance(TimeSpan.FromMilliseconds(1)); // the broker stopped answering the samples
+        Assert.Null(depths.Fresh(0));
+        Assert.Equal(500_000, depths.Last(0)); // the gauge still shows the last reading
+
+        depths.Record(0, 12);
+        Assert.Equal(12, depths.Fresh(0));
+    }
+
     private static Notifications.Core.Telemetry.NotificationsTelemetry Telemetry() =>
         new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
 
