@@ -9,8 +9,8 @@ using Microsoft.Extensions.Options;
 namespace Notifications.Api.Templates;
 
 /// <summary>
-/// The Liquid templates of <c>Templates:Path</c> (Fluid): each parsed once and kept, parsed again when its files change
-/// (checked at most once a second per template). Rendering is strict: every variable a template names must be in the
+/// The Liquid templates of <c>Templates:Path</c> (Fluid): each parsed once and kept (at most <see cref="MaxCached"/>), parsed
+/// again when its files change (checked at most once a second per template); files are read asynchronously. Rendering is strict: every variable a template names must be in the
 /// model (null is a value: pass it for "not given"), so a missing one is a 400, never a mail with a hole in it. HTML is
 /// encoded in <c>html.liquid</c>; the subject and the text are not.
 /// </summary>
@@ -41,7 +41,7 @@ public sealed partial class TemplateStore(IOptions<TemplatesOptions> options, Ti
             return (null, $"'{name}' is not a template name (letters, digits, '-', '_')");
         if (model is { ValueKind: not (JsonValueKind.Object or JsonValueKind.Undefined or JsonValueKind.Null) })
             return (null, "model must be a JSON object");
-        var loaded = Load(name);
+        var loaded = await LoadAsync(name);
         if (loaded.Problem is not null)
             return (null, loaded.Problem);
         if (loaded.Templates.Count == 0)
@@ -83,11 +83,23 @@ public sealed partial class TemplateStore(IOptions<TemplatesOptions> options, Ti
         return (new RenderedMail(rendered.GetValueOrDefault("subject"), rendered.GetValueOrDefault("html"), rendered.GetValueOrDefault("text")), null);
     }
 
-    private Loaded Load(string name)
+    /// <summary>Templates kept parsed: more than a deployment has; a name that has no folder is never kept.</summary>
+    public const int MaxCached = 1_000;
+
+    /// <summary>How many templates are kept parsed now.</summary>
+    public int CachedCount => _cache.Count;
+
+    private async Task<Loaded> LoadAsync(string name)
     {
         var now = clock.GetUtcNow();
         if (_cache.TryGetValue(name, out var cached) && now - cached.CheckedAt < RecheckEvery)
             return cached;
+        // Callers choose the names: one that is not a template is answered without being remembered.
+        if (!Directory.Exists(Path.Combine(_root, name)))
+        {
+            _cache.TryRemove(name, out _);
+            return new Loaded([], [], now, null);
+        }
         var stamps = Parts.Select(part => File.Exists(FileOf(name, part)) ? File.GetLastWriteTimeUtc(FileOf(name, part)).Ticks : 0).ToArray();
         if (cached is not null && cached.Stamps.SequenceEqual(stamps))
             return _cache[name] = cached with { CheckedAt = now };
@@ -98,7 +110,16 @@ public sealed partial class TemplateStore(IOptions<TemplatesOptions> options, Ti
             var file = FileOf(name, part);
             if (!File.Exists(file))
                 continue;
-            var source = File.ReadAllText(file);
+            string source;
+            try
+            {
+                source = await File.ReadAllTextAsync(file);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                problem ??= $"{Templates(name)}/{part}.liquid cannot be read: {ex.Message}";
+                continue;
+            }
             if (Parser.TryParse(source, out var template, out var error))
                 templates[part] = new Parsed(template, source);
             else
@@ -109,6 +130,9 @@ public sealed partial class TemplateStore(IOptions<TemplatesOptions> options, Ti
         if (problem is null && templates.Count > 0 && !templates.ContainsKey("html") && !templates.ContainsKey("text"))
             problem = $"{Templates(name)} has neither html.liquid nor text.liquid";
         var loaded = new Loaded(templates, stamps, now, problem);
+        if (!_cache.ContainsKey(name) && _cache.Count >= MaxCached
+            && _cache.MinBy(entry => entry.Value.CheckedAt) is { Key: { } oldest })
+            _cache.TryRemove(oldest, out _);
         _cache[name] = loaded;
         return loaded;
     }

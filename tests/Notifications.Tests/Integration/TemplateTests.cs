@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -27,6 +28,24 @@ public sealed class TemplateTests
         Assert.Contains("href=\"https://acme.example/login?a=1&amp;b=2\"", mail.HtmlBody);
         Assert.Contains("Hello Bob <script>,", mail.TextBody);
         Assert.DoesNotContain("trial", mail.TextBody); // null: the {% if %} is false
+    }
+
+    [Fact]
+    public async Task Names_that_are_not_templates_are_400_and_never_kept_so_callers_cannot_grow_the_cache()
+    {
+        await using var pipeline = await Pipeline.StartAsync(worker: false);
+        var store = pipeline.ApiServices.GetRequiredService<Notifications.Api.Templates.TemplateStore>();
+
+        for (var i = 0; i < 300; i++)
+        {
+            using var response = await pipeline.Http.PostAsJsonAsync("/api/send-email",
+                new { to = new[] { "bob@example.com" }, template = $"nothing-{i}", model = new { } });
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        }
+        Assert.Equal(0, store.CachedCount);
+
+        await Jobs.PostAndGetIdAsync(pipeline.Http, new { to = new[] { "bob@example.com" }, template = "welcome", model = WelcomeModel() });
+        Assert.Equal(1, store.CachedCount); // a real template is kept
     }
 
     [Fact]

@@ -48,6 +48,19 @@ public sealed class LaneAndDomainTests
         Assert.Equal(domain, DomainPacer.DomainOf(recipient));
 
     [Fact]
+    public void The_throttle_metrics_domain_tag_is_a_configured_domain_or_other_never_a_recipients_own()
+    {
+        var pacer = new DomainPacer(Options.Create(new SmtpOptions
+        {
+            DomainLimits = new(StringComparer.OrdinalIgnoreCase) { ["gmail.com"] = 20 },
+        }), new FakeTimeProvider(), new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
+
+        Assert.Equal("gmail.com", pacer.MetricDomain(["Ann <ann@GMail.com>"]));
+        Assert.Equal("other", pacer.MetricDomain(["x@" + Guid.NewGuid().ToString("N") + ".example"]));
+        Assert.Equal("other", pacer.MetricDomain([]));
+    }
+
+    [Fact]
     public async Task A_job_takes_a_turn_from_every_limited_domain_and_waits_for_the_latest()
     {
         var clock = new FakeTimeProvider();
