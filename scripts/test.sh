@@ -21,6 +21,7 @@ trap 'exit 130' INT TERM
 if [ -z "${RABBITMQ_URI:-}" ]; then
   start_broker_on_free_port "notif-test-$$"
   export RABBITMQ_URI="amqp://guest:guest@127.0.0.1:$BROKER_AMQP_PORT/"
+  export RABBITMQ_LOG_DIR="$BROKER_DIR/log" # tests read the broker's own account of what they did
   echo "RabbitMQ node $BROKER_NODE on 127.0.0.1:$BROKER_AMQP_PORT" >&2
 fi
 

@@ -65,15 +65,9 @@ public static class DlqTool
         }
         await using var publisher = new ConfirmedPublisher(broker, names, wrapped);
         var webhooks = new WebhookOutbox(publisher, new ClientRegistry(Options.Create(clientsOptions)));
+        await using var replayEvents = new ReplayEvents(options, Options.Create(storeOptions), webhooks, error, TimeProvider.System);
         var context = new DlqContext(broker.Current!, publisher, names, output, error,
-            readLine ?? Console.ReadLine, isTerminal ?? !Console.IsInputRedirected,
-            async (replayed, token) =>
-            {
-                await ReplayEvents.PublishAsync(options, replayed, token);
-                await ReplayEvents.RecordStatusesAsync(Options.Create(storeOptions), replayed, error, token);
-                await ReplayEvents.EnqueueWebhooksAsync(webhooks, replayed, token);
-            },
-            parsed.WebhookQueue);
+            readLine ?? Console.ReadLine, isTerminal ?? !Console.IsInputRedirected, replayEvents, parsed.WebhookQueue);
 
         try
         {

@@ -14,7 +14,7 @@ public sealed class DlqContext(
     TextWriter error,
     Func<string?> readLine,
     bool isTerminal,
-    Func<IReadOnlyList<DeadLetter>, CancellationToken, Task>? replayEvents = null,
+    ReplayEvents? replayEvents = null,
     bool webhooks = false)
 {
     /// <summary>Working on <c>webhook.dead</c> (<c>--queue webhook.dead</c>) rather than the jobs' <c>email.dead</c>.</summary>
@@ -55,18 +55,7 @@ public sealed class DlqContext(
         publisher.PublishAsync(webhooks ? TopologyNames.WebhookSendKey : TopologyNames.WorkKey(letter.Lane), ReplayProperties.For(letter), letter.Body,
             cancellationToken);
 
-    /// <summary>Tells subscribers (and the status query) that a job was replayed; a failure here is reported, the replay stands.</summary>
-    public async Task AnnounceReplaysAsync(IReadOnlyList<DeadLetter> replayed, CancellationToken cancellationToken)
-    {
-        if (replayed.Count == 0 || replayEvents is null || webhooks)
-            return;
-        try
-        {
-            await replayEvents(replayed, cancellationToken);
-        }
-        catch (PublishFailedException ex)
-        {
-            error.WriteLine($"dlq: the jobs were replayed, but their EmailReplayed events were not all published: {ex.Message}");
-        }
-    }
+    /// <summary>Tells subscribers, the status query and webhooks that these jobs were replayed; a failure is reported, the replay stands.</summary>
+    public Task AnnounceReplaysAsync(IReadOnlyList<DeadLetter> replayed, CancellationToken cancellationToken) =>
+        replayed.Count == 0 || replayEvents is null || webhooks ? Task.CompletedTask : replayEvents.AnnounceAsync(replayed, cancellationToken);
 }

@@ -1,30 +1,34 @@
 using Notifications.Dlq.Cli;
-using Notifications.Dlq.DeadLetters;
 
 namespace Notifications.Dlq.Commands;
 
-/// <summary><c>dlq export</c>: every dead letter as JSONL (body and headers), the queue left as it was.</summary>
+/// <summary><c>dlq export</c>: every dead letter as JSONL (body and headers), streamed as read, the queue left as it was.</summary>
 public static class ExportCommand
 {
     public static async Task<int> RunAsync(DlqContext context, DlqArguments args, CancellationToken cancellationToken)
     {
-        var letters = await context.SnapshotAsync(int.MaxValue, cancellationToken);
-
+        await using var dlq = await context.OpenDeadLettersAsync(cancellationToken);
         if (args.Out is null)
         {
-            foreach (var letter in letters)
-                context.Out.WriteLine(ExportFormat.ToLine(letter));
+            await foreach (var letter in dlq.StreamAsync(int.MaxValue, cancellationToken))
+                context.Out.WriteLine(DeadLetters.ExportFormat.ToLine(letter));
+            await dlq.ReturnRestAsync();
             return ExitCodes.Done;
         }
         // Written aside and renamed, so a failed export never leaves a half file under the asked name.
         var temporary = args.Out + ".partial";
+        var count = 0;
         await using (var file = new StreamWriter(temporary))
         {
-            foreach (var letter in letters)
-                await file.WriteLineAsync(ExportFormat.ToLine(letter).AsMemory(), cancellationToken);
+            await foreach (var letter in dlq.StreamAsync(int.MaxValue, cancellationToken))
+            {
+                await file.WriteLineAsync(DeadLetters.ExportFormat.ToLine(letter).AsMemory(), cancellationToken);
+                count++;
+            }
         }
+        await dlq.ReturnRestAsync();
         File.Move(temporary, args.Out, overwrite: true);
-        context.Err.WriteLine($"{letters.Count} dead letter(s) exported to {args.Out}");
+        context.Err.WriteLine($"{count} dead letter(s) exported to {args.Out}");
         return ExitCodes.Done;
     }
 }

@@ -17,18 +17,26 @@ public static class ReplayCommand
             return await ReplayFileAsync(context, args, cancellationToken);
 
         await using var dlq = await context.OpenDeadLettersAsync(cancellationToken);
-        var letters = await dlq.ReadAsync(int.MaxValue, cancellationToken);
-        var chosen = letters.Where(l => Chosen(l, args)).ToList();
-        var missing = args.Ids.Where(id => letters.All(l => l.Id != id)).ToList();
-        foreach (var id in missing)
-            context.Err.WriteLine($"dlq: no dead letter with id {id} in {context.DeadQueue}");
+        // Streamed: each chosen letter is published as it arrives and removed once confirmed; the others stay in place.
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        var chosen = dlq.StreamAsync(int.MaxValue, cancellationToken).Where(letter =>
+        {
+            if (args.Ids.Contains(letter.Id))
+                found.Add(letter.Id);
+            return Chosen(letter, args);
+        });
 
         if (args.DryRun)
         {
-            foreach (var letter in chosen)
+            var count = 0;
+            await foreach (var letter in chosen)
+            {
                 context.Out.WriteLine($"would replay {letter.Id} ({letter.Kind}, replays so far {letter.Replays})");
-            context.Out.WriteLine($"{chosen.Count} dead letter(s) would be replayed; nothing changed");
-            return missing.Count > 0 ? ExitCodes.NotFound : ExitCodes.Done;
+                count++;
+            }
+            ReportMissing(context, args, found);
+            context.Out.WriteLine($"{count} dead letter(s) would be replayed; nothing changed");
+            return args.Ids.Count > found.Count ? ExitCodes.NotFound : ExitCodes.Done;
         }
 
         var (replayed, stop) = await ReplayAsync(context, chosen, InFlight, async letter =>
@@ -37,33 +45,43 @@ public static class ReplayCommand
             lock (context.Out) // replays finish concurrently; a TextWriter is not made for that
                 context.Out.WriteLine($"replayed {letter.Id} ({letter.Kind}) from {context.DeadQueue} to {context.ReplayTarget}");
         }, cancellationToken);
+        ReportMissing(context, args, found);
         if (stop is not null)
         {
-            context.Err.WriteLine($"dlq: replay {stop}. {replayed} of {chosen.Count} replayed; the rest is still in {context.DeadQueue}");
+            context.Err.WriteLine($"dlq: replay {stop}. {replayed} replayed; the rest is still in {context.DeadQueue}");
             return ExitCodes.Failure;
         }
         context.Out.WriteLine($"{replayed} dead letter(s) replayed to {context.ReplayTarget}");
-        return missing.Count > 0 ? ExitCodes.NotFound : ExitCodes.Done;
+        return args.Ids.Count > found.Count ? ExitCodes.NotFound : ExitCodes.Done;
+    }
+
+    private static void ReportMissing(DlqContext context, DlqArguments args, HashSet<string> found)
+    {
+        foreach (var id in args.Ids.Where(id => !found.Contains(id)))
+            context.Err.WriteLine($"dlq: no dead letter with id {id} in {context.DeadQueue}");
     }
 
     /// <summary>Publishes awaiting their confirm at once while replaying the DLQ: one at a time, a replay waited a round trip per message.</summary>
-    private const int InFlight = 256;
+    private const int InFlight = 512;
+
+    /// <summary>Replayed letters announced together (events, statuses, webhooks): what the replay holds in memory for that.</summary>
+    private const int AnnounceBatch = 1_000;
 
     /// <summary>
     /// Replays with up to <paramref name="inFlight"/> publishes awaiting their confirm; each letter's
     /// <paramref name="afterEach"/> (removing it from the DLQ) runs only once its own copy is confirmed, so a replay
     /// stopped anywhere leaves every message in the work queue or still in the DLQ. After the first refusal no new
-    /// publish starts; those already out finish.
+    /// publish starts; those already out finish. What follows a replay is announced a batch at a time as it goes.
     /// </summary>
     /// <returns>how many were replayed, and why it stopped (null: all done).</returns>
-    private static async Task<(int Replayed, string? Stop)> ReplayAsync(DlqContext context, IReadOnlyList<DeadLetter> letters,
+    private static async Task<(int Replayed, string? Stop)> ReplayAsync(DlqContext context, IAsyncEnumerable<DeadLetter> letters,
         int inFlight, Func<DeadLetter, Task> afterEach, CancellationToken cancellationToken)
     {
-        var replayed = new List<DeadLetter>();
+        var batch = new List<DeadLetter>(AnnounceBatch);
+        var replayed = 0;
         string? stop = null;
         using var window = new SemaphoreSlim(inFlight, inFlight);
-        var sends = new List<Task>();
-        foreach (var letter in letters)
+        await foreach (var letter in letters)
         {
             await window.WaitAsync(cancellationToken);
             if (Volatile.Read(ref stop) is not null)
@@ -71,11 +89,21 @@ public static class ReplayCommand
                 window.Release();
                 break;
             }
-            sends.Add(ReplayOneAsync(letter));
+            _ = ReplayOneAsync(letter); // awaited below through the window: every permit back means every send finished
+            List<DeadLetter>? full = null;
+            lock (batch)
+                if (batch.Count >= AnnounceBatch)
+                {
+                    full = [.. batch];
+                    batch.Clear();
+                }
+            if (full is not null)
+                await context.AnnounceReplaysAsync(full, cancellationToken);
         }
-        await Task.WhenAll(sends);
-        await context.AnnounceReplaysAsync(replayed, cancellationToken);
-        return (replayed.Count, stop);
+        for (var i = 0; i < inFlight; i++)
+            await window.WaitAsync(CancellationToken.None);
+        await context.AnnounceReplaysAsync(batch, cancellationToken);
+        return (replayed, stop);
 
         async Task ReplayOneAsync(DeadLetter letter)
         {
@@ -83,12 +111,14 @@ public static class ReplayCommand
             {
                 await context.ReplayAsync(letter, cancellationToken);
                 await afterEach(letter);
-                lock (replayed)
-                    replayed.Add(letter);
+                Interlocked.Increment(ref replayed);
+                lock (batch)
+                    batch.Add(letter);
             }
-            catch (PublishFailedException ex)
+            catch (Exception ex)
             {
-                Interlocked.CompareExchange(ref stop, $"stopped at {letter.Id}: {ex.Message}", null);
+                // A refused publish, a lost channel, an interrupt: no new publish starts; this letter stays in the DLQ.
+                Interlocked.CompareExchange(ref stop, $"stopped at {letter.Id}: {(ex is PublishFailedException ? ex.Message : ex.GetBaseException().Message)}", null);
             }
             finally
             {
@@ -124,7 +154,7 @@ public static class ReplayCommand
             return ExitCodes.Done;
         }
         // One at a time: a stop then leaves exactly the first lines replayed, which the message below can name.
-        var (replayed, stop) = await ReplayAsync(context, letters, inFlight: 1, _ => Task.CompletedTask, cancellationToken);
+        var (replayed, stop) = await ReplayAsync(context, letters.ToAsyncEnumerable(), inFlight: 1, _ => Task.CompletedTask, cancellationToken);
         if (stop is not null)
         {
             context.Err.WriteLine($"dlq: replay from {args.From} {stop}. {replayed} of {letters.Count} replayed (the first {replayed} lines)");

@@ -10,7 +10,18 @@ public static class ShowCommand
 {
     public static async Task<int> RunAsync(DlqContext context, DlqArguments args, CancellationToken cancellationToken)
     {
-        var letter = (await context.SnapshotAsync(int.MaxValue, cancellationToken)).FirstOrDefault(l => l.Id == args.Ids[0]);
+        DeadLetter? letter = null;
+        await using (var dlq = await context.OpenDeadLettersAsync(cancellationToken))
+        {
+            // Read until it comes, holding only that one; everything read goes back in place.
+            await foreach (var read in dlq.StreamAsync(int.MaxValue, cancellationToken))
+                if (read.Id == args.Ids[0])
+                {
+                    letter = read;
+                    break;
+                }
+            await dlq.ReturnRestAsync();
+        }
         if (letter is null)
         {
             context.Err.WriteLine($"dlq: no dead letter with id {args.Ids[0]} in {context.DeadQueue}");

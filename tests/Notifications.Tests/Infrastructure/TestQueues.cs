@@ -39,6 +39,24 @@ public sealed class TestQueues(TopologyNames names)
             properties ?? new BasicProperties { DeliveryMode = DeliveryModes.Persistent }, body);
     }
 
+    /// <summary>Publishes many messages to one routing key over one channel with confirms, 256 in flight.</summary>
+    public async Task PublishRawManyAsync(string routingKey, IEnumerable<(BasicProperties Properties, byte[] Body)> messages)
+    {
+        await using var channel = await (await BrokerEnvironment.ConnectionAsync()).CreateChannelAsync(
+            new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
+        var pending = new List<Task>();
+        foreach (var (properties, body) in messages)
+        {
+            pending.Add(channel.BasicPublishAsync(names.Exchange, routingKey, mandatory: true, properties, body).AsTask());
+            if (pending.Count == 256)
+            {
+                await Task.WhenAll(pending);
+                pending.Clear();
+            }
+        }
+        await Task.WhenAll(pending);
+    }
+
     /// <summary>Queues many jobs at once, as the API would, over one channel with confirms: a backlog in seconds.</summary>
     public async Task PublishJobsAsync(IEnumerable<Notifications.Core.Contract.EmailJob> jobs)
     {

@@ -47,6 +47,66 @@ public sealed class DlqToolTests : IAsyncLifetime
     public async Task DisposeAsync() => await _queues.DeleteAllAsync();
 
     [Fact]
+    public async Task Every_verb_over_more_letters_than_one_prefetch_ends_cleanly_and_changes_the_queue_only_by_what_it_moved()
+    {
+        const int count = 2_500; // more than the tool's window of 1,000 unacked letters
+        var log = BrokerLog.Start();
+        var letters = Enumerable.Range(0, count).Select(i =>
+        {
+            var id = Guid.CreateVersion7().ToString();
+            var properties = JobProperties.ForNewJob(Job(id));
+            properties.Headers![JobHeaders.Attempts] = 1;
+            properties.Headers[JobHeaders.FailureKind] = i % 2 == 0 ? "permanent" : "poison";
+            properties.Headers[JobHeaders.LastError] = "SMTP 550 5.1.1 no such user";
+            return (Id: id, Properties: properties, Body: JobCodec.Encode(Job(id)));
+        }).ToList();
+        await _queues.PublishRawManyAsync(TopologyNames.DeadKey, letters.Select(l => (l.Properties, l.Body)));
+        var export = Path.Combine(Path.GetTempPath(), $"dlq-export-{Guid.NewGuid():N}.jsonl");
+
+        var list = await RunAsync("list", "--json");
+        Assert.Equal((0, ""), (list.Exit, list.Err));
+        // The queue's order (concurrent publishes may have arrived in another order than they were started).
+        var queueOrder = System.Text.Json.JsonDocument.Parse(list.Out).RootElement.EnumerateArray().Select(e => e.GetProperty("id").GetString()!).ToList();
+        Assert.Equal(letters.Select(l => l.Id).Order(), queueOrder.Order());
+        await CountIsAsync(Names.DeadQueue, count);
+        var show = await RunAsync("show", letters[^1].Id);
+        Assert.Equal((0, ""), (show.Exit, show.Err));
+        await CountIsAsync(Names.DeadQueue, count);
+        var exported = await RunAsync("export", "--out", export);
+        Assert.Equal(0, exported.Exit);
+        Assert.Equal(queueOrder, File.ReadLines(export).Select(line => ExportFormat.FromLine(line, 0).Id)); // all, in the queue's order, after list and show
+        await CountIsAsync(Names.DeadQueue, count);
+
+        // Half chosen: the other half is held unacked meanwhile, more than one window of it.
+        var some = await RunAsync("replay", "--all", "--kind", "permanent");
+        Assert.Equal((0, ""), (some.Exit, some.Err));
+        await CountIsAsync(Names.DeadQueue, count / 2);
+        await CountIsAsync(Names.SendQueue, count / 2);
+        var rest = await RunAsync("replay", "--all");
+        Assert.Equal((0, ""), (rest.Exit, rest.Err));
+        await CountIsAsync(Names.DeadQueue, 0);
+        await CountIsAsync(Names.SendQueue, count);
+        var order = (await _queues.TakeAsync(Names.SendQueue)).Select(m => m.Properties.MessageId!).ToList();
+        var permanent = letters.Where((_, i) => i % 2 == 0).Select(l => l.Id).ToHashSet();
+        // The first replay moved exactly the permanent half, the second the rest (publishes in flight together may swap places).
+        Assert.Equal(permanent, order.Take(count / 2).ToHashSet());
+        Assert.Equal(queueOrder.Where(id => !permanent.Contains(id)).ToHashSet(), order.Skip(count / 2).ToHashSet());
+        File.Delete(export);
+
+        // The broker's own record of the run: no channel or connection exception (when the test script says where its log is).
+        Assert.Empty(log.NewErrors("unknown delivery tag", "unexpected method", "PRECONDITION_FAILED - unknown"));
+    }
+
+    /// <summary>The queue's count settles at <paramref name="expected"/> (messages returned when a channel closes are requeued a moment later) and stays.</summary>
+    private async Task CountIsAsync(string queue, int expected)
+    {
+        await Eventually.ReturnsAsync(() => _queues.CountAsync(queue), n => n == (uint)expected, $"{expected} messages in {queue}",
+            TimeSpan.FromSeconds(10));
+        await Task.Delay(200);
+        Assert.Equal((uint)expected, await _queues.CountAsync(queue));
+    }
+
+    [Fact]
     public async Task List_neither_removes_nor_reorders()
     {
         var ids = new List<string>();
