@@ -24,16 +24,16 @@ public sealed class DlqRun(string root, Uri broker, string prefix, int count)
         var export = Path.Combine(Path.GetTempPath(), prefix + "dead.jsonl");
         try
         {
-            var exportSeconds = await RunDlqAsync("export", "--out", export);
+            var (exportSeconds, exportPeak) = await RunDlqAsync("export", "--out", export);
             var exported = File.ReadLines(export).Count();
-            var replaySeconds = await RunDlqAsync("replay", "--all");
+            var (replaySeconds, replayPeak) = await RunDlqAsync("replay", "--all");
             await using var channel = await connection.CreateChannelAsync();
             var inWork = (await channel.QueueDeclarePassiveAsync(names.SendQueue)).MessageCount;
             var stillDead = (await channel.QueueDeclarePassiveAsync(names.DeadQueue)).MessageCount;
             var verdict = exported == count && inWork == count && stillDead == 0
                 ? "ok"
                 : $"exported {exported}, in {names.SendQueue} {inWork}, still dead {stillDead} of {count}";
-            return new DlqResult(count, count / exportSeconds, count / replaySeconds, verdict);
+            return new DlqResult(count, count / exportSeconds, count / replaySeconds, verdict, exportPeak, replayPeak);
         }
         finally
         {
@@ -60,7 +60,8 @@ public sealed class DlqRun(string root, Uri broker, string prefix, int count)
         }));
     }
 
-    private async Task<double> RunDlqAsync(params string[] arguments)
+    /// <returns>the seconds it took, process start included, and its peak working set (VmHWM).</returns>
+    private async Task<(double Seconds, long PeakBytes)> RunDlqAsync(params string[] arguments)
     {
         var dll = Path.Combine(root, "src", "Notifications.Dlq", "bin", ServiceUnderTest.Configuration,
             Path.GetFileName(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)), "dlq.dll");
@@ -75,15 +76,38 @@ public sealed class DlqRun(string root, Uri broker, string prefix, int count)
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
+        var peak = 0L;
+        var exited = process.WaitForExitAsync();
+        while (!exited.IsCompleted)
+        {
+            peak = Math.Max(peak, PeakOf(process.Id));
+            await Task.WhenAny(exited, Task.Delay(50));
+        }
         var seconds = clock.Elapsed.TotalSeconds;
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"dlq {string.Join(' ', arguments)} exited {process.ExitCode}: {await error}");
         await output;
-        return seconds;
+        return (seconds, peak);
+    }
+
+    /// <summary>The process's peak resident set so far (Linux: VmHWM in /proc), 0 once it is gone.</summary>
+    private static long PeakOf(int pid)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                    return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        }
+        catch (IOException)
+        {
+            // It exited between two looks.
+        }
+        return 0;
     }
 }
 
 /// <param name="ExportPerSecond">dead letters a second for <c>dlq export --out</c>, process start included.</param>
 /// <param name="ReplayPerSecond">dead letters a second for <c>dlq replay --all</c>, process start included.</param>
-public sealed record DlqResult(int Count, double ExportPerSecond, double ReplayPerSecond, string ExactlyOnce);
+/// <param name="ExportPeakBytes">the export's peak working set; <paramref name="ReplayPeakBytes"/> the replay's.</param>
+public sealed record DlqResult(int Count, double ExportPerSecond, double ReplayPerSecond, string ExactlyOnce, long ExportPeakBytes, long ReplayPeakBytes);

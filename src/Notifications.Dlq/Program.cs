@@ -7,4 +7,16 @@ Console.CancelKeyPress += (_, e) =>
     e.Cancel = true;
     cancel.Cancel();
 };
-return await DlqTool.RunAsync(args, Console.Out, Console.Error, cancellationToken: cancel.Token);
+// Buffered when it goes to a file or a pipe: a replay writes a line per letter, and a write per line cost more than the replay.
+// On a terminal every line shows at once.
+var output = Console.IsOutputRedirected
+    ? new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false), 64 * 1024) { AutoFlush = false }
+    : Console.Out;
+try
+{
+    return await DlqTool.RunAsync(args, output, Console.Error, cancellationToken: cancel.Token);
+}
+finally
+{
+    await output.FlushAsync(CancellationToken.None);
+}

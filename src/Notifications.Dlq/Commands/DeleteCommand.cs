@@ -29,7 +29,10 @@ public static class DeleteCommand
         await foreach (var letter in dlq.StreamAsync(int.MaxValue, cancellationToken))
         {
             if (!args.All && !args.Ids.Contains(letter.Id))
-                continue; // stays where it is
+            {
+                dlq.Keep(letter); // stays where it is
+                continue;
+            }
             found.Add(letter.Id);
             await dlq.RemoveAsync(letter, cancellationToken);
             deleted++;

@@ -55,6 +55,13 @@ public sealed class DlqContext(
         publisher.PublishAsync(webhooks ? TopologyNames.WebhookSendKey : TopologyNames.WorkKey(letter.Lane), ReplayProperties.For(letter), letter.Body,
             cancellationToken);
 
+    /// <summary>A replay begins: what announces it gets ready meanwhile (the event bus starts).</summary>
+    public void PrepareAnnouncements(CancellationToken cancellationToken)
+    {
+        if (replayEvents is not null && !webhooks)
+            replayEvents.Prepare(cancellationToken);
+    }
+
     /// <summary>Tells subscribers, the status query and webhooks that these jobs were replayed; a failure is reported, the replay stands.</summary>
     public Task AnnounceReplaysAsync(IReadOnlyList<DeadLetter> replayed, CancellationToken cancellationToken) =>
         replayed.Count == 0 || replayEvents is null || webhooks ? Task.CompletedTask : replayEvents.AnnounceAsync(replayed, cancellationToken);

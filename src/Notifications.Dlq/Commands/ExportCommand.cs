@@ -11,7 +11,10 @@ public static class ExportCommand
         if (args.Out is null)
         {
             await foreach (var letter in dlq.StreamAsync(int.MaxValue, cancellationToken))
+            {
+                dlq.Keep(letter);
                 context.Out.WriteLine(DeadLetters.ExportFormat.ToLine(letter));
+            }
             await dlq.ReturnRestAsync();
             return ExitCodes.Done;
         }
@@ -22,6 +25,7 @@ public static class ExportCommand
         {
             await foreach (var letter in dlq.StreamAsync(int.MaxValue, cancellationToken))
             {
+                dlq.Keep(letter);
                 await file.WriteLineAsync(DeadLetters.ExportFormat.ToLine(letter).AsMemory(), cancellationToken);
                 count++;
             }

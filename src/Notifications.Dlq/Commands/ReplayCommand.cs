@@ -23,7 +23,10 @@ public static class ReplayCommand
         {
             if (args.Ids.Contains(letter.Id))
                 found.Add(letter.Id);
-            return Chosen(letter, args);
+            if (Chosen(letter, args) && !args.DryRun)
+                return true;
+            dlq.Keep(letter); // stays where it is
+            return args.DryRun && Chosen(letter, args);
         });
 
         if (args.DryRun)
@@ -39,6 +42,7 @@ public static class ReplayCommand
             return args.Ids.Count > found.Count ? ExitCodes.NotFound : ExitCodes.Done;
         }
 
+        context.PrepareAnnouncements(cancellationToken);
         var (replayed, stop) = await ReplayAsync(context, chosen, InFlight, async letter =>
         {
             await dlq.RemoveAsync(letter, cancellationToken);
@@ -62,7 +66,7 @@ public static class ReplayCommand
     }
 
     /// <summary>Publishes awaiting their confirm at once while replaying the DLQ: one at a time, a replay waited a round trip per message.</summary>
-    private const int InFlight = 512;
+    private const int InFlight = 2_000;
 
     /// <summary>Replayed letters announced together (events, statuses, webhooks): what the replay holds in memory for that.</summary>
     private const int AnnounceBatch = 1_000;
@@ -80,29 +84,44 @@ public static class ReplayCommand
         var batch = new List<DeadLetter>(AnnounceBatch);
         var replayed = 0;
         string? stop = null;
-        using var window = new SemaphoreSlim(inFlight, inFlight);
-        await foreach (var letter in letters)
+        // Announcing runs beside the replay, a few batches behind at most: the replay's pace is the broker's, not the events'.
+        var toAnnounce = System.Threading.Channels.Channel.CreateBounded<List<DeadLetter>>(2);
+        var announcer = Task.Run(async () =>
         {
-            await window.WaitAsync(cancellationToken);
-            if (Volatile.Read(ref stop) is not null)
-            {
-                window.Release();
-                break;
-            }
-            _ = ReplayOneAsync(letter); // awaited below through the window: every permit back means every send finished
-            List<DeadLetter>? full = null;
-            lock (batch)
-                if (batch.Count >= AnnounceBatch)
-                {
-                    full = [.. batch];
-                    batch.Clear();
-                }
-            if (full is not null)
+            await foreach (var full in toAnnounce.Reader.ReadAllAsync(CancellationToken.None))
                 await context.AnnounceReplaysAsync(full, cancellationToken);
+        }, CancellationToken.None);
+        using var window = new SemaphoreSlim(inFlight, inFlight);
+        try
+        {
+            await foreach (var letter in letters)
+            {
+                await window.WaitAsync(cancellationToken);
+                if (Volatile.Read(ref stop) is not null)
+                {
+                    window.Release();
+                    break;
+                }
+                _ = ReplayOneAsync(letter); // awaited below through the window: every permit back means every send finished
+                List<DeadLetter>? full = null;
+                lock (batch)
+                    if (batch.Count >= AnnounceBatch)
+                    {
+                        full = [.. batch];
+                        batch.Clear();
+                    }
+                if (full is not null)
+                    await toAnnounce.Writer.WriteAsync(full, cancellationToken);
+            }
         }
-        for (var i = 0; i < inFlight; i++)
-            await window.WaitAsync(CancellationToken.None);
-        await context.AnnounceReplaysAsync(batch, cancellationToken);
+        finally
+        {
+            for (var i = 0; i < inFlight; i++)
+                await window.WaitAsync(CancellationToken.None);
+            await toAnnounce.Writer.WriteAsync([.. batch], CancellationToken.None);
+            toAnnounce.Writer.Complete();
+            await announcer;
+        }
         return (replayed, stop);
 
         async Task ReplayOneAsync(DeadLetter letter)

@@ -15,11 +15,14 @@ public static class ShowCommand
         {
             // Read until it comes, holding only that one; everything read goes back in place.
             await foreach (var read in dlq.StreamAsync(int.MaxValue, cancellationToken))
+            {
+                dlq.Keep(read);
                 if (read.Id == args.Ids[0])
                 {
                     letter = read;
                     break;
                 }
+            }
             await dlq.ReturnRestAsync();
         }
         if (letter is null)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Notifications.Core.Topology;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
@@ -53,7 +54,10 @@ public sealed class DeadLetterQueue : IAsyncDisposable
     {
         var letters = new List<DeadLetter>();
         await foreach (var letter in StreamAsync(limit, cancellationToken))
+        {
+            Keep(letter);
             letters.Add(letter);
+        }
         return letters;
     }
 
@@ -64,9 +68,10 @@ public sealed class DeadLetterQueue : IAsyncDisposable
     /// </summary>
     /// <remarks>
     /// Through a consumer with a prefetch, not basic.get (a round trip per message). The count to expect is the queue's
-    /// when the read starts; a quiet second ends it early (someone else took messages meanwhile). Letters the caller keeps
-    /// (not chosen for a replay) stay unacked and fill the prefetch: when the reader waits with the window full of them,
-    /// the consumer is started again with a larger prefetch (a prefetch applies to consumers started after it is set;
+    /// when the read starts; it ends early only when nothing arrives for a second and nothing is left ready (someone
+    /// else took messages meanwhile). Letters the caller keeps
+    /// (<see cref="Keep"/>: not chosen for a replay, or only looked at) stay unacked and fill the prefetch: when the reader
+    /// waits with the window half full of them, the consumer is started again with a larger prefetch (a prefetch applies to consumers started after it is set;
     /// the deliveries held stay with the channel).
     /// </remarks>
     public async IAsyncEnumerable<DeadLetter> StreamAsync(int limit, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
@@ -75,12 +80,12 @@ public sealed class DeadLetterQueue : IAsyncDisposable
         var expected = (int)Math.Min(ready, (uint)Math.Max(limit, 0));
         if (expected == 0)
             yield break;
-        var arrived = System.Threading.Channels.Channel.CreateUnbounded<DeadLetter>(
-            new System.Threading.Channels.UnboundedChannelOptions { SingleReader = true });
+        // Not SingleReader: that kind cannot tell its Count, which the quiet end asks.
+        var arrived = System.Threading.Channels.Channel.CreateUnbounded<DeadLetter>();
         var consumer = new AsyncEventingBasicConsumer(_channel);
         consumer.ReceivedAsync += (_, delivery) =>
         {
-            _unsettled.TryAdd(delivery.DeliveryTag, 0);
+            _unsettled.TryAdd(delivery.DeliveryTag, Held);
             arrived.Writer.TryWrite(new DeadLetter(delivery.DeliveryTag, delivery.Body.ToArray(), delivery.BasicProperties));
             return Task.CompletedTask;
         };
@@ -88,6 +93,7 @@ public sealed class DeadLetterQueue : IAsyncDisposable
         var tag = await ConsumeAsync(consumer, prefetch, cancellationToken);
         try
         {
+            var quietSeconds = 0;
             for (var handed = 0; handed < expected; handed++)
             {
                 DeadLetter? next = null;
@@ -95,11 +101,12 @@ public sealed class DeadLetterQueue : IAsyncDisposable
                 {
                     if (arrived.Reader.TryRead(out next))
                         break;
-                    if (prefetch != 0 && _unsettled.Count >= prefetch)
+                    if (prefetch != 0 && Volatile.Read(ref _kept) > prefetch - Window / 2)
                     {
-                        // Every delivery this consumer may have is held by the caller: widen the window.
+                        // Letters the caller leaves in place fill the window: widen it past them.
                         await _channel.BasicCancelAsync(tag, noWait: false, cancellationToken);
-                        prefetch = _unsettled.Count + Window > ushort.MaxValue ? 0 : _unsettled.Count + Window;
+                        var wider = Volatile.Read(ref _kept) + Window;
+                        prefetch = wider > ushort.MaxValue ? 0 : wider;
                         tag = await ConsumeAsync(consumer, prefetch, cancellationToken);
                         continue;
                     }
@@ -108,10 +115,15 @@ public sealed class DeadLetterQueue : IAsyncDisposable
                     try
                     {
                         await arrived.Reader.WaitToReadAsync(quiet.Token);
+                        quietSeconds = 0;
                     }
                     catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                     {
-                        yield break; // fewer than counted: someone else took messages meanwhile
+                        // Nothing for a second. Over only if nothing is left ready (someone else took messages meanwhile);
+                        // without a prefetch limit every message may be on its way to us (not ready): wait longer then.
+                        quietSeconds++;
+                        if ((prefetch != 0 || quietSeconds >= UnlimitedQuietEnd) && arrived.Reader.Count == 0 && await CountAsync(cancellationToken) == 0)
+                            yield break;
                     }
                 }
                 yield return next;
@@ -125,9 +137,17 @@ public sealed class DeadLetterQueue : IAsyncDisposable
     }
 
     /// <summary>Bodies on their way to the reader beyond the ones it holds: the memory a long read takes.</summary>
-    public const int Window = 1_000;
+    public const int Window = 3_000;
 
     private static readonly TimeSpan QuietEnd = TimeSpan.FromSeconds(1);
+    private const int UnlimitedQuietEnd = 10;
+
+    /// <summary>
+    /// The caller leaves this letter in place (not chosen): it stays unacked until the end, and the window grows past it.
+    /// </summary>
+    public void Keep(DeadLetter letter) => Interlocked.Increment(ref _kept);
+
+    private int _kept;
 
     private async Task<string> ConsumeAsync(AsyncEventingBasicConsumer consumer, int prefetch, CancellationToken cancellationToken)
     {
@@ -135,12 +155,63 @@ public sealed class DeadLetterQueue : IAsyncDisposable
         return await _channel.BasicConsumeAsync(Name, autoAck: false, consumer, cancellationToken);
     }
 
-    /// <summary>Removes one message for good: call only once its copy is safe elsewhere, or to delete it.</summary>
+    /// <summary>
+    /// Removes one message for good: call only once its copy is safe elsewhere, or to delete it. Removals are settled
+    /// in batches (<see cref="AckBatch"/>): one ack with <c>multiple</c> for every removed tag below the lowest one still
+    /// held or in flight, single acks above it; whatever is pending is settled before the rest is returned.
+    /// </summary>
     public async Task RemoveAsync(DeadLetter letter, CancellationToken cancellationToken)
     {
-        if (!_unsettled.TryRemove(letter.DeliveryTag, out _))
-            return; // settled already: a second ack of a tag is a channel error
-        await _channel.BasicAckAsync(letter.DeliveryTag, multiple: false, cancellationToken);
+        if (!_unsettled.TryUpdate(letter.DeliveryTag, Removed, Held))
+            return; // settled already, or removed twice: a second ack of a tag is a channel error
+        if (Interlocked.Increment(ref _pendingRemovals) >= AckBatch)
+            await SettleRemovalsAsync(cancellationToken);
+    }
+
+    /// <summary>Removals acked together: the broker handles one frame instead of this many.</summary>
+    public const int AckBatch = 256;
+
+    private const byte Held = 0;
+    private const byte Removed = 1;
+    private int _pendingRemovals;
+    private readonly SemaphoreSlim _settling = new(1, 1);
+
+    private async Task SettleRemovalsAsync(CancellationToken cancellationToken)
+    {
+        await _settling.WaitAsync(cancellationToken);
+        try
+        {
+            Interlocked.Exchange(ref _pendingRemovals, 0);
+            var lowestHeld = ulong.MaxValue;
+            var removed = new List<ulong>();
+            foreach (var (tag, state) in _unsettled)
+            {
+                if (state == Removed)
+                    removed.Add(tag);
+                else if (tag < lowestHeld)
+                    lowestHeld = tag;
+            }
+            if (removed.Count == 0)
+                return;
+            // Every unsettled tag below the lowest held one is removed: one ack with multiple covers them all.
+            var below = removed.Where(tag => tag < lowestHeld).ToList();
+            if (below.Count > 0)
+            {
+                var upTo = below.Max();
+                await _channel.BasicAckAsync(upTo, multiple: true, cancellationToken);
+                foreach (var tag in below)
+                    _unsettled.TryRemove(tag, out _);
+            }
+            foreach (var tag in removed.Where(tag => tag > lowestHeld))
+            {
+                await _channel.BasicAckAsync(tag, multiple: false, cancellationToken);
+                _unsettled.TryRemove(tag, out _);
+            }
+        }
+        finally
+        {
+            _settling.Release();
+        }
     }
 
     /// <summary>
@@ -155,10 +226,23 @@ public sealed class DeadLetterQueue : IAsyncDisposable
                 "what was not replayed or deleted is back in the queue");
         if (_unsettled.IsEmpty || !_channel.IsOpen)
             return;
+        await SettleRemovalsAsync(CancellationToken.None);
+        if (_unsettled.IsEmpty)
+            return;
+        var returning = _unsettled.Count;
+        var before = await CountAsync(CancellationToken.None);
         var highest = _unsettled.Keys.Max();
         await _channel.BasicNackAsync(highest, multiple: true, requeue: true);
         _unsettled.Clear();
+        // The broker puts a large return back a while after the nack: wait until they are ready again, so the next
+        // command (an export, then a replay) sees every letter. Bounded: someone else may take some meanwhile.
+        var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * (long)ReturnPatience.TotalSeconds;
+        while (await CountAsync(CancellationToken.None) < before + returning && Stopwatch.GetTimestamp() < deadline)
+            await Task.Delay(ReturnPoll);
     }
+
+    private static readonly TimeSpan ReturnPatience = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan ReturnPoll = TimeSpan.FromMilliseconds(20);
 
     public async ValueTask DisposeAsync()
     {

@@ -22,6 +22,19 @@ public sealed class ReplayEvents(RabbitMqOptions broker, IOptions<StoreOptions> 
     private IJobStore? _store;
     private bool _storeFailed;
 
+    /// <summary>Starts the event bus now, while the replay publishes, so the first batch does not wait for it.</summary>
+    public void Prepare(CancellationToken cancellationToken) => _started ??= StartBusAsync(cancellationToken);
+
+    private Task? _started;
+
+    private async Task StartBusAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(broker.PublishTimeout * 2);
+        _bus = Bus.Factory.CreateUsingRabbitMq(rabbit => OutcomeEventsRegistration.ConfigureHost(rabbit, broker));
+        await _bus.StartAsync(timeout.Token);
+    }
+
     public async Task AnnounceAsync(IReadOnlyList<DeadLetter> replayed, CancellationToken cancellationToken)
     {
         if (replayed.Count == 0)
@@ -44,16 +57,12 @@ public sealed class ReplayEvents(RabbitMqOptions broker, IOptions<StoreOptions> 
         timeout.CancelAfter(broker.PublishTimeout * 2);
         try
         {
-            if (_bus is null)
-            {
-                _bus = Bus.Factory.CreateUsingRabbitMq(rabbit => OutcomeEventsRegistration.ConfigureHost(rabbit, broker));
-                await _bus.StartAsync(timeout.Token);
-            }
+            await (_started ??= StartBusAsync(cancellationToken));
             var now = clock.GetUtcNow();
             // Many confirms in flight at once, as for the replays themselves.
             foreach (var chunk in replayed.Chunk(InFlight))
                 await Task.WhenAll(chunk.Select(letter =>
-                    _bus.Publish(new EmailReplayed(letter.Id, letter.Replays + 1, now, letter.Client), timeout.Token)));
+                    _bus!.Publish(new EmailReplayed(letter.Id, letter.Replays + 1, now, letter.Client), timeout.Token)));
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -106,6 +115,17 @@ public sealed class ReplayEvents(RabbitMqOptions broker, IOptions<StoreOptions> 
 
     public async ValueTask DisposeAsync()
     {
+        if (_started is not null)
+        {
+            try
+            {
+                await _started;
+            }
+            catch (Exception)
+            {
+                // Reported by the batch that needed it; nothing to stop.
+            }
+        }
         if (_bus is not null)
             await _bus.StopAsync(CancellationToken.None);
         switch (_store)
