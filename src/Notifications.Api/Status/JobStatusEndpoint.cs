@@ -27,8 +27,15 @@ public static class JobStatusEndpoint
             if (status.Status != JobStatus.Scheduled)
                 return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Not scheduled",
                     detail: $"Job '{id}' is {status.Status}: only a job still scheduled can be cancelled.");
-            await statuses.SetStatusAsync(new JobStatus(id, JobStatus.Cancelled, clock.GetUtcNow(), Replays: status.Replays, Client: status.Client),
-                cancellationToken);
+            // Only while still scheduled, in one step: a worker taking the job as it comes due changes it first, and then
+            // the cancel is too late (409) rather than a "cancelled" for a mail that goes out.
+            if (!await statuses.TryChangeStatusAsync(new JobStatus(id, JobStatus.Cancelled, clock.GetUtcNow(), Replays: status.Replays,
+                    Client: status.Client), JobStatus.Scheduled, cancellationToken))
+            {
+                var now = await statuses.GetStatusAsync(id, cancellationToken);
+                return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Not scheduled",
+                    detail: $"Job '{id}' is {now?.Status ?? "gone"}: it came due while the cancel was on its way; only a job still scheduled can be cancelled.");
+            }
             logger.LogInformation("Job {JobId} cancelled while scheduled", id);
             return TypedResults.Ok(new SendEmailAccepted(id, JobStatus.Cancelled));
         }

@@ -7,4 +7,11 @@ public interface IJobStatuses
     Task SetStatusAsync(JobStatus status, CancellationToken cancellationToken);
 
     Task<JobStatus?> GetStatusAsync(string jobId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records <paramref name="status"/> only if the job's status is <paramref name="expected"/> now, in one step: of a
+    /// cancel and a worker taking the same scheduled job at the same moment, exactly one wins.
+    /// </summary>
+    /// <returns>whether it was recorded.</returns>
+    Task<bool> TryChangeStatusAsync(JobStatus status, string expected, CancellationToken cancellationToken);
 }

@@ -26,6 +26,18 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOp
         return 1
         """;
 
+    // The same write, only while the status is the expected one (ARGV[11]).
+    private const string ChangeStatusScript = """
+        if redis.call('HGET', KEYS[1], 'status') ~= ARGV[11] then return 0 end
+        local client = ARGV[9]
+        if client == '' then client = redis.call('HGET', KEYS[1], 'client') or '' end
+        redis.call('DEL', KEYS[1])
+        redis.call('HSET', KEYS[1], 'status', ARGV[1], 'at', ARGV[2], 'attempt', ARGV[3], 'kind', ARGV[4], 'error', ARGV[5],
+            'ord', ARGV[7], 'replays', ARGV[8], 'client', client, 'recipients', ARGV[10])
+        redis.call('PEXPIRE', KEYS[1], ARGV[6])
+        return 1
+        """;
+
     // Extends the lease only while the claim is still this worker's.
     private const string RenewScript = """
         if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
@@ -92,8 +104,13 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOp
 
     public Task SetStatusAsync(JobStatus status, CancellationToken cancellationToken) => SetStatusAsync(_db, status);
 
+    public async Task<bool> TryChangeStatusAsync(JobStatus status, string expected, CancellationToken cancellationToken) =>
+        (long)await _db.ScriptEvaluateAsync(ChangeStatusScript, [keyPrefix + "status:" + status.JobId], [.. StatusArguments(status), expected]) == 1;
+
     private Task SetStatusAsync(IDatabaseAsync db, JobStatus status) =>
-        db.ScriptEvaluateAsync(SetStatusScript, [keyPrefix + "status:" + status.JobId],
+        db.ScriptEvaluateAsync(SetStatusScript, [keyPrefix + "status:" + status.JobId], StatusArguments(status));
+
+    private RedisValue[] StatusArguments(JobStatus status) =>
         [
             status.Status,
             status.At.ToUnixTimeMilliseconds(),
@@ -105,7 +122,7 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOp
             status.Replays,
             status.Client ?? "",
             status.Recipients is { IsEmpty: false } recipients ? recipients.ToJson() : "",
-        ]);
+        ];
 
     public async Task<JobStatus?> GetStatusAsync(string jobId, CancellationToken cancellationToken)
     {

@@ -120,6 +120,17 @@ public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
             ("$recipients", status.Recipients is { IsEmpty: false } r ? r.ToJson() : null));
     }
 
+    public Task<bool> TryChangeStatusAsync(JobStatus status, string expected, CancellationToken cancellationToken) => _writer.RunAsync(store =>
+        store.Execute("""
+            UPDATE statuses SET status = $status, at = $at, attempt = $attempt, kind = $kind, error = $error, expires = $expires,
+                ord = $ord, replays = $replays, client = COALESCE($client, client), recipients = $recipients
+            WHERE job_id = $id AND status = $expected AND expires > $now
+            """, ("$id", status.JobId), ("$status", status.Status), ("$at", status.At.ToUnixTimeMilliseconds()),
+            ("$attempt", status.Attempt), ("$kind", status.Kind), ("$error", status.Error), ("$expires", Expires()),
+            ("$ord", status.Order), ("$replays", status.Replays), ("$client", status.Client),
+            ("$recipients", status.Recipients is { IsEmpty: false } r ? r.ToJson() : null), ("$expected", expected), ("$now", Now())) == 1,
+        cancellationToken);
+
     public Task<JobStatus?> GetStatusAsync(string jobId, CancellationToken cancellationToken)
     {
         using var connection = Open();

@@ -217,11 +217,17 @@ public sealed class JobHandler(
         }
     }
 
-    /// <summary>A scheduled job come due: was it cancelled meanwhile? A store that does not answer says no (sent, at least once).</summary>
+    /// <summary>
+    /// A scheduled job come due: take it from <c>scheduled</c> to <c>queued</c> in one step, unless it was cancelled; a
+    /// cancel that comes after this is answered 409. A store that does not answer says not cancelled (sent, at least once).
+    /// </summary>
     private async Task<bool> WasCancelledAsync(EmailJob job)
     {
         try
         {
+            if (await statuses.TryChangeStatusAsync(new JobStatus(job.Id, JobStatus.Queued, clock.GetUtcNow(), Client: job.Client),
+                    JobStatus.Scheduled, CancellationToken.None))
+                return false;
             return (await statuses.GetStatusAsync(job.Id, CancellationToken.None))?.Status == JobStatus.Cancelled;
         }
         catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))

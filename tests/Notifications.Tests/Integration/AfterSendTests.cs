@@ -71,6 +71,12 @@ public sealed class AfterSendTests
         }
 
         public Task<JobStatus?> GetStatusAsync(string jobId, CancellationToken cancellationToken) => inner.GetStatusAsync(jobId, cancellationToken);
+
+        public Task<bool> TryChangeStatusAsync(JobStatus status, string expected, CancellationToken cancellationToken)
+        {
+            statuses.Enqueue(status.Status);
+            return inner.TryChangeStatusAsync(status, expected, cancellationToken);
+        }
     }
 
     /// <summary>EmailSent's first <paramref name="failures"/> publishes get no confirm in time, as in a broker that is slow to answer.</summary>

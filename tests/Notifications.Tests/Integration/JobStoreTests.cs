@@ -159,6 +159,28 @@ public abstract class JobStoreTests
     }
 
     [Fact]
+    public async Task Of_a_cancel_and_a_worker_taking_a_scheduled_job_at_once_exactly_one_wins()
+    {
+        var store = await CreateAsync();
+        var other = await CreateAsync();
+        for (var round = 0; round < 20; round++)
+        {
+            var id = Guid.NewGuid().ToString();
+            await store.SetStatusAsync(new JobStatus(id, JobStatus.Scheduled, DateTimeOffset.UtcNow, Client: "c"), default);
+
+            var results = await Task.WhenAll(
+                store.TryChangeStatusAsync(new JobStatus(id, JobStatus.Cancelled, DateTimeOffset.UtcNow), JobStatus.Scheduled, default),
+                other.TryChangeStatusAsync(new JobStatus(id, JobStatus.Queued, DateTimeOffset.UtcNow), JobStatus.Scheduled, default));
+
+            Assert.Single(results, won => won);
+            var final = await store.GetStatusAsync(id, default);
+            Assert.Equal(results[0] ? JobStatus.Cancelled : JobStatus.Queued, final?.Status);
+            Assert.Equal("c", final?.Client); // kept when the writer did not know it
+        }
+        Assert.False(await store.TryChangeStatusAsync(new JobStatus("nope", JobStatus.Cancelled, DateTimeOffset.UtcNow), JobStatus.Scheduled, default));
+    }
+
+    [Fact]
     public async Task A_status_is_ordered_by_the_jobs_life_not_by_the_clocks_that_wrote_it()
     {
         var store = await CreateAsync();
