@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Net.Http.Json;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.DependencyInjection;
 using Notifications.Contracts;
 using Notifications.Core.Broker;
@@ -42,6 +44,30 @@ public sealed class AfterSendTests
         Assert.Equal(0u, await pipeline.Queues.CountAsync(pipeline.Names.DeadQueue));
     }
 
+    [Fact]
+    public async Task A_sent_job_redelivered_after_its_recipient_was_suppressed_stays_sent_and_is_not_reported_suppressed()
+    {
+        var events = new ConcurrentQueue<string>();
+        var failing = new StrongBox<bool>(true);
+        await using var pipeline = await Pipeline.StartAsync(workerServices: services =>
+            services.Decorate<IOutcomeEvents>(inner => new SentEventTimesOut(inner, events, failures: int.MaxValue, failing)));
+
+        var id = await Jobs.PostAndGetIdAsync(pipeline.Http, Jobs.Valid("sent, then its recipient suppressed"));
+        await Eventually.TrueAsync(() => pipeline.Relay.Accepted.Count == 1, "the mail at the relay");
+        using (var put = await pipeline.Http.PutAsJsonAsync("/api/suppressions/alice@example.com", new { reason = "asked to stop" }))
+            Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        await pipeline.StopWorkerAsync(); // the job, held while its EmailSent fails, goes back to the queue
+        failing.Value = false;
+        await pipeline.StartWorkerAsync(); // a new process: no memory of the send but the store's
+
+        await Eventually.TrueAsync(() => events.Contains(nameof(EmailSent)), "EmailSent from the redelivery");
+        await Eventually.ReturnsAsync(() => pipeline.Queues.CountAsync(pipeline.Names.SendQueue), n => n == 0, "the job acked");
+        var status = await pipeline.ApiServices.GetRequiredService<IJobStatuses>().GetStatusAsync(id, CancellationToken.None);
+        Assert.Equal(JobStatus.Sent, status?.Status);
+        Assert.DoesNotContain(nameof(EmailSuppressed), events);
+        Assert.Single(pipeline.Relay.Accepted);
+    }
+
     private sealed class MarkSentFailsOnce(ISendClaims inner, ConcurrentQueue<string> statuses) : ISendClaims
     {
         private int _calls;
@@ -80,13 +106,14 @@ public sealed class AfterSendTests
     }
 
     /// <summary>EmailSent's first <paramref name="failures"/> publishes get no confirm in time, as in a broker that is slow to answer.</summary>
-    private sealed class SentEventTimesOut(IOutcomeEvents inner, ConcurrentQueue<string> published, int failures) : IOutcomeEvents
+    private sealed class SentEventTimesOut(IOutcomeEvents inner, ConcurrentQueue<string> published, int failures, StrongBox<bool>? failing = null)
+        : IOutcomeEvents
     {
         private int _sent;
 
         public async Task PublishAsync<T>(T outcome, CancellationToken cancellationToken) where T : class
         {
-            if (outcome is EmailSent && Interlocked.Increment(ref _sent) <= failures)
+            if (outcome is EmailSent && (failing?.Value ?? true) && Interlocked.Increment(ref _sent) <= failures)
             {
                 published.Enqueue("failed " + typeof(T).Name);
                 throw new PublishFailedException("EmailSent event not confirmed: no confirm from the broker within 5000 ms", mayHaveArrived: true);
