@@ -25,6 +25,40 @@ public static class JobCodec
         }
     }
 
+    /// <summary>
+    /// What can still be read from a body that is not a valid job (poison): its <c>to</c> and <c>cc</c> strings and its
+    /// string <c>metadata</c>, for the client's <c>email.dead</c> callback; null when it is not even a JSON object.
+    /// </summary>
+    public static EmailJob? TryDecodeLoosely(ReadOnlySpan<byte> body, string jobId)
+    {
+        try
+        {
+            if (System.Text.Json.Nodes.JsonNode.Parse(body.ToArray()) is not System.Text.Json.Nodes.JsonObject json)
+                return null;
+            return new EmailJob
+            {
+                Id = jobId,
+                CreatedAt = default,
+                From = "",
+                Subject = "",
+                To = Strings(json["to"]),
+                Cc = Strings(json["cc"]),
+                Metadata = json["metadata"] is System.Text.Json.Nodes.JsonObject metadata
+                    ? metadata.Where(p => p.Value is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out _))
+                        .ToDictionary(p => p.Key, p => p.Value!.GetValue<string>())
+                    : null,
+            };
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException)
+        {
+            return null;
+        }
+
+        static List<string> Strings(System.Text.Json.Nodes.JsonNode? node) => node is System.Text.Json.Nodes.JsonArray array
+            ? [.. array.OfType<System.Text.Json.Nodes.JsonValue>().Select(v => v.TryGetValue<string>(out var text) ? text : null).OfType<string>()]
+            : [];
+    }
+
     public static string OneLine(string text)
     {
         var line = text.ReplaceLineEndings(" ");

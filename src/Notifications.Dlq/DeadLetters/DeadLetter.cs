@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using Notifications.Core.Broker;
 using Notifications.Core.Contract;
 using Notifications.Core.Topology;
@@ -58,9 +59,32 @@ public sealed record DeadLetter(
 
     public EmailJob? Job => JobCodec.TryDecode(Body, out var job, out _) ? job : null;
 
-    public string Recipients => Job is { } job ? string.Join(", ", job.AllRecipients()) : "";
+    /// <summary>A job's recipients; a callback's (<c>webhook.dead</c>) from its data.</summary>
+    public string Recipients => Job is { } job ? string.Join(", ", job.AllRecipients())
+        : Callback() is { } callback && callback.Data.TryGetProperty("recipients", out var recipients) && recipients.ValueKind == JsonValueKind.Array
+            ? string.Join(", ", recipients.EnumerateArray().Where(r => r.ValueKind == JsonValueKind.String).Select(r => r.GetString()))
+            : "";
 
-    public string Subject => Job?.Subject ?? "";
+    /// <summary>A job's subject; for a callback, what it tells (<c>email.sent callback of job …</c>): callbacks carry no subject.</summary>
+    public string Subject => Job?.Subject
+        ?? (Callback() is { } callback ? $"{callback.Type} callback of job {(callback.Data.TryGetProperty("id", out var id) ? id.GetString() : "?")}" : "");
+
+    private (string Type, JsonElement Data)? Callback()
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(Body);
+            return json.RootElement is { ValueKind: JsonValueKind.Object } root
+                && root.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String
+                && root.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object
+                ? (type.GetString()!, data.Clone())
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 
     public string BodyText => Encoding.UTF8.GetString(Body);
 

@@ -134,6 +134,8 @@ public sealed class FailureParker(
     {
         if (!webhooks.Wants(delivery.Client))
             return Task.CompletedTask;
+        // A poison body is no job, but what it says of its recipients and metadata still tells the client which mail this was.
+        job ??= JobCodec.TryDecodeLoosely(delivery.Body.Span, delivery.JobId);
         return webhooks.EnqueueAsync(decision.IsDeadLetter
             ? WebhookEvents.For(WebhookEvent.Dead, JobStatus.Dead, delivery.JobId, delivery.Client, job, clock.GetUtcNow(), decision.Attempts, error,
                 delivery.Replays, decision.Kind.ToWire())

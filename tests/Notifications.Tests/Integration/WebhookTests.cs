@@ -170,6 +170,9 @@ public sealed class WebhookTests(ITestOutputHelper output)
         var list = new StringWriter();
         Assert.Equal(0, await DlqTool.RunAsync(["list", "--queue", "webhook.dead", "--json"], list, new StringWriter(), settings, isTerminal: false));
         Assert.Contains("\"kind\":\"gone\"", list.ToString());
+        var listed = System.Text.Json.JsonDocument.Parse(list.ToString()).RootElement[0];
+        Assert.Equal("Alice <alice@example.com>", listed.GetProperty("to").GetString()); // a callback's recipients, not an empty column
+        Assert.StartsWith("email.sent callback of job ", listed.GetProperty("subject").GetString());
 
         Volatile.Write(ref gone, false);
         var replay = new StringWriter();
@@ -178,6 +181,32 @@ public sealed class WebhookTests(ITestOutputHelper output)
         await Eventually.TrueAsync(() => receiver.Received.Count == 2, "the replayed callback");
         Assert.Equal(receiver.Received[0].Id, receiver.Received[1].Id);
         Assert.Equal(0u, await pipeline.Queues.CountAsync(pipeline.Names.WebhookDeadQueue));
+    }
+
+    [Fact]
+    public async Task A_poison_jobs_email_dead_callback_carries_the_recipients_and_metadata_its_body_still_shows()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var pipeline = await StartAsync(receiver);
+        var id = Guid.NewGuid().ToString();
+        var properties = new RabbitMQ.Client.BasicProperties
+        {
+            MessageId = id, DeliveryMode = RabbitMQ.Client.DeliveryModes.Persistent,
+            Headers = new Dictionary<string, object?> { [Notifications.Core.Contract.JobHeaders.Client] = TestClients.Name },
+        };
+        // A subject of the wrong type: not a job, but its recipients and metadata are still there to read.
+        await pipeline.Queues.PublishRawAsync(Notifications.Core.Topology.TopologyNames.SendKey, System.Text.Encoding.UTF8.GetBytes(
+            $$$"""{"id":"{{{id}}}","to":["Bob <bob@example.com>"],"bcc":["hidden@example.com"],"subject":42,"metadata":{"orderId":"7","n":1}}"""),
+            properties);
+
+        await Eventually.TrueAsync(() => receiver.Received.Any(c => c.Type == WebhookEvent.Dead), "email.dead");
+        var dead = receiver.Received.Single(c => c.Type == WebhookEvent.Dead);
+        Assert.Equal(id, dead.Data.GetProperty("id").GetString());
+        Assert.Equal("poison", dead.Data.GetProperty("kind").GetString());
+        Assert.Equal(["Bob <bob@example.com>"], dead.Data.GetProperty("recipients").EnumerateArray().Select(r => r.GetString()));
+        Assert.Equal("7", dead.Data.GetProperty("metadata").GetProperty("orderId").GetString());
+        Assert.DoesNotContain("hidden@example.com", dead.Body); // bcc never
+        StandardWebhookVerifier.Verify(TestsSecret, dead);
     }
 
     [Fact]
