@@ -16,7 +16,25 @@ public sealed class BenchSink : IAsyncDisposable
     private ConcurrentDictionary<string, List<long>> _arrivals = new();
     private long _count;
 
-    public BenchSink(TimeSpan replyDelay) => _server = new SinkServer(new Store(this, replyDelay), "bench-sink");
+    public BenchSink(TimeSpan replyDelay)
+    {
+        _server = new SinkServer(new Store(this, replyDelay), "bench-sink");
+        // SmtpServer answers any exception while it reads a DATA block with a bare 554 and logs nothing: catch each such
+        // exception as it is thrown, with the stack that threw it, so a run that sees a 554 names its cause.
+        AppDomain.CurrentDomain.FirstChanceException += (_, e) =>
+        {
+            if (e.Exception is OperationCanceledException || Volatile.Read(ref _dataFailures) >= 3)
+                return;
+            var stack = Environment.StackTrace;
+            if (!stack.Contains("SmtpServer.Protocol.DataCommand", StringComparison.Ordinal))
+                return;
+            Interlocked.Increment(ref _dataFailures);
+            Console.Error.WriteLine($"bench sink: {e.Exception.GetType().FullName} while SmtpServer read a DATA block " +
+                $"(it answers 554): {e.Exception.Message}\n{stack}");
+        };
+    }
+
+    private int _dataFailures;
 
     public int Port => _server.Port;
 
