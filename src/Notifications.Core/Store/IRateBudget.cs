@@ -14,6 +14,16 @@ public interface IRateBudget
     /// <paramref name="budget"/>; returns how long from now the first of them is.
     /// </summary>
     Task<TimeSpan> ReserveAsync(string budget, int count, TimeSpan spacing, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Takes one of <paramref name="limit"/> permits of the window named <paramref name="budget"/> for
+    /// <paramref name="holder"/>, held until released (or <paramref name="lease"/> lapses); null when taken, else how
+    /// long until one may be free.
+    /// </summary>
+    Task<TimeSpan?> TryHoldAsync(string budget, string holder, int limit, TimeSpan lease, CancellationToken cancellationToken);
+
+    /// <summary>The holder's send ended: its permit stays taken <paramref name="after"/> longer, then is free.</summary>
+    Task ReleaseHoldAsync(string budget, string holder, TimeSpan after, CancellationToken cancellationToken);
 }
 
 /// <summary>No shared budget: the SQLite store, whose deployment is one host.</summary>
@@ -25,4 +35,10 @@ public sealed class LocalRateBudget : IRateBudget
 
     public Task<TimeSpan> ReserveAsync(string budget, int count, TimeSpan spacing, CancellationToken cancellationToken) =>
         throw new InvalidOperationException("a local budget reserves nothing; pace in process");
+
+    public Task<TimeSpan?> TryHoldAsync(string budget, string holder, int limit, TimeSpan lease, CancellationToken cancellationToken) =>
+        throw new InvalidOperationException("a local budget holds nothing; pace in process");
+
+    public Task ReleaseHoldAsync(string budget, string holder, TimeSpan after, CancellationToken cancellationToken) =>
+        throw new InvalidOperationException("a local budget holds nothing; pace in process");
 }

@@ -54,6 +54,28 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOp
         return turn - now
         """;
 
+    // A window of permits: a sorted set of holders scored by when their permit is free again (Redis's clock, µs). A
+    // send in flight is scored its lease ahead; when it ends, its hold ahead. Free permits are the members scored in the past.
+    private const string HoldScript = """
+        local time = redis.call('TIME')
+        local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+        redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. string.format('%.0f', now))
+        if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
+            redis.call('ZADD', KEYS[1], string.format('%.0f', now + tonumber(ARGV[3])), ARGV[1])
+            redis.call('PEXPIRE', KEYS[1], 60000)
+            return -1
+        end
+        local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+        return math.max(1, tonumber(first[2]) - now)
+        """;
+
+    private const string ReleaseHoldScript = """
+        local time = redis.call('TIME')
+        local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+        redis.call('ZADD', KEYS[1], 'XX', string.format('%.0f', now + tonumber(ARGV[2])), ARGV[1])
+        return 1
+        """;
+
     private readonly StoreOptions _options = options.Value;
     // Whose claim a key is: a worker gives up only its own claim, never one another worker took over.
     private readonly string _claim = "sending:" + Guid.NewGuid().ToString("N");
@@ -140,6 +162,15 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOp
     private string SendKey(string jobId) => keyPrefix + "send:" + jobId;
 
     public bool IsShared => true;
+
+    public async Task<TimeSpan?> TryHoldAsync(string budget, string holder, int limit, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        var wait = (long)await _db.ScriptEvaluateAsync(HoldScript, [keyPrefix + "window:" + budget], [holder, limit, lease.Ticks / 10]);
+        return wait < 0 ? null : TimeSpan.FromTicks(wait * 10);
+    }
+
+    public Task ReleaseHoldAsync(string budget, string holder, TimeSpan after, CancellationToken cancellationToken) =>
+        _db.ScriptEvaluateAsync(ReleaseHoldScript, [keyPrefix + "window:" + budget], [holder, after.Ticks / 10]);
 
     public async Task<TimeSpan> ReserveAsync(string budget, int count, TimeSpan spacing, CancellationToken cancellationToken)
     {

@@ -199,7 +199,7 @@ public sealed class JobHandler(
     private async Task<SendResult> SendOnceAsync(MimeKit.MimeMessage message, IReadOnlyList<MimeKit.MailboxAddress>? envelope,
         CancellationToken cancellationToken)
     {
-        await pacer.WaitTurnAsync(cancellationToken);
+        await using var turn = await pacer.TakeTurnAsync(cancellationToken);
         using var activity = NotificationsTelemetry.Source.StartActivity("smtp send", ActivityKind.Client);
         var started = Stopwatch.GetTimestamp();
         try

@@ -14,7 +14,8 @@ namespace Notifications.Worker.Sending;
 /// second (additive increase, multiplicative decrease). A send takes its turn before it takes an SMTP connection,
 /// so waiting holds no connection and spends no attempt. With the Redis store the turns come from a budget every
 /// worker shares (<see cref="IRateBudget"/>), reserved a twentieth of a second's worth at a time; if Redis does not
-/// answer, the worker paces on its own until it does.
+/// answer, the worker paces on its own until it does. Spacing alone lets sends bunch at the relay (a send's time on the
+/// wire varies), so a <see cref="SendWindow"/> also holds every one-second window at the relay to the limit.
 /// </summary>
 public sealed class RelayPacer
 {
@@ -41,6 +42,7 @@ public sealed class RelayPacer
     private readonly SemaphoreSlim _reserving = new(1, 1);
     private readonly Queue<long> _reserved = new(); // turns taken from the shared budget and not used yet
     private long _lastWarning;
+    private readonly SendWindow? _window;
 
     public RelayPacer(IOptions<SmtpOptions> options, TimeProvider clock, NotificationsTelemetry telemetry)
         : this(options, clock, telemetry, LocalRateBudget.Instance, NullLogger<RelayPacer>.Instance)
@@ -55,6 +57,7 @@ public sealed class RelayPacer
         _budget = budget;
         _logger = logger;
         _maxPerSecond = options.Value.MaxPerSecond > 0 ? options.Value.MaxPerSecond : Unlimited;
+        _window = options.Value.MaxPerSecond > 0 ? new SendWindow(options.Value.MaxPerSecond, clock, budget, logger) : null;
         _rate = _ceiling = _maxPerSecond;
         _windowStart = _lastChange = clock.GetTimestamp();
         telemetry.ObserveGauge("notifications.smtp.allowed_rate", "{mail}/s", "Mails a second the worker allows itself now (-1: no limit)",
@@ -76,7 +79,24 @@ public sealed class RelayPacer
         }
     }
 
-    /// <summary>Waits for this send's turn under the current rate.</summary>
+    /// <summary>
+    /// Waits for this send's turn under the current rate, then for a permit of the <see cref="SendWindow"/> (no one-second
+    /// window at the relay above <c>Smtp:MaxPerSecond</c>). Dispose the answer once the send ended.
+    /// </summary>
+    public async ValueTask<IAsyncDisposable> TakeTurnAsync(CancellationToken cancellationToken)
+    {
+        await WaitTurnAsync(cancellationToken);
+        return _window is null ? NoPermit.Instance : await _window.EnterAsync(cancellationToken);
+    }
+
+    private sealed class NoPermit : IAsyncDisposable
+    {
+        public static readonly NoPermit Instance = new();
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    /// <summary>Waits for this send's turn under the current rate (spacing only; <see cref="TakeTurnAsync"/> adds the window).</summary>
     /// <remarks>
     /// A send that wakes up well after its turn (a busy machine delays timers) takes a new turn instead of going at once:
     /// late sends would otherwise bunch up with the ones on time, and a 1-second window could hold more than the rate

@@ -114,6 +114,26 @@ public sealed class ClockTests
         Assert.Equal(12, depths.Fresh(0));
     }
 
+    [Fact]
+    public async Task A_send_window_of_3_lets_a_fourth_send_start_only_a_second_after_one_of_the_three_ended()
+    {
+        var clock = new FakeTimeProvider();
+        var window = new SendWindow(3, clock, LocalRateBudget.Instance, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        var first = await window.EnterAsync(default);
+        await window.EnterAsync(default);
+        await window.EnterAsync(default);
+
+        var fourth = window.EnterAsync(default).AsTask();
+        clock.Advance(TimeSpan.FromSeconds(5)); // the three are still sending: nothing frees a permit
+        Assert.False(fourth.IsCompleted);
+        await first.DisposeAsync(); // the first send ended now
+        clock.Advance(TimeSpan.FromMilliseconds(1_000));
+        await Task.Delay(50);
+        Assert.False(fourth.IsCompleted); // a second (and a few ms of grace) after it ended
+        clock.Advance(TimeSpan.FromMilliseconds(5));
+        await Eventually(() => fourth.IsCompleted);
+    }
+
     private static Notifications.Core.Telemetry.NotificationsTelemetry Telemetry() =>
         new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
 
