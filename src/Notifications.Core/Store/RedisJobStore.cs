@@ -12,23 +12,15 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOp
 {
     private const string Sent = "sent";
 
-    // Compare-and-set of a status by its place in the job's life, so a late event never overwrites a later state.
+    // Compare-and-set of a status by its place in the job's life, so a late event never overwrites a later state; with
+    // ARGV[11] set, only while the status is that one (a cancel against a worker taking the due job).
     private const string SetStatusScript = """
-        local ord = tonumber(ARGV[7])
-        local current = redis.call('HGET', KEYS[1], 'ord')
-        if current and tonumber(current) > ord then return 0 end
-        local client = ARGV[9]
-        if client == '' then client = redis.call('HGET', KEYS[1], 'client') or '' end
-        redis.call('DEL', KEYS[1])
-        redis.call('HSET', KEYS[1], 'status', ARGV[1], 'at', ARGV[2], 'attempt', ARGV[3], 'kind', ARGV[4], 'error', ARGV[5],
-            'ord', ARGV[7], 'replays', ARGV[8], 'client', client, 'recipients', ARGV[10])
-        redis.call('PEXPIRE', KEYS[1], ARGV[6])
-        return 1
-        """;
-
-    // The same write, only while the status is the expected one (ARGV[11]).
-    private const string ChangeStatusScript = """
-        if redis.call('HGET', KEYS[1], 'status') ~= ARGV[11] then return 0 end
+        if ARGV[11] ~= '' then
+            if redis.call('HGET', KEYS[1], 'status') ~= ARGV[11] then return 0 end
+        else
+            local current = redis.call('HGET', KEYS[1], 'ord')
+            if current and tonumber(current) > tonumber(ARGV[7]) then return 0 end
+        end
         local client = ARGV[9]
         if client == '' then client = redis.call('HGET', KEYS[1], 'client') or '' end
         redis.call('DEL', KEYS[1])
@@ -127,12 +119,12 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOp
     public Task SetStatusAsync(JobStatus status, CancellationToken cancellationToken) => SetStatusAsync(_db, status);
 
     public async Task<bool> TryChangeStatusAsync(JobStatus status, string expected, CancellationToken cancellationToken) =>
-        (long)await _db.ScriptEvaluateAsync(ChangeStatusScript, [keyPrefix + "status:" + status.JobId], [.. StatusArguments(status), expected]) == 1;
+        (long)await _db.ScriptEvaluateAsync(SetStatusScript, [keyPrefix + "status:" + status.JobId], StatusArguments(status, expected)) == 1;
 
     private Task SetStatusAsync(IDatabaseAsync db, JobStatus status) =>
-        db.ScriptEvaluateAsync(SetStatusScript, [keyPrefix + "status:" + status.JobId], StatusArguments(status));
+        db.ScriptEvaluateAsync(SetStatusScript, [keyPrefix + "status:" + status.JobId], StatusArguments(status, expected: ""));
 
-    private RedisValue[] StatusArguments(JobStatus status) =>
+    private RedisValue[] StatusArguments(JobStatus status, string expected) =>
         [
             status.Status,
             status.At.ToUnixTimeMilliseconds(),
@@ -144,6 +136,7 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOp
             status.Replays,
             status.Client ?? "",
             status.Recipients is { IsEmpty: false } recipients ? recipients.ToJson() : "",
+            expected,
         ];
 
     public async Task<JobStatus?> GetStatusAsync(string jobId, CancellationToken cancellationToken)
