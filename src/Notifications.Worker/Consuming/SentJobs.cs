@@ -156,9 +156,10 @@ public sealed partial class SentJobs(
         {
             return (await statuses.GetStatusAsync(jobId, CancellationToken.None))?.Recipients;
         }
-        catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
+        catch (Exception ex)
         {
-            logger.LogWarning("Job store unavailable ({Reason}); job {JobId}'s recipient outcomes are unknown to this redelivery", ex.Message, jobId);
+            // Whatever failed, this is after the relay's yes: the redelivery goes on without the outcomes, never back to the relay.
+            logger.LogWarning("Job {JobId}'s recipient outcomes are unknown to this redelivery ({Reason})", jobId, ex.GetBaseException().Message);
             return null;
         }
     }
