@@ -83,11 +83,11 @@ public sealed class JobHandler(
                 await CompleteSuppressedAsync(delivery, job, envelope.Suppressed);
             return;
         }
+        IAsyncDisposable domainTurn;
         try
         {
             // Its domains' turns first, then a sending slot: a job for a slow domain waits holding neither a slot nor a connection.
-            await domains.WaitTurnAsync(envelope.Send, holdsAborted);
-            await slots.EnterAsync(delivery.Lane, holdsAborted);
+            domainTurn = await domains.WaitTurnAsync(envelope.Send, holdsAborted);
         }
         catch (OperationCanceledException) when (holdsAborted.IsCancellationRequested)
         {
@@ -96,15 +96,28 @@ public sealed class JobHandler(
             return;
         }
         Accepted? accepted;
-        try
+        await using (domainTurn) // held until the send ended: the domain's window at the relay counts it until then
         {
-            accepted = await guard.ClaimAsync(job.Id, sendsAborted) == SendClaim.AlreadySent
-                ? Accepted.Before
-                : await SendAsync(delivery, job, envelope, holdsAborted, sendsAborted);
-        }
-        finally
-        {
-            slots.Leave();
+            try
+            {
+                await slots.EnterAsync(delivery.Lane, holdsAborted);
+            }
+            catch (OperationCanceledException) when (holdsAborted.IsCancellationRequested)
+            {
+                logger.LogWarning("Job {JobId} returned to the queue before it was sent: the worker is stopping", job.Id);
+                await delivery.ReturnAsync();
+                return;
+            }
+            try
+            {
+                accepted = await guard.ClaimAsync(job.Id, sendsAborted) == SendClaim.AlreadySent
+                    ? Accepted.Before
+                    : await SendAsync(delivery, job, envelope, holdsAborted, sendsAborted);
+            }
+            finally
+            {
+                slots.Leave();
+            }
         }
         // The relay said yes (now or before): the send path is over, whatever follows fails or not.
         if (accepted is { Result: { } result })

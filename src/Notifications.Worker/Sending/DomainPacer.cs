@@ -1,5 +1,7 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Logging.Abstractions;
+using Notifications.Core.Store;
 using Notifications.Core.Telemetry;
 
 namespace Notifications.Worker.Sending;
@@ -19,7 +21,8 @@ public sealed class DomainPacer
     {
         _clock = clock;
         _domains = options.Value.DomainLimits.ToDictionary(
-            e => Normalize(e.Key), e => new Domain((long)(clock.TimestampFrequency / e.Value)), StringComparer.Ordinal);
+            e => Normalize(e.Key), e => new Domain(Normalize(e.Key), (long)(clock.TimestampFrequency / e.Value),
+                new SendWindow(Math.Max(1, (int)Math.Floor(e.Value)), clock, LocalRateBudget.Instance, NullLogger.Instance)), StringComparer.Ordinal);
         telemetry.ObserveGauge("notifications.smtp.waiting_for_domain", "{mail}", "Jobs waiting for their turn under Smtp:DomainLimits, by domain",
             () => _domains.Select(d => new Measurement<long>(Volatile.Read(ref d.Value.Waiting), new KeyValuePair<string, object?>("domain", d.Key))));
     }
@@ -31,11 +34,15 @@ public sealed class DomainPacer
     public string MetricDomain(IEnumerable<string> recipients) =>
         recipients.FirstOrDefault() is { } first && DomainOf(first) is { } name && _domains.ContainsKey(name) ? name : "other";
 
-    /// <summary>Waits until every limited domain of these recipients allows one more mail.</summary>
-    public async ValueTask WaitTurnAsync(IEnumerable<string> recipients, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits until every limited domain of these recipients allows one more mail: its turn (spacing), then a permit of
+    /// its <see cref="SendWindow"/>, so no one-second window at the relay holds more of the domain's mail than its limit.
+    /// Dispose the answer once the job's send ended (sent, refused, failed or given back).
+    /// </summary>
+    public async ValueTask<IAsyncDisposable> WaitTurnAsync(IEnumerable<string> recipients, CancellationToken cancellationToken)
     {
         if (_domains.Count == 0)
-            return;
+            return Permits.None;
         List<Domain>? taken = null;
         var now = _clock.GetTimestamp();
         var latest = now;
@@ -46,18 +53,44 @@ public sealed class DomainPacer
             (taken ??= []).Add(domain);
             latest = Math.Max(latest, domain.Reserve(now));
         }
-        if (taken is null || latest <= now)
-            return;
+        if (taken is null)
+            return Permits.None;
         foreach (var domain in taken)
             Interlocked.Increment(ref domain.Waiting);
+        var permits = new Permits();
         try
         {
-            await Task.Delay(_clock.GetElapsedTime(now, latest), _clock, cancellationToken);
+            if (latest > now)
+                await Task.Delay(_clock.GetElapsedTime(now, latest), _clock, cancellationToken);
+            // In one order (by name) whatever the job's: two jobs for the same two domains never hold one each and wait for the other.
+            foreach (var domain in taken.OrderBy(d => d.Name, StringComparer.Ordinal))
+                permits.Add(await domain.Window.EnterAsync(cancellationToken));
+            return permits;
+        }
+        catch
+        {
+            await permits.DisposeAsync();
+            throw;
         }
         finally
         {
             foreach (var domain in taken)
                 Interlocked.Decrement(ref domain.Waiting);
+        }
+    }
+
+    /// <summary>The window permits of one job's limited domains.</summary>
+    private sealed class Permits : IAsyncDisposable
+    {
+        public static readonly IAsyncDisposable None = new Permits();
+        private readonly List<SendWindow.Permit> _held = [];
+
+        public void Add(SendWindow.Permit permit) => _held.Add(permit);
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var permit in _held)
+                await permit.DisposeAsync();
         }
     }
 
@@ -77,8 +110,12 @@ public sealed class DomainPacer
 
     private static string Normalize(string domain) => domain.Trim().ToLowerInvariant();
 
-    private sealed class Domain(long spacing)
+    private sealed class Domain(string name, long spacing, SendWindow window)
     {
+        public string Name => name;
+
+        public SendWindow Window => window;
+
         private readonly Lock _lock = new();
         private long _nextTurn;
         public int Waiting;

@@ -130,7 +130,7 @@ public sealed class SendingPolicyTests(ITestOutputHelper output)
             $"20 slow ones over {slowSpan.TotalSeconds:0.0} s, busiest second {busiest}");
         Assert.True(fastDone < TimeSpan.FromSeconds(5), $"the fast jobs took {fastDone.TotalSeconds:0.0} s: held up by the slow ones");
         Assert.True(slowSentBeforeFastDone < 20, "every slow job was sent before the fast ones finished: the limit held nothing");
-        Assert.InRange(busiest, 1, 3);
+        Assert.InRange(busiest, 1, 2); // the domain's limit in every one-second window at the relay
         Assert.InRange(slowSpan.TotalSeconds, 8.5, 15);
     }
 }

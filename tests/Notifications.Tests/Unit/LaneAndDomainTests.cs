@@ -69,14 +69,18 @@ public sealed class LaneAndDomainTests
             DomainLimits = new(StringComparer.OrdinalIgnoreCase) { ["slow.test"] = 2, ["slower.test"] = 1 },
         }), clock, new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
 
-        await pacer.WaitTurnAsync(["a@slow.test", "b@slower.test"], default); // both domains' first turns: at once
+        var first = await pacer.WaitTurnAsync(["a@slow.test", "b@slower.test"], default); // both domains' first turns: at once
+        await first.DisposeAsync(); // its send ended at once
         var second = pacer.WaitTurnAsync(["c@SLOW.test", "d@slower.test", "e@fast.test"], default).AsTask();
         var unlimited = pacer.WaitTurnAsync(["f@fast.test"], default).AsTask();
 
         Assert.True(unlimited.IsCompleted);
         clock.Advance(TimeSpan.FromMilliseconds(500)); // slow.test's turn, not slower.test's
         Assert.False(second.IsCompleted);
-        clock.Advance(TimeSpan.FromMilliseconds(500));
+        clock.Advance(TimeSpan.FromMilliseconds(500)); // slower.test's turn; its one permit is free 1.005 s after the first send ended
+        await Task.Delay(50);
+        Assert.False(second.IsCompleted);
+        clock.Advance(TimeSpan.FromMilliseconds(5));
         for (var i = 0; i < 1_000 && !second.IsCompleted; i++)
             await Task.Delay(5);
         Assert.True(second.IsCompleted);
