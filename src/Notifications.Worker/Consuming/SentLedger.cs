@@ -14,13 +14,18 @@ public sealed class SentLedger(int capacity = SentLedger.DefaultCapacity)
     private readonly ConcurrentDictionary<string, byte> _sent = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _order = new();
 
+    // Counted here: ConcurrentDictionary.Count takes every lock of the dictionary, and this runs once per sent job.
+    private int _count;
+
     public void Add(string jobId)
     {
         if (!_sent.TryAdd(jobId, 0))
             return;
         _order.Enqueue(jobId);
-        while (_sent.Count > capacity && _order.TryDequeue(out var oldest))
-            _sent.TryRemove(oldest, out _);
+        Interlocked.Increment(ref _count);
+        while (Volatile.Read(ref _count) > capacity && _order.TryDequeue(out var oldest))
+            if (_sent.TryRemove(oldest, out _))
+                Interlocked.Decrement(ref _count);
     }
 
     public bool Contains(string jobId) => _sent.ContainsKey(jobId);

@@ -109,8 +109,8 @@ public sealed class WebhookSender(
             var slots = endpoint.Slots;
             try
             {
-                var (delivered, gone, error) = await PostAsync(webhook, id, delivery.Body);
-                if (error.Length == 0 && !delivered)
+                var (delivered, gone, circuitOpen, error) = await PostAsync(webhook, id, delivery.Body);
+                if (circuitOpen)
                 {
                     // The endpoint's circuit is open: the receiver was not tried, so no attempt is spent. It waits on the
                     // ladder's first step and comes back; the first try after the break is the probe that closes the circuit.
@@ -152,10 +152,10 @@ public sealed class WebhookSender(
     }
 
     /// <returns>
-    /// whether a 2xx came; whether it was 410 Gone; and otherwise what happened, on one line. Not delivered with no
-    /// error: the endpoint's circuit is open and the receiver was not asked.
+    /// whether a 2xx came; whether it was 410 Gone; whether the endpoint's circuit is open (the receiver was not
+    /// asked); and otherwise what happened, on one line.
     /// </returns>
-    private async Task<(bool Delivered, bool Gone, string Error)> PostAsync(ClientWebhook webhook, string id, ReadOnlyMemory<byte> body)
+    private async Task<(bool Delivered, bool Gone, bool CircuitOpen, string Error)> PostAsync(ClientWebhook webhook, string id, ReadOnlyMemory<byte> body)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, webhook.Url);
         request.Content = new ReadOnlyMemoryContent(body);
@@ -170,19 +170,19 @@ public sealed class WebhookSender(
             using var response = await http.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
             var code = (int)response.StatusCode;
             if (code is >= 200 and < 300)
-                return (true, false, "");
-            return (false, response.StatusCode == HttpStatusCode.Gone, $"HTTP {code} from {webhook.Endpoint}");
+                return (true, false, false, "");
+            return (false, response.StatusCode == HttpStatusCode.Gone, false, $"HTTP {code} from {webhook.Endpoint}");
         }
         catch (BrokenCircuitException)
         {
-            return (false, false, "");
+            return (false, false, true, "");
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or Polly.Timeout.TimeoutRejectedException or IOException)
         {
             var what = ex is TaskCanceledException or Polly.Timeout.TimeoutRejectedException
                 ? $"no answer within {_options.Timeout.TotalSeconds:0.#} s (Webhooks:Timeout)"
                 : ex.GetBaseException().Message;
-            return (false, false, JobCodec.OneLine($"{webhook.Endpoint}: {what} after {Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms"));
+            return (false, false, false, JobCodec.OneLine($"{webhook.Endpoint}: {what} after {Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms"));
         }
     }
 
