@@ -15,6 +15,9 @@ namespace Notifications.Dlq;
 /// <summary>The <c>dlq</c> console: parse, connect (once, no waiting), run one command, exit with the contract's code.</summary>
 public static class DlqTool
 {
+    // The tool's one clock: replay events, copies' timestamps and waits all read it.
+    private static readonly TimeProvider Clock = TimeProvider.System;
+
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error,
         IDictionary<string, string?>? settings = null, Func<string?>? readLine = null, bool? isTerminal = null,
         CancellationToken cancellationToken = default)
@@ -65,9 +68,9 @@ public static class DlqTool
         }
         await using var publisher = new ConfirmedPublisher(broker, names, wrapped);
         var webhooks = new WebhookOutbox(publisher, new ClientRegistry(Options.Create(clientsOptions)));
-        await using var replayEvents = new ReplayEvents(options, Options.Create(storeOptions), webhooks, error, TimeProvider.System);
+        await using var replayEvents = new ReplayEvents(options, Options.Create(storeOptions), webhooks, error, Clock);
         var context = new DlqContext(broker.Current!, publisher, names, output, error,
-            readLine ?? Console.ReadLine, isTerminal ?? !Console.IsInputRedirected, replayEvents, parsed.WebhookQueue);
+            readLine ?? Console.ReadLine, isTerminal ?? !Console.IsInputRedirected, Clock, replayEvents, parsed.WebhookQueue);
 
         try
         {
@@ -103,10 +106,10 @@ public static class DlqTool
     {
         try
         {
-            var store = StoreRegistration.Create(Options.Create(storeOptions), TimeProvider.System);
+            var store = StoreRegistration.Create(Options.Create(storeOptions), Clock);
             try
             {
-                return await SuppressionsCommand.RunAsync(store, parsed, output, error, TimeProvider.System, cancellationToken);
+                return await SuppressionsCommand.RunAsync(store, parsed, output, error, Clock, cancellationToken);
             }
             finally
             {

@@ -10,6 +10,7 @@ using Notifications.Core.Telemetry;
 using OpenTelemetry.Metrics;
 using Notifications.Worker.Consuming;
 using Notifications.Worker.Retrying;
+using Notifications.Worker.SendPath;
 using Notifications.Worker.Sending;
 using Notifications.Worker.Webhooks;
 
@@ -69,6 +70,7 @@ public static class NotificationsWorker
         builder.Services.AddHostedService<ClaimRenewalService>();
         builder.Services.AddSingleton<RetryRouter>();
         builder.Services.AddSingleton<FailureParker>();
+        builder.Services.AddSendPath();
         builder.Services.AddSingleton<JobHandler>();
         builder.Services.AddHostedService<EmailJobConsumer>();
         builder.AddWebhooks();

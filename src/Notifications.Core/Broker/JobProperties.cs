@@ -41,6 +41,22 @@ public static class JobProperties
         headers[JobHeaders.LastFailedAt] = now;
     }
 
+    /// <summary>
+    /// The copy of a failed delivery for its retry queue (with <paramref name="delay"/>) or a dead-letter queue (without):
+    /// the one place a retry copy is built, for jobs and webhooks alike.
+    /// </summary>
+    public static BasicProperties RetryCopy(IReadOnlyBasicProperties source, int attempts, string error, string kind, TimeSpan? delay, DateTimeOffset now)
+    {
+        var properties = CopyOf(source, now);
+        RecordFailure(properties.Headers!, attempts, error, kind, now);
+        if (delay is { } wait)
+            properties.Expiration = Expiration(wait);
+        return properties;
+    }
+
+    /// <summary>A per-message TTL as AMQP spells it: whole milliseconds.</summary>
+    public static string Expiration(TimeSpan delay) => ((long)delay.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>The lane a job message travels in, from its <c>x-priority</c> header.</summary>
     public static Lane LaneOf(IReadOnlyBasicProperties properties) =>
         Lanes.FromWire(HeaderValues.GetString(properties.Headers, JobHeaders.Priority));
@@ -49,7 +65,7 @@ public static class JobProperties
     /// A copy of a delivered message's properties for republishing: our headers kept, the broker's own
     /// dropped, no expiration (a retry sets its own).
     /// </summary>
-    public static BasicProperties CopyOf(IReadOnlyBasicProperties source)
+    public static BasicProperties CopyOf(IReadOnlyBasicProperties source, DateTimeOffset now)
     {
         var headers = new Dictionary<string, object?>();
         if (source.Headers is not null)
@@ -63,7 +79,7 @@ public static class JobProperties
             MessageId = source.MessageId,
             CorrelationId = source.CorrelationId,
             DeliveryMode = DeliveryModes.Persistent,
-            Timestamp = source.IsTimestampPresent() ? source.Timestamp : new AmqpTimestamp(DateTimeOffset.UtcNow.ToUnixTimeSeconds()),
+            Timestamp = source.IsTimestampPresent() ? source.Timestamp : new AmqpTimestamp(now.ToUnixTimeSeconds()),
             Headers = headers,
         };
     }

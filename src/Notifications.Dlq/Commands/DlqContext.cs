@@ -14,6 +14,7 @@ public sealed class DlqContext(
     TextWriter error,
     Func<string?> readLine,
     bool isTerminal,
+    TimeProvider clock,
     ReplayEvents? replayEvents = null,
     bool webhooks = false)
 {
@@ -32,11 +33,12 @@ public sealed class DlqContext(
     public TextWriter Out => output;
     public TextWriter Err => error;
     public bool IsTerminal => isTerminal;
+    public TimeProvider Clock => clock;
 
     public string? ReadLine() => readLine();
 
     public Task<DeadLetterQueue> OpenDeadLettersAsync(CancellationToken cancellationToken) =>
-        DeadLetterQueue.OpenAsync(connection, DeadQueue, cancellationToken);
+        DeadLetterQueue.OpenAsync(connection, DeadQueue, clock, cancellationToken);
 
     /// <summary>A look at up to <paramref name="limit"/> dead letters; every one is back in its place when this returns.</summary>
     public async Task<List<DeadLetter>> SnapshotAsync(int limit, CancellationToken cancellationToken)
@@ -52,7 +54,7 @@ public sealed class DlqContext(
     /// <c>webhook.send</c>; returns once the broker confirmed it.
     /// </summary>
     public Task ReplayAsync(DeadLetter letter, CancellationToken cancellationToken) =>
-        publisher.PublishAsync(webhooks ? TopologyNames.WebhookSendKey : TopologyNames.WorkKey(letter.Lane), ReplayProperties.For(letter), letter.Body,
+        publisher.PublishAsync(webhooks ? TopologyNames.WebhookSendKey : TopologyNames.WorkKey(letter.Lane), ReplayProperties.For(letter, clock.GetUtcNow()), letter.Body,
             cancellationToken);
 
     /// <summary>A replay begins: what announces it gets ready meanwhile (the event bus starts).</summary>

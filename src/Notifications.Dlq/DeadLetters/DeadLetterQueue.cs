@@ -17,16 +17,19 @@ public sealed class DeadLetterQueue : IAsyncDisposable
     // Deliveries neither removed nor returned yet: what a final nack may cover.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, byte> _unsettled = new();
 
-    private DeadLetterQueue(IChannel channel, string name)
+    private readonly TimeProvider _clock;
+
+    private DeadLetterQueue(IChannel channel, string name, TimeProvider clock)
     {
         _channel = channel;
+        _clock = clock;
         Name = name;
     }
 
     public string Name { get; }
 
     /// <exception cref="DlqFailure">the DLQ does not exist (a wrong prefix?).</exception>
-    public static async Task<DeadLetterQueue> OpenAsync(IConnection connection, string queue, CancellationToken cancellationToken)
+    public static async Task<DeadLetterQueue> OpenAsync(IConnection connection, string queue, TimeProvider clock, CancellationToken cancellationToken)
     {
         // One delivery handed over at a time: the connection's dispatch concurrency (Worker:Concurrency) would let
         // deliveries overtake each other, and an export or a listing must keep queue order.
@@ -42,7 +45,7 @@ public sealed class DeadLetterQueue : IAsyncDisposable
             await channel.DisposeAsync();
             throw new DlqFailure($"there is no queue '{queue}' on this broker; check --prefix / RabbitMq:Prefix");
         }
-        return new DeadLetterQueue(channel, queue);
+        return new DeadLetterQueue(channel, queue, clock);
     }
 
     /// <summary>Messages ready in the queue now.</summary>
@@ -236,9 +239,9 @@ public sealed class DeadLetterQueue : IAsyncDisposable
         _unsettled.Clear();
         // The broker puts a large return back a while after the nack: wait until they are ready again, so the next
         // command (an export, then a replay) sees every letter. Bounded: someone else may take some meanwhile.
-        var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * (long)ReturnPatience.TotalSeconds;
-        while (await CountAsync(CancellationToken.None) < before + returning && Stopwatch.GetTimestamp() < deadline)
-            await Task.Delay(ReturnPoll);
+        var started = _clock.GetTimestamp();
+        while (await CountAsync(CancellationToken.None) < before + returning && _clock.GetElapsedTime(started) < ReturnPatience)
+            await Task.Delay(ReturnPoll, _clock);
     }
 
     private static readonly TimeSpan ReturnPatience = TimeSpan.FromSeconds(30);

@@ -7,9 +7,9 @@ namespace Notifications.Dlq.DeadLetters;
 /// <summary>What a replayed job carries: the attempt count starts again, x-replays goes up, the failure history stays.</summary>
 public static class ReplayProperties
 {
-    public static BasicProperties For(DeadLetter letter)
+    public static BasicProperties For(DeadLetter letter, DateTimeOffset now)
     {
-        var properties = JobProperties.CopyOf(letter.Properties);
+        var properties = JobProperties.CopyOf(letter.Properties, now);
         var headers = properties.Headers!;
         headers.Remove(JobHeaders.Attempts);
         headers[JobHeaders.Replays] = letter.Replays + 1;

@@ -12,7 +12,6 @@ public sealed class Delivery(BasicDeliverEventArgs args, IChannel channel, Lane 
 {
     private int _settled;
 
-    public BasicDeliverEventArgs Args => args;
     public IReadOnlyBasicProperties Properties => args.BasicProperties;
     public ReadOnlyMemory<byte> Body => args.Body;
     public string JobId => args.BasicProperties.MessageId ?? "(none)";

@@ -9,7 +9,6 @@ using Notifications.Core.Topology;
 using Notifications.Worker.Sending;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
-using Serilog.Context;
 
 namespace Notifications.Worker.Consuming;
 
@@ -41,9 +40,8 @@ public sealed class EmailJobConsumer(
     private readonly Channel<Trouble> _trouble = Channel.CreateUnbounded<Trouble>(new UnboundedChannelOptions { SingleReader = true });
     // Cancelled only once the grace period is over, so sends in flight at shutdown can finish.
     private readonly CancellationTokenSource _sendsAborted = new();
-    private readonly SemaphoreSlim _subscription = new(1, 1);
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Dictionary<Lane, Subscription> _lanes = Lanes.All.ToDictionary(lane => lane, lane => new Subscription(lane));
+    private IReadOnlyList<QueueSubscription> _lanes = [];
     private CancellationToken _stopping = new(canceled: true);
     private int _inFlight;
     private int _pauseAsked;
@@ -58,19 +56,14 @@ public sealed class EmailJobConsumer(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _stopping = stoppingToken;
+        // High first: it is subscribed first and its deliveries get the sending slots first (LaneGate).
+        _lanes = [.. Lanes.All.Select(lane => new QueueSubscription(names.WorkQueue(lane), (ushort)_options.Prefetch,
+            (args, channel) => HandleAsync(args, channel, lane), OnCancelledByBroker))];
         try
         {
             var connection = await broker.WhenConnectedAsync(stoppingToken);
-            foreach (var lane in _lanes.Values)
-                await UntilDoneAsync("open the consuming channel of " + names.WorkQueue(lane.Lane), async ct =>
-                {
-                    // Every prefetched delivery is handed over at once: a job waiting for its domain's turn must not stop the
-                    // ones behind it; the handler's LaneGate decides which of them sends.
-                    lane.Channel = await connection.CreateChannelAsync(
-                        new CreateChannelOptions(publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false,
-                            consumerDispatchConcurrency: (ushort)_options.Prefetch), ct);
-                    await lane.Channel.BasicQosAsync(prefetchSize: 0, prefetchCount: (ushort)_options.Prefetch, global: false, ct);
-                }, stoppingToken);
+            foreach (var lane in _lanes)
+                await UntilDoneAsync("open the consuming channel of " + lane.Queue, ct => lane.OpenAsync(connection, ct), stoppingToken);
             await UntilDoneAsync("subscribe to " + names.HighQueue + " and " + names.SendQueue, SubscribeAsync, stoppingToken);
 
             await foreach (var trouble in _trouble.Reader.ReadAllAsync(stoppingToken))
@@ -91,81 +84,31 @@ public sealed class EmailJobConsumer(
         }
     }
 
-    /// <summary>Runs a step until it succeeds: whatever fails is logged and tried again; only shutdown ends it.</summary>
-    private async Task UntilDoneAsync(string what, Func<CancellationToken, Task> step, CancellationToken stoppingToken)
+    private void OnCancelledByBroker(QueueSubscription lane)
     {
-        while (true)
-        {
-            try
-            {
-                await step(stoppingToken);
-                return;
-            }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-            {
-                logger.LogError("Could not {What} ({Reason}); trying again in {Delay}", what, ex.GetBaseException().Message, RetryInterval);
-                await Task.Delay(RetryInterval, clock, stoppingToken);
-            }
-        }
+        logger.LogError("The broker cancelled our consumer of {Queue}: the queue was deleted or its node went away", lane.Queue);
+        _trouble.Writer.TryWrite(Trouble.ConsumerCancelledByBroker);
     }
+
+    private Task UntilDoneAsync(string what, Func<CancellationToken, Task> step, CancellationToken stoppingToken) =>
+        QueueSubscription.UntilDoneAsync(what, step, RetryInterval, clock, logger, stoppingToken);
 
     /// <summary>Subscribes every lane that has no consumer (high first); a lane already consumed is left as it is.</summary>
     private async Task SubscribeAsync(CancellationToken cancellationToken)
     {
-        await _subscription.WaitAsync(cancellationToken);
-        try
+        foreach (var lane in _lanes)
         {
-            foreach (var lane in _lanes.Values)
-            {
-                if (lane.ConsumerTag is not null || lane.Channel is not { } channel)
-                    continue;
-                var queue = names.WorkQueue(lane.Lane);
-                lane.ConsumerTag = await channel.BasicConsumeAsync(queue, autoAck: false, new JobConsumer(channel, this, lane), cancellationToken);
-                logger.LogInformation("Consuming {Queue} (prefetch {Prefetch}, {Concurrency} sending slots shared by both lanes, high first)",
-                    queue, _options.Prefetch, _options.Concurrency);
-            }
-        }
-        finally
-        {
-            _subscription.Release();
+            if (lane.IsConsuming || !await lane.SubscribeAsync(cancellationToken))
+                continue;
+            logger.LogInformation("Consuming {Queue} (prefetch {Prefetch}, {Concurrency} sending slots shared by both lanes, high first)",
+                lane.Queue, _options.Prefetch, _options.Concurrency);
         }
     }
 
     private async Task UnsubscribeAsync(CancellationToken cancellationToken)
     {
-        await _subscription.WaitAsync(cancellationToken);
-        try
-        {
-            foreach (var lane in _lanes.Values)
-            {
-                if (lane.Channel is not { IsOpen: true } channel || lane.ConsumerTag is not { } tag)
-                    continue;
-                lane.ConsumerTag = null;
-                try
-                {
-                    await channel.BasicCancelAsync(tag, noWait: false, cancellationToken);
-                }
-                catch (Exception ex) when (BrokerConnection.IsBrokerUnavailable(ex))
-                {
-                    // The broker is gone; it returns our unacked deliveries by itself.
-                }
-            }
-        }
-        finally
-        {
-            _subscription.Release();
-        }
-    }
-
-    /// <summary>The broker ended one of our consumers without being asked: the queue was deleted, or its node went away.</summary>
-    private void OnCancelledByBroker(Subscription lane, string consumerTag)
-    {
-        // CompareExchange compares references: swap out the very string we hold, if it names this consumer.
-        var current = Volatile.Read(ref lane.ConsumerTag);
-        if (current != consumerTag || !ReferenceEquals(Interlocked.CompareExchange(ref lane.ConsumerTag, null, current), current))
-            return; // our own cancel, or an old consumer
-        logger.LogError("The broker cancelled our consumer of {Queue}: the queue was deleted or its node went away", names.WorkQueue(lane.Lane));
-        _trouble.Writer.TryWrite(Trouble.ConsumerCancelledByBroker);
+        foreach (var lane in _lanes)
+            await lane.UnsubscribeAsync(cancellationToken);
     }
 
     private async Task HandleAsync(BasicDeliverEventArgs args, IChannel channel, Lane lane)
@@ -173,21 +116,18 @@ public sealed class EmailJobConsumer(
         Interlocked.Increment(ref _inFlight);
         var delivery = new Delivery(args, channel, lane, logger);
         var queue = names.WorkQueue(lane);
-        using var jobScope = LogContext.PushProperty("JobId", delivery.JobId);
-        using var attemptScope = LogContext.PushProperty("Attempt", delivery.PreviousAttempts + 1);
-        using var queueScope = LogContext.PushProperty("Queue", queue);
-        using var clientScope = LogContext.PushProperty("Client", delivery.Client);
+        using var scope = logger.BeginScope(new JobLogScope(delivery.JobId, delivery.Client, delivery.PreviousAttempts + 1, queue));
         // A child of the span that published the job: every attempt of a job, retries included, is one trace.
         using var activity = NotificationsTelemetry.Source.StartActivity($"{TopologyNames.SendKey} process", ActivityKind.Consumer,
             TraceContext.Extract(args.BasicProperties.Headers));
         activity?.SetTag("messaging.system", "rabbitmq").SetTag("messaging.destination.name", queue)
             .SetTag("messaging.message.id", delivery.JobId).SetTag("notifications.attempt", delivery.PreviousAttempts + 1);
         telemetry.Consumed.Add(1, NotificationsTelemetry.RabbitMq, NotificationsTelemetry.Destination(queue));
-        var started = Stopwatch.GetTimestamp();
+        var started = clock.GetTimestamp();
         try
         {
             await handler.HandleAsync(delivery, _stopping, _sendsAborted.Token);
-            telemetry.ProcessDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds,
+            telemetry.ProcessDuration.Record(clock.GetElapsedTime(started).TotalSeconds,
                 NotificationsTelemetry.RabbitMq, NotificationsTelemetry.Destination(queue));
             if (outage.IsPaused && Interlocked.Exchange(ref _pauseAsked, 1) == 0)
                 _trouble.Writer.TryWrite(Trouble.RelayDown);
@@ -262,38 +202,13 @@ public sealed class EmailJobConsumer(
         {
             // Whatever is still unsettled goes back to the queue when the channel closes.
         }
-        foreach (var lane in _lanes.Values)
-            if (lane.Channel is not null)
-                await lane.Channel.DisposeAsync();
+        foreach (var lane in _lanes)
+            await lane.DisposeAsync();
     }
 
     public override void Dispose()
     {
         _sendsAborted.Dispose();
-        _subscription.Dispose();
         base.Dispose();
-    }
-
-    /// <summary>One lane's channel and consumer.</summary>
-    private sealed class Subscription(Lane lane)
-    {
-        public Lane Lane { get; } = lane;
-        public IChannel? Channel;
-        public string? ConsumerTag;
-    }
-
-    /// <summary>Hands one lane's deliveries to the consumer, and tells it when the broker cancels it.</summary>
-    private sealed class JobConsumer(IChannel channel, EmailJobConsumer owner, Subscription lane) : AsyncDefaultBasicConsumer(channel)
-    {
-        public override Task HandleBasicDeliverAsync(string consumerTag, ulong deliveryTag, bool redelivered, string exchange,
-            string routingKey, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default) =>
-            owner.HandleAsync(new BasicDeliverEventArgs(consumerTag, deliveryTag, redelivered, exchange, routingKey, properties, body,
-                cancellationToken), Channel, lane.Lane);
-
-        public override async Task HandleBasicCancelAsync(string consumerTag, CancellationToken cancellationToken = default)
-        {
-            await base.HandleBasicCancelAsync(consumerTag, cancellationToken);
-            owner.OnCancelledByBroker(lane, consumerTag);
-        }
     }
 }

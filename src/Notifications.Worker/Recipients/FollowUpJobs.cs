@@ -39,7 +39,7 @@ public sealed class FollowUpJobs(
         JobProperties.RecordFailure(properties.Headers!, decision.Attempts, error, decision.Kind.ToWire(), clock.GetUtcNow());
         properties.Headers![JobHeaders.Replays] = delivery.Replays;
         if (decision.Delay is { } delay)
-            properties.Expiration = ((long)delay.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
+            properties.Expiration = JobProperties.Expiration(delay);
 
         await publisher.PublishAsync(decision.RoutingKey, properties, JobCodec.Encode(followUp), CancellationToken.None);
         logger.LogInformation("Job {JobId}: {Count} recipient(s) refused for now; follow-up job {FollowUpId} via {Destination}",

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Notifications.Contracts;
 using Notifications.Core.Broker;
@@ -32,16 +31,13 @@ public sealed class FailureParker(
     /// <param name="job">the job as the handler decoded it; null when its body is not one (the webhook then has no recipients).</param>
     public async Task ParkAsync(Delivery delivery, RetryDecision decision, string error, EmailJob? job)
     {
-        var properties = JobProperties.CopyOf(delivery.Properties);
+        var properties = JobProperties.RetryCopy(delivery.Properties, decision.Attempts, error, decision.Kind.ToWire(), decision.Delay, clock.GetUtcNow());
         var headers = properties.Headers!;
-        JobProperties.RecordFailure(headers, decision.Attempts, error, decision.Kind.ToWire(), clock.GetUtcNow());
         // The lane it was consumed from, so the DLQ and a replay know it even if the publisher did not say.
         if (delivery.Lane == Lane.High)
             headers[JobHeaders.Priority] = Lanes.HighWire;
         else
             headers.Remove(JobHeaders.Priority);
-        if (decision.Delay is { } delay)
-            properties.Expiration = ((long)delay.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
 
         try
         {

@@ -24,7 +24,7 @@ public static class WebhookRegistration
         builder.Services.AddSingleton<IValidateOptions<ClientsOptions>, WebhookTargetsValidator>();
         builder.Services.AddSingleton<WebhookOutbox>();
 
-        builder.Services.AddHttpClient(WebhookSender.HttpClientName, (services, client) =>
+        builder.Services.AddHttpClient(WebhookPoster.HttpClientName, (services, client) =>
             {
                 // A backstop only: the resilience handler's timeout answers first.
                 client.Timeout = services.GetRequiredService<IOptions<WebhookOptions>>().Value.Timeout + TimeSpan.FromSeconds(5);
@@ -52,6 +52,8 @@ public static class WebhookRegistration
                 pipeline.AddTimeout(options.Timeout);
             })
             .SelectPipelineByAuthority();
+        builder.Services.AddSingleton<WebhookPoster>();
+        builder.Services.AddSingleton<WebhookRetries>();
         builder.Services.AddHostedService<WebhookSender>();
         return builder;
     }

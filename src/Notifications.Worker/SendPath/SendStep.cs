@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using Notifications.Core.Store;
+using Notifications.Core.Telemetry;
+using Notifications.Worker.Consuming;
+using Notifications.Worker.Sending;
+
+namespace Notifications.Worker.SendPath;
+
+/// <summary>
+/// Send, at the relay's pace, until the relay says yes. A relay outage or a "slow down" is not the job's failure: the
+/// job waits, costing no attempt, and goes back to the queue if that lasts longer than <c>Smtp:OutageHold</c>. The last
+/// step, it calls no <c>next</c>: nothing that follows the relay's 250 runs in here, so no failure of it can be mistaken for the send's.
+/// </summary>
+public sealed class SendStep(
+    SmtpRelay relay,
+    RelayPacer pacer,
+    DomainPacer domains,
+    RelayOutage outage,
+    SendGuard guard,
+    NotificationsTelemetry telemetry,
+    TimeProvider clock) : ISendStep
+{
+    private static readonly TimeSpan HoldPollInterval = TimeSpan.FromMilliseconds(200);
+
+    public async Task RunAsync(SendContext context, SendStepDelegate next)
+    {
+        var job = context.RequireJob();
+        var message = context.Message ?? throw new InvalidOperationException("no message yet: SendStep runs before BuildStep");
+        var throttledSince = (DateTimeOffset?)null;
+        while (true)
+        {
+            try
+            {
+                SendResult result;
+                using (guard.KeepClaim(job.Id))
+                    result = await SendOnceAsync(message, context.Mailboxes, context.SendsAborted);
+                outage.Ended();
+                telemetry.Sent.Add(1);
+                telemetry.DeliveryLatency.Record((clock.GetUtcNow() - job.CreatedAt).TotalSeconds);
+                context.Outcome = new JobOutcome.Sent(result, context.Delivery.PreviousAttempts + 1);
+                return; // the last step: what follows the 250 is the settlement's
+            }
+            catch (Exception ex) when (SmtpFailure.IsThrottle(ex))
+            {
+                // "Slow down" is the relay's pace, not this mail's failure: go slower and send it again, costing no attempt.
+                pacer.Throttled();
+                telemetry.Throttled.Add(1, new KeyValuePair<string, object?>("domain", domains.MetricDomain(context.RequireEnvelope().Send)));
+                throttledSince ??= clock.GetUtcNow();
+                if (clock.GetUtcNow() - throttledSince > outage.Hold)
+                {
+                    // Throttled for as long as an outage may hold a job: give it back rather than hold it past the broker's patience.
+                    context.Outcome = new JobOutcome.Returned("the relay kept asking to slow down for longer than Smtp:OutageHold");
+                    return;
+                }
+                if (!await ClaimAgainAsync(context, job.Id, wait: TimeSpan.Zero))
+                    return;
+            }
+            catch (Exception ex) when (relay.IsOutage(ex))
+            {
+                // The relay is down, not this mail: wait without spending an attempt. Sending again through the circuit is
+                // what lets it half-open after the break and probe the relay; checking its state alone never does.
+                if (outage.HoldExpired())
+                {
+                    outage.TryPause();
+                    context.Outcome = new JobOutcome.Returned("the relay has been down for longer than Smtp:OutageHold");
+                    return;
+                }
+                if (!await ClaimAgainAsync(context, job.Id, HoldPollInterval))
+                    return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A hold can outlast the claim's lease: give the claim up while waiting, take it again before sending. False (and the
+    /// outcome set) when another delivery sent the job meanwhile.
+    /// </summary>
+    private async Task<bool> ClaimAgainAsync(SendContext context, string jobId, TimeSpan wait)
+    {
+        context.HoldsClaim = false;
+        await guard.ReleaseAsync(jobId);
+        if (wait > TimeSpan.Zero)
+            await Task.Delay(wait, clock, context.HoldsAborted);
+        if (await guard.ClaimAsync(jobId, context.SendsAborted) == SendClaim.AlreadySent)
+        {
+            context.Outcome = JobOutcome.AlreadySent;
+            return false;
+        }
+        context.HoldsClaim = true;
+        return true;
+    }
+
+    private async Task<SendResult> SendOnceAsync(MimeKit.MimeMessage message, IReadOnlyList<MimeKit.MailboxAddress>? envelope,
+        CancellationToken cancellationToken)
+    {
+        await using var turn = await pacer.TakeTurnAsync(cancellationToken);
+        using var activity = NotificationsTelemetry.Source.StartActivity("smtp send", ActivityKind.Client);
+        var started = clock.GetTimestamp();
+        try
+        {
+            return await relay.SendAsync(message, envelope, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, SmtpFailure.Describe(ex));
+            throw;
+        }
+        finally
+        {
+            telemetry.SmtpDuration.Record(clock.GetElapsedTime(started).TotalSeconds);
+        }
+    }
+}

@@ -1,0 +1,33 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Notifications.Worker.SendPath;
+
+public static class WorkerSendPathExtensions
+{
+    /// <summary>Registers the steps and composes them in the order a job goes through them.</summary>
+    public static IServiceCollection AddSendPath(this IServiceCollection services)
+    {
+        services.AddSingleton<DecodeStep>();
+        services.AddSingleton<CancelCheckStep>();
+        services.AddSingleton<RecipientStep>();
+        services.AddSingleton<DomainTurnStep>();
+        services.AddSingleton<SendingSlotStep>();
+        services.AddSingleton<ClaimStep>();
+        services.AddSingleton<BuildStep>();
+        services.AddSingleton<SendStep>();
+        services.AddSingleton(sp => new SendPath(
+        [
+            sp.GetRequiredService<DecodeStep>(),
+            sp.GetRequiredService<CancelCheckStep>(),
+            sp.GetRequiredService<RecipientStep>(),
+            sp.GetRequiredService<DomainTurnStep>(),
+            sp.GetRequiredService<SendingSlotStep>(),
+            sp.GetRequiredService<ClaimStep>(),
+            sp.GetRequiredService<BuildStep>(),
+            sp.GetRequiredService<SendStep>(),
+        ]));
+        services.AddSingleton<UnsentJobs>();
+        services.AddSingleton<Settlement>();
+        return services;
+    }
+}

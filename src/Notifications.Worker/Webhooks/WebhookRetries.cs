@@ -1,0 +1,70 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Notifications.Core.Broker;
+using Notifications.Core.Contract;
+using Notifications.Core.Telemetry;
+using Notifications.Core.Topology;
+using Notifications.Core.Webhooks;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
+
+namespace Notifications.Worker.Webhooks;
+
+/// <summary>
+/// Record: a webhook that was not delivered goes to the retry queue of its attempt, or <c>webhook.dead</c>; one that could
+/// not be tried waits on the first retry step without spending an attempt. The original is acked only once its copy is confirmed.
+/// </summary>
+public sealed class WebhookRetries(
+    ConfirmedPublisher publisher,
+    TopologyNames names,
+    NotificationsTelemetry telemetry,
+    TimeProvider clock,
+    IOptions<WebhookOptions> options,
+    ILogger<WebhookRetries> logger)
+{
+    public const string DeferredHeader = "x-webhook-deferred";
+    private readonly WebhookOptions _options = options.Value;
+
+    /// <summary>Whether a failure on this attempt (1-based) is the last one the retry ladder allows.</summary>
+    public bool IsLast(int attempts) => attempts > Math.Min(_options.Delays.Count, TopologyNames.WebhookRetryQueueCount);
+
+    public async Task ParkAsync(BasicDeliverEventArgs delivery, IChannel channel, bool dead, int attempts, string kind, string error)
+    {
+        var properties = JobProperties.RetryCopy(delivery.BasicProperties, attempts, error, kind, dead ? null : _options.Delays[attempts - 1], clock.GetUtcNow());
+        KeepWebhookType(properties, delivery.BasicProperties);
+        properties.Headers!.Remove(DeferredHeader);
+        await publisher.PublishAsync(dead ? TopologyNames.WebhookDeadKey : TopologyNames.WebhookRetryKey(attempts), properties, delivery.Body,
+            CancellationToken.None);
+        await channel.BasicAckAsync(delivery.DeliveryTag, false);
+        var client = HeaderValues.GetString(delivery.BasicProperties.Headers, JobHeaders.Client);
+        if (dead)
+        {
+            telemetry.WebhooksDead.Add(1, WebhookSender.ClientTag(client));
+            logger.LogWarning("Webhook {WebhookId} of client {Client} dead-lettered to {Queue} after {Attempts} attempt(s) as {FailureKind}: {Error}",
+                delivery.BasicProperties.MessageId, client, names.WebhookDeadQueue, attempts, kind, error);
+        }
+        else
+        {
+            logger.LogInformation("Webhook {WebhookId} of client {Client} failed attempt {Attempt} ({Error}); retry in {Delay}",
+                delivery.BasicProperties.MessageId, client, attempts, error, _options.Delays[attempts - 1]);
+        }
+    }
+
+    /// <summary>Back through the first retry queue without spending an attempt: its endpoint had no free slot, or its circuit is open.</summary>
+    public async Task DeferAsync(BasicDeliverEventArgs delivery, IChannel channel, int attempts)
+    {
+        var properties = JobProperties.CopyOf(delivery.BasicProperties, clock.GetUtcNow());
+        KeepWebhookType(properties, delivery.BasicProperties);
+        properties.Headers![DeferredHeader] = HeaderValues.GetInt(delivery.BasicProperties.Headers, DeferredHeader) + 1;
+        properties.Headers[JobHeaders.Attempts] = attempts;
+        properties.Expiration = JobProperties.Expiration(_options.Delays[0]);
+        await publisher.PublishAsync(TopologyNames.WebhookRetryKey(1), properties, delivery.Body, CancellationToken.None);
+        await channel.BasicAckAsync(delivery.DeliveryTag, false);
+    }
+
+    private static void KeepWebhookType(BasicProperties copy, IReadOnlyBasicProperties source)
+    {
+        copy.ContentType = WebhookOutbox.ContentType;
+        copy.Type = source.Type;
+    }
+}
