@@ -39,6 +39,8 @@ public static class NotificationsApi
             metrics => metrics.AddAspNetCoreInstrumentation().AddPrometheusExporter());
         builder.Services.AddSingleton<QueueDepthMonitor>();
         builder.Services.AddSingleton<SendEmailLog>();
+        builder.Services.AddSingleton<JobPublication>();
+        builder.Services.AddSingleton<JobIntake>();
         builder.Services.AddOptions<TemplatesOptions>().Bind(builder.Configuration.GetSection(TemplatesOptions.Section));
         builder.Services.AddSingleton<TemplateStore>();
         builder.Services.AddSingleton<ScheduledJobs>();

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Notifications.Api.Clients;
 using Notifications.Core.Clients;
+using Notifications.Core.Telemetry;
 
 namespace Notifications.Api.Sending;
 
@@ -32,10 +33,10 @@ public static class SendEmailBatchEndpoint
     }
 
     private static async Task<Results<Ok<List<BatchItemResult>>, ValidationProblem, ProblemHttpResult>> SendAsync(HttpContext http,
-        [AsParameters] SendEmailEndpoint.Intake intake, IOptions<ApiOptions> api, ClientRateBuckets buckets, ILoggerFactory loggers,
+        JobIntake intake, ClientRegistry clients, NotificationsTelemetry telemetry, IOptions<ApiOptions> api, ClientRateBuckets buckets, ILoggerFactory loggers,
         CancellationToken cancellationToken)
     {
-        var maxBytes = (long)intake.EmailOptions.Value.MaxRequestBytes * 4; // a batch holds many jobs; each is held to MaxRequestBytes below
+        var maxBytes = (long)intake.MaxRequestBytes * 4; // a batch holds many jobs; each is held to MaxRequestBytes below
         if (!http.Request.HasJsonContentType())
             return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type",
                 detail: "Send the jobs as a JSON array, Content-Type: application/json.");
@@ -66,7 +67,7 @@ public static class SendEmailBatchEndpoint
         var logger = loggers.CreateLogger(typeof(SendEmailBatchEndpoint));
 
         // A token of the client's rate per item, in order, before any is published: a batch sends no faster than single posts.
-        var client = http.Client(intake.Clients);
+        var client = http.Client(clients);
         var bucket = client is null ? null : buckets.For(client);
         var admitted = new bool[items.Count];
         for (var i = 0; i < items.Count; i++)
@@ -74,7 +75,7 @@ public static class SendEmailBatchEndpoint
             using var lease = bucket?.AttemptAcquire(1);
             admitted[i] = lease?.IsAcquired ?? true;
             if (!admitted[i])
-                intake.Telemetry.RateLimited.Add(1, new KeyValuePair<string, object?>("client", client!.Name));
+                telemetry.RateLimited.Add(1, new KeyValuePair<string, object?>("client", client!.Name));
         }
         var results = await Task.WhenAll(items.Select((item, index) => admitted[index]
             ? AcceptItemAsync(http, intake, item, index, logger, cancellationToken)
@@ -85,7 +86,7 @@ public static class SendEmailBatchEndpoint
     }
 
     /// <summary>One item, whatever happens to it: a failure of one item is its own answer, never the batch's.</summary>
-    private static async Task<BatchItemResult> AcceptItemAsync(HttpContext http, SendEmailEndpoint.Intake intake, JsonNode? item, int index,
+    private static async Task<BatchItemResult> AcceptItemAsync(HttpContext http, JobIntake intake, JsonNode? item, int index,
         ILogger logger, CancellationToken cancellationToken)
     {
         try
@@ -100,7 +101,7 @@ public static class SendEmailBatchEndpoint
         }
     }
 
-    private static async Task<BatchItemResult> AcceptItemCoreAsync(HttpContext http, SendEmailEndpoint.Intake intake, JsonNode? item,
+    private static async Task<BatchItemResult> AcceptItemCoreAsync(HttpContext http, JobIntake intake, JsonNode? item,
         CancellationToken cancellationToken)
     {
         if (item is not JsonObject job)
@@ -115,13 +116,13 @@ public static class SendEmailBatchEndpoint
             job.Remove(IdempotencyKeyField);
         }
         var body = JsonSerializer.SerializeToUtf8Bytes(job);
-        if (body.Length > intake.EmailOptions.Value.MaxRequestBytes)
+        if (body.Length > intake.MaxRequestBytes)
             return new BatchItemResult(null, StatusCodes.Status413PayloadTooLarge, null, "Job too large",
-                $"The job is larger than {intake.EmailOptions.Value.MaxRequestBytes} bytes (Email:MaxRequestBytes).");
-        var (mail, readError) = SendEmailEndpoint.ReadRequest(body);
+                $"The job is larger than {intake.MaxRequestBytes} bytes (Email:MaxRequestBytes).");
+        var (mail, readError) = SendEmailBinding.ReadRequest(body);
         if (readError is not null)
             return BatchItemResult.From(readError);
-        return BatchItemResult.From(await SendEmailEndpoint.AcceptAsync(http, intake, mail!, body, key, cancellationToken));
+        return BatchItemResult.From(await intake.AcceptAsync(http, mail!, body, key, cancellationToken));
     }
 
     private static ValidationProblem Invalid(string field, string message) =>

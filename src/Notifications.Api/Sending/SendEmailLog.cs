@@ -3,6 +3,9 @@ namespace Notifications.Api.Sending;
 /// <summary>The send endpoint's log lines, source-generated: no logger made and no arguments boxed per request.</summary>
 public sealed partial class SendEmailLog(ILogger<SendEmailLog> logger)
 {
+    /// <summary>For the per-job scope its lines carry.</summary>
+    public ILogger Logger => logger;
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} not accepted: {Reason}")]
     public partial void NotAccepted(string jobId, string reason);
 
