@@ -56,7 +56,7 @@ public static class DlqTool
         var names = new TopologyNames(options.Prefix);
         var wrapped = Options.Create(options);
         await using var broker = new BrokerConnection(wrapped, new TopologyDeclarer(names, NullLogger<TopologyDeclarer>.Instance),
-            NullLogger<BrokerConnection>.Instance, new BrokerClientName("notifications-dlq"));
+            NullLogger<BrokerConnection>.Instance, new BrokerClientName("notifications-dlq"), Clock);
         try
         {
             await broker.ConnectAsync(waitForBroker: false, declareTopology: false, cancellationToken);
@@ -106,7 +106,7 @@ public static class DlqTool
     {
         try
         {
-            var store = StoreRegistration.Create(Options.Create(storeOptions), Clock);
+            var store = await StoreRegistration.CreateAsync(Options.Create(storeOptions), Clock);
             try
             {
                 return await SuppressionsCommand.RunAsync(store, parsed, output, error, Clock, cancellationToken);

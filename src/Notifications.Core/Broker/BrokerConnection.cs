@@ -16,7 +16,8 @@ namespace Notifications.Core.Broker;
 /// </summary>
 public sealed class BrokerConnection : IAsyncDisposable
 {
-    private const long RestoreInterval = 1_000; // ms
+    // However many callers notice a deleted queue at once, the topology is declared again at most this often.
+    private static readonly TimeSpan RestoreInterval = TimeSpan.FromSeconds(1);
 
     private readonly RabbitMqOptions _options;
     private readonly TopologyDeclarer _declarer;
@@ -26,17 +27,19 @@ public sealed class BrokerConnection : IAsyncDisposable
     private readonly TaskCompletionSource<IConnection> _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim _restoring = new(1, 1);
     private IConnection? _connection;
-    private long _restoredAt;
+    private readonly TimeProvider _clock;
+    private long _restoredAt = long.MinValue;
     private volatile string? _blockedReason;
 
     public BrokerConnection(IOptions<RabbitMqOptions> options, TopologyDeclarer declarer, ILogger<BrokerConnection> logger,
-        BrokerClientName clientName)
+        BrokerClientName clientName, TimeProvider clock)
     {
+        _clock = clock;
         _options = options.Value;
         _declarer = declarer;
         _logger = logger;
         _clientName = clientName.Value;
-        _connectPipeline = new ResiliencePipelineBuilder()
+        _connectPipeline = new ResiliencePipelineBuilder { TimeProvider = clock }
             .AddRetry(new RetryStrategyOptions
             {
                 ShouldHandle = new PredicateBuilder().Handle<Exception>(IsBrokerUnavailable),
@@ -95,9 +98,9 @@ public sealed class BrokerConnection : IAsyncDisposable
                 QueueFilter = _ => false,
                 BindingFilter = _ => false,
             },
-            NetworkRecoveryInterval = TimeSpan.FromSeconds(2),
-            RequestedHeartbeat = TimeSpan.FromSeconds(20),
-            RequestedConnectionTimeout = TimeSpan.FromSeconds(5),
+            NetworkRecoveryInterval = _options.RecoveryInterval,
+            RequestedHeartbeat = _options.Heartbeat,
+            RequestedConnectionTimeout = _options.ConnectTimeout,
             ConsumerDispatchConcurrency = (ushort)_options.Concurrency,
         };
         // amqps:// turns TLS on (port 5671 by default) with the URI's host as the name to check; a private CA may vouch for it.
@@ -168,16 +171,17 @@ public sealed class BrokerConnection : IAsyncDisposable
     public async Task RestoreTopologyAsync(string symptom, CancellationToken cancellationToken)
     {
         var connection = Current ?? throw new PublishFailedException("broker unreachable: no open connection");
-        var asked = Environment.TickCount64;
+        var asked = _clock.GetTimestamp();
         await _restoring.WaitAsync(cancellationToken);
         try
         {
-            if (Interlocked.Read(ref _restoredAt) >= asked - RestoreInterval)
-                return; // someone restored it while this caller waited
+            if (Interlocked.Read(ref _restoredAt) is var restored && restored != long.MinValue
+                && _clock.GetElapsedTime(restored, asked) < RestoreInterval)
+                return; // someone restored it just before (or while) this caller waited
             _logger.LogError("Broker topology is missing something ({Symptom}): something deleted our queues or bindings; declaring them again",
                 symptom);
             await _declarer.DeclareAsync(connection, cancellationToken);
-            Interlocked.Exchange(ref _restoredAt, Environment.TickCount64);
+            Interlocked.Exchange(ref _restoredAt, _clock.GetTimestamp());
         }
         finally
         {

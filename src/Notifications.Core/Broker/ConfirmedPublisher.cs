@@ -22,8 +22,6 @@ public sealed class ConfirmedPublisher(BrokerConnection broker, TopologyNames na
     private readonly TimeSpan _timeout = options.Value.PublishTimeout;
     private int _next;
 
-    public TopologyNames Names => names;
-
     /// <summary>Publishes persistently and mandatorily, and waits for the broker's confirm.</summary>
     /// <remarks>
     /// A message the broker could not route (someone deleted our queue) is published once more after the

@@ -55,4 +55,16 @@ public sealed class RabbitMqOptions
 
     [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00", ErrorMessage = "RabbitMq:PublishTimeout must be between 50 ms and 10 minutes")]
     public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often client and broker check the connection is alive; a dead peer is noticed after about two of these.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00", ErrorMessage = "RabbitMq:Heartbeat must be between 1 second and 10 minutes")]
+    public TimeSpan Heartbeat { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>The pause between two tries to bring a lost connection back (the client's automatic recovery).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00", ErrorMessage = "RabbitMq:RecoveryInterval must be between 100 ms and 5 minutes")]
+    public TimeSpan RecoveryInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long one try to open a connection may take.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00", ErrorMessage = "RabbitMq:ConnectTimeout must be between 100 ms and 5 minutes")]
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -7,7 +7,7 @@ using StackExchange.Redis;
 namespace Notifications.Core.Store;
 
 /// <summary>The store in Redis, shared by every API and worker instance.</summary>
-public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOptions> options, string keyPrefix = "notifications:")
+public sealed class RedisJobStore(Task<IConnectionMultiplexer> redis, IOptions<StoreOptions> options, string keyPrefix = "notifications:")
     : IJobStore, IRateBudget
 {
     private const string Sent = "sent";
@@ -71,33 +71,41 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOp
     private readonly StoreOptions _options = options.Value;
     // Whose claim a key is: a worker gives up only its own claim, never one another worker took over.
     private readonly string _claim = "sending:" + Guid.NewGuid().ToString("N");
-    private readonly IDatabase _db = redis.GetDatabase();
+    public RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOptions> options, string keyPrefix = "notifications:")
+        : this(Task.FromResult(redis), options, keyPrefix)
+    {
+    }
+
+    // Connected at start-up (RedisConnector); until then every call fails as a store failure, which callers survive.
+    private IDatabase Db => redis.IsCompletedSuccessfully
+        ? redis.Result.GetDatabase()
+        : throw new RedisException("Redis is not connected yet");
 
     public async Task<bool> TryRememberIdempotencyKeyAsync(string key, string requestHash, CancellationToken cancellationToken)
     {
         var redisKey = keyPrefix + "idem:" + key;
-        if (await _db.StringSetAsync(redisKey, requestHash, _options.Retention, When.NotExists))
+        if (await Db.StringSetAsync(redisKey, requestHash, _options.Retention, When.NotExists))
             return true;
-        return await _db.StringGetAsync(redisKey) == requestHash;
+        return await Db.StringGetAsync(redisKey) == requestHash;
     }
 
     public async Task<SendClaim> TryStartSendAsync(string jobId, CancellationToken cancellationToken)
     {
         var key = SendKey(jobId);
         // The lease expires by itself, so a worker that died mid-send does not block the job for ever.
-        if (await _db.StringSetAsync(key, _claim, _options.SendLease, When.NotExists))
+        if (await Db.StringSetAsync(key, _claim, _options.SendLease, When.NotExists))
             return SendClaim.Acquired;
-        return await _db.StringGetAsync(key) == Sent ? SendClaim.AlreadySent : SendClaim.InProgress;
+        return await Db.StringGetAsync(key) == Sent ? SendClaim.AlreadySent : SendClaim.InProgress;
     }
 
     public async Task<bool> RenewSendAsync(string jobId, CancellationToken cancellationToken) =>
-        (long)await _db.ScriptEvaluateAsync(RenewScript, [SendKey(jobId)], [_claim, (long)_options.SendLease.TotalMilliseconds]) == 1;
+        (long)await Db.ScriptEvaluateAsync(RenewScript, [SendKey(jobId)], [_claim, (long)_options.SendLease.TotalMilliseconds]) == 1;
 
     public async Task MarkSentAsync(string jobId, JobStatus sent, CancellationToken cancellationToken)
     {
         // The marker and the status in one round trip (MULTI/EXEC).
 #pragma warning disable SER301
-        var transaction = _db.CreateTransaction();
+        var transaction = Db.CreateTransaction();
         _ = transaction.StringSetAsync(SendKey(jobId), Sent, _options.Retention);
         _ = SetStatusAsync(transaction, sent);
         await transaction.ExecuteAsync();
@@ -109,17 +117,17 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOp
         var key = SendKey(jobId);
         // WATCH-based compare-and-delete: the atomic StringDelete(ValueCondition) needs Redis 8.4, Debian ships 7.
 #pragma warning disable SER301
-        var transaction = _db.CreateTransaction();
+        var transaction = Db.CreateTransaction();
         transaction.AddCondition(Condition.StringEqual(key, _claim));
         _ = transaction.KeyDeleteAsync(key);
         await transaction.ExecuteAsync();
 #pragma warning restore SER301
     }
 
-    public Task SetStatusAsync(JobStatus status, CancellationToken cancellationToken) => SetStatusAsync(_db, status);
+    public Task SetStatusAsync(JobStatus status, CancellationToken cancellationToken) => SetStatusAsync(Db, status);
 
     public async Task<bool> TryChangeStatusAsync(JobStatus status, string expected, CancellationToken cancellationToken) =>
-        (long)await _db.ScriptEvaluateAsync(SetStatusScript, [keyPrefix + "status:" + status.JobId], StatusArguments(status, expected)) == 1;
+        (long)await Db.ScriptEvaluateAsync(SetStatusScript, [keyPrefix + "status:" + status.JobId], StatusArguments(status, expected)) == 1;
 
     private Task SetStatusAsync(IDatabaseAsync db, JobStatus status) =>
         db.ScriptEvaluateAsync(SetStatusScript, [keyPrefix + "status:" + status.JobId], StatusArguments(status, expected: ""));
@@ -141,7 +149,7 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOp
 
     public async Task<JobStatus?> GetStatusAsync(string jobId, CancellationToken cancellationToken)
     {
-        var fields = (await _db.HashGetAllAsync(keyPrefix + "status:" + jobId)).ToDictionary(e => (string)e.Name!, e => (string?)e.Value);
+        var fields = (await Db.HashGetAllAsync(keyPrefix + "status:" + jobId)).ToDictionary(e => (string)e.Name!, e => (string?)e.Value);
         if (fields.Count == 0)
             return null;
         return new JobStatus(jobId, fields["status"]!,
@@ -158,17 +166,17 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOp
 
     public async Task<TimeSpan?> TryHoldAsync(string budget, string holder, int limit, TimeSpan lease, CancellationToken cancellationToken)
     {
-        var wait = (long)await _db.ScriptEvaluateAsync(HoldScript, [keyPrefix + "window:" + budget], [holder, limit, lease.Ticks / 10]);
+        var wait = (long)await Db.ScriptEvaluateAsync(HoldScript, [keyPrefix + "window:" + budget], [holder, limit, lease.Ticks / 10]);
         return wait < 0 ? null : TimeSpan.FromTicks(wait * 10);
     }
 
     public Task ReleaseHoldAsync(string budget, string holder, TimeSpan after, CancellationToken cancellationToken) =>
-        _db.ScriptEvaluateAsync(ReleaseHoldScript, [keyPrefix + "window:" + budget], [holder, after.Ticks / 10]);
+        Db.ScriptEvaluateAsync(ReleaseHoldScript, [keyPrefix + "window:" + budget], [holder, after.Ticks / 10]);
 
     public async Task<TimeSpan> ReserveAsync(string budget, int count, TimeSpan spacing, CancellationToken cancellationToken)
     {
         var spacingMicroseconds = Math.Max(1L, (long)(spacing.Ticks / 10));
-        var waitMicroseconds = (long)await _db.ScriptEvaluateAsync(ReserveTurnsScript, [keyPrefix + "rate:" + budget], [count, spacingMicroseconds]);
+        var waitMicroseconds = (long)await Db.ScriptEvaluateAsync(ReserveTurnsScript, [keyPrefix + "rate:" + budget], [count, spacingMicroseconds]);
         return TimeSpan.FromTicks(Math.Max(0, waitMicroseconds) * 10);
     }
 
@@ -183,7 +191,7 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOp
         var found = new Dictionary<string, Suppression>(StringComparer.Ordinal);
         if (addresses.Count == 0)
             return found;
-        var values = await _db.HashGetAsync(SuppressionsKey, [.. addresses.Select(a => (RedisValue)a)]);
+        var values = await Db.HashGetAsync(SuppressionsKey, [.. addresses.Select(a => (RedisValue)a)]);
         foreach (var value in values)
             if (ParseSuppression(value) is { } entry)
                 found[entry.Address] = entry;
@@ -193,7 +201,7 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOp
     public async Task AddSuppressionAsync(Suppression suppression, CancellationToken cancellationToken)
     {
 #pragma warning disable SER301
-        var transaction = _db.CreateTransaction();
+        var transaction = Db.CreateTransaction();
         _ = transaction.HashSetAsync(SuppressionsKey, suppression.Address, JsonSerializer.Serialize(suppression, SuppressionJsonContext.Default.Suppression));
         _ = transaction.SortedSetAddAsync(SuppressionIndexKey, suppression.Address, 0);
         await transaction.ExecuteAsync();
@@ -201,12 +209,12 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOp
     }
 
     public async Task<Suppression?> GetSuppressionAsync(string address, CancellationToken cancellationToken) =>
-        ParseSuppression(await _db.HashGetAsync(SuppressionsKey, address));
+        ParseSuppression(await Db.HashGetAsync(SuppressionsKey, address));
 
     public async Task<bool> RemoveSuppressionAsync(string address, CancellationToken cancellationToken)
     {
 #pragma warning disable SER301
-        var transaction = _db.CreateTransaction();
+        var transaction = Db.CreateTransaction();
         var removed = transaction.HashDeleteAsync(SuppressionsKey, address);
         _ = transaction.SortedSetRemoveAsync(SuppressionIndexKey, address);
         await transaction.ExecuteAsync();
@@ -222,12 +230,12 @@ public sealed class RedisJobStore(IConnectionMultiplexer redis, IOptions<StoreOp
         while (true)
         {
             var batch = Math.Max(query.Limit + 1, 100);
-            var addresses = await _db.SortedSetRangeByValueAsync(SuppressionIndexKey,
+            var addresses = await Db.SortedSetRangeByValueAsync(SuppressionIndexKey,
                 after.Length == 0 ? default : (RedisValue)after, default, after.Length == 0 ? Exclude.None : Exclude.Start, Order.Ascending,
                 skip: 0, take: batch);
             if (addresses.Length == 0)
                 return new SuppressionPage(items, null);
-            var values = await _db.HashGetAsync(SuppressionsKey, addresses);
+            var values = await Db.HashGetAsync(SuppressionsKey, addresses);
             for (var i = 0; i < addresses.Length; i++)
             {
                 if (ParseSuppression(values[i]) is not { } entry || !query.Matches(entry))

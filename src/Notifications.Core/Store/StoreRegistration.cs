@@ -15,10 +15,17 @@ public static class StoreRegistration
     {
         builder.AddValidatedOptions<StoreOptions>(StoreOptions.Section)
             .Validate(o => o.Kind != StoreKind.Redis || !string.IsNullOrWhiteSpace(o.Redis),
-                "Store:Redis is required when Store:Kind is Redis (e.g. 127.0.0.1:6379)");
+                "Store:Redis is required when Store:Kind is Redis (e.g. 127.0.0.1:6379)")
+            .Validate(o => o.Kind != StoreKind.Redis || string.IsNullOrWhiteSpace(o.Redis) || IsRedisConfiguration(o.Redis),
+                "Store:Redis is not a StackExchange.Redis configuration string (e.g. 127.0.0.1:6379,password=…)");
+        // Connected before the hosted services that use the store start (hosted services start in the order they are added).
+        builder.Services.AddSingleton<RedisConnector>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<RedisConnector>());
         // One store object per process, seen by each consumer through the interface of its own use.
         builder.Services.AddKeyedSingleton<IJobStore>(JobStoreKey, (services, _) =>
-            Create(services.GetRequiredService<IOptions<StoreOptions>>(), services.GetRequiredService<TimeProvider>()));
+            services.GetRequiredService<IOptions<StoreOptions>>() is { Value.Kind: StoreKind.Redis } redis
+                ? new RedisJobStore(services.GetRequiredService<RedisConnector>().Connection, redis)
+                : new SqliteJobStore(services.GetRequiredService<IOptions<StoreOptions>>(), services.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<IIdempotencyKeys>(services => services.GetRequiredKeyedService<IJobStore>(JobStoreKey));
         builder.Services.AddSingleton<ISendClaims>(services => services.GetRequiredKeyedService<IJobStore>(JobStoreKey));
         builder.Services.AddSingleton<IJobStatuses>(services => services.GetRequiredKeyedService<IJobStore>(JobStoreKey));
@@ -28,14 +35,24 @@ public static class StoreRegistration
         return builder;
     }
 
-    /// <summary>The store <c>Store:Kind</c> names (for a program without a host: <c>dlq</c>).</summary>
-    public static IJobStore Create(IOptions<StoreOptions> options, TimeProvider clock)
+    /// <summary>The store <c>Store:Kind</c> names, connected (for a program without a host: <c>dlq</c>).</summary>
+    public static async Task<IJobStore> CreateAsync(IOptions<StoreOptions> options, TimeProvider clock)
     {
         if (options.Value.Kind == StoreKind.Sqlite)
             return new SqliteJobStore(options, clock);
-        var redisOptions = ConfigurationOptions.Parse(options.Value.Redis!);
-        redisOptions.AbortOnConnectFail = false; // Redis down at start-up: keep trying, do not crash
-        return new RedisJobStore(ConnectionMultiplexer.Connect(redisOptions), options);
+        return new RedisJobStore(await ConnectionMultiplexer.ConnectAsync(RedisConnector.Configure(options.Value.Redis!)), options);
+    }
+
+    private static bool IsRedisConfiguration(string redis)
+    {
+        try
+        {
+            return ConfigurationOptions.Parse(redis).EndPoints.Count > 0;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Failures of the store itself, which callers survive by doing without it for one job.</summary>

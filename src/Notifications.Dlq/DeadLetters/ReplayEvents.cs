@@ -80,7 +80,7 @@ public sealed class ReplayEvents(RabbitMqOptions broker, IOptions<StoreOptions> 
             return;
         try
         {
-            _store ??= StoreRegistration.Create(storeOptions, clock);
+            _store ??= await StoreRegistration.CreateAsync(storeOptions, clock);
             var now = clock.GetUtcNow();
             foreach (var chunk in replayed.Chunk(InFlight))
                 await Task.WhenAll(chunk.Select(letter => _store.SetStatusAsync(

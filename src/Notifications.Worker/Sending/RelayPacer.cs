@@ -44,12 +44,6 @@ public sealed class RelayPacer
     private long _lastWarning;
     private readonly SendWindow? _window;
 
-    public RelayPacer(IOptions<SmtpOptions> options, TimeProvider clock, NotificationsTelemetry telemetry)
-        : this(options, clock, telemetry, LocalRateBudget.Instance, NullLogger<RelayPacer>.Instance)
-    {
-    }
-
-    [ActivatorUtilitiesConstructor]
     public RelayPacer(IOptions<SmtpOptions> options, TimeProvider clock, NotificationsTelemetry telemetry, IRateBudget budget,
         ILogger<RelayPacer> logger)
     {

@@ -127,6 +127,9 @@ public sealed class StartupTests
     [InlineData("Smtp:CaCertificate", "/no/such/ca.pem")]
     [InlineData("Smtp:DomainLimits:gmail.com", "0")]
     [InlineData("Smtp:DomainLimits:not a domain", "5")]
+    [InlineData("RabbitMq:Heartbeat", "00:00:00")]
+    [InlineData("RabbitMq:RecoveryInterval", "00:00:00.001")]
+    [InlineData("RabbitMq:ConnectTimeout", "00:30:00")]
     public async Task Bad_configuration_stops_start_up_with_one_line_naming_the_key(string key, string value)
     {
         var settings = new Dictionary<string, string?> { [key] = value };
@@ -139,6 +142,40 @@ public sealed class StartupTests
         Assert.Contains(key.Split(':')[0] + ":" + key.Split(':')[1], line);
         Assert.DoesNotContain('\n', line);
         Assert.DoesNotContain("DataAnnotation", line);
+    }
+
+    [Fact]
+    public async Task A_redis_store_string_that_names_no_server_stops_start_up_with_one_line()
+    {
+        var settings = new Dictionary<string, string?> { ["Store:Kind"] = "Redis", ["Store:Redis"] = ",,," };
+        using var worker = NotificationsWorker.Create([], c => c.AddInMemoryCollection(settings));
+
+        var ex = await Assert.ThrowsAnyAsync<Exception>(() => worker.StartAsync());
+
+        var line = StartupFailure.Describe(ex);
+        Assert.True(line is not null, ex.ToString());
+        Assert.Contains("Store:Redis", line);
+        Assert.DoesNotContain('\n', line);
+    }
+
+    [Fact]
+    public async Task A_redis_store_that_does_not_answer_lets_the_api_start_and_refuses_only_what_needs_the_store()
+    {
+        // Nothing listens on the port: the connect gives up after its timeout and keeps trying in the background.
+        await using var pipeline = await Pipeline.StartAsync(worker: false, configure: s =>
+        {
+            s["Store:Kind"] = "Redis";
+            s["Store:Redis"] = $"127.0.0.1:{FreePort.Next()},connectTimeout=500";
+        });
+
+        using var plain = await pipeline.Http.PostAsJsonAsync("/api/send-email", Jobs.Valid());
+        using var keyed = new HttpRequestMessage(HttpMethod.Post, "/api/send-email") { Content = JsonContent.Create(Jobs.Valid()) };
+        keyed.Headers.Add("Idempotency-Key", "redis-away-1");
+        using var refused = await pipeline.Http.SendAsync(keyed);
+
+        Assert.Equal(HttpStatusCode.Accepted, plain.StatusCode); // the job is safe in the broker; only its status waits
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        Assert.Contains("job store did not answer", await refused.Content.ReadAsStringAsync());
     }
 
     [Fact]

@@ -60,7 +60,7 @@ public sealed class ClockTests
     {
         var clock = new FakeTimeProvider();
         var pacer = new RelayPacer(Options.Create(new SmtpOptions { MaxPerSecond = 100 }), clock,
-            Telemetry());
+            Telemetry(), LocalRateBudget.Instance, NullLogger<RelayPacer>.Instance);
 
         Assert.Equal(100, pacer.CurrentRate);
         pacer.Throttled();
@@ -85,7 +85,7 @@ public sealed class ClockTests
     {
         var clock = new FakeTimeProvider();
         var pacer = new RelayPacer(Options.Create(new SmtpOptions { MaxPerSecond = 10 }), clock,
-            Telemetry());
+            Telemetry(), LocalRateBudget.Instance, NullLogger<RelayPacer>.Instance);
 
         await pacer.WaitTurnAsync(CancellationToken.None); // the first goes at once
         var second = pacer.WaitTurnAsync(CancellationToken.None).AsTask();
