@@ -58,7 +58,7 @@ public sealed partial class SentJobs(
     /// <summary>A redelivery of a job the relay accepted before (a crash, or what follows was not confirmed): tell, then ack.</summary>
     public async Task CompleteAlreadySentAsync(Delivery delivery, EmailJob job, CancellationToken holdsAborted)
     {
-        logger.LogInformation("Job {JobId} was already accepted by the relay; acked without sending it again", job.Id);
+        LogAlreadySent(logger, job.Id);
         await PublishWhatFollowsAsync(delivery, job, "already accepted by the relay earlier", delivery.PreviousAttempts + 1,
             await StoredOutcomesAsync(job.Id), holdsAborted);
     }
@@ -172,4 +172,7 @@ public sealed partial class SentJobs(
     // Once per job: source-generated, so nothing is boxed or allocated when Information is off.
     [LoggerMessage(Level = LogLevel.Information, Message = "Sent job {JobId} attempt {Attempt} to {RecipientCount} recipients: {Reply}")]
     private static partial void LogSent(ILogger logger, string jobId, int attempt, int recipientCount, string reply);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} was already accepted by the relay; acked without sending it again")]
+    private static partial void LogAlreadySent(ILogger logger, string jobId);
 }

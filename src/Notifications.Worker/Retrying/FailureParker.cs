@@ -15,7 +15,7 @@ namespace Notifications.Worker.Retrying;
 /// Moves a failed job to its retry queue or the DLQ with its history; the original is acked only after the copy is confirmed,
 /// and its event and webhook are published only after that too (never an event for a copy that may not be there).
 /// </summary>
-public sealed class FailureParker(
+public sealed partial class FailureParker(
     ConfirmedPublisher publisher,
     IOutcomeEvents events,
     TopologyNames names,
@@ -62,12 +62,16 @@ public sealed class FailureParker(
         else
             telemetry.Retried.Add(1, new KeyValuePair<string, object?>("attempt", decision.Attempts));
         if (decision.IsDeadLetter)
-            logger.LogWarning("Dead-lettered job {JobId} to {Queue} after {Attempts} attempts as {FailureKind}: {Error}",
-                delivery.JobId, names.DeadQueue, decision.Attempts, decision.Kind.ToWire(), error);
+            LogDeadLettered(delivery.JobId, names.DeadQueue, decision.Attempts, decision.Kind.ToWire(), error);
         else
-            logger.LogInformation("Job {JobId} failed attempt {Attempt} as {FailureKind} ({Error}); retry via {RetryQueue} in {Delay}",
-                delivery.JobId, decision.Attempts, decision.Kind.ToWire(), error, names.Prefix + decision.RoutingKey, decision.Delay);
+            LogRetrying(delivery.JobId, decision.Attempts, decision.Kind.ToWire(), error, names.Prefix + decision.RoutingKey, decision.Delay);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dead-lettered job {JobId} to {Queue} after {Attempts} attempts as {FailureKind}: {Error}")]
+    private partial void LogDeadLettered(string jobId, string queue, int attempts, string failureKind, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} failed attempt {Attempt} as {FailureKind} ({Error}); retry via {RetryQueue} in {Delay}")]
+    private partial void LogRetrying(string jobId, int attempt, string failureKind, string error, string retryQueue, TimeSpan? delay);
 
     /// <summary>
     /// The outcome event and the client's webhook, each confirmed, once the copy is safe. A publish that fails is tried

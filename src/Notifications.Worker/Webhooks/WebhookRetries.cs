@@ -14,7 +14,7 @@ namespace Notifications.Worker.Webhooks;
 /// Record: a webhook that was not delivered goes to the retry queue of its attempt, or <c>webhook.dead</c>; one that could
 /// not be tried waits on the first retry step without spending an attempt. The original is acked only once its copy is confirmed.
 /// </summary>
-public sealed class WebhookRetries(
+public sealed partial class WebhookRetries(
     ConfirmedPublisher publisher,
     TopologyNames names,
     NotificationsTelemetry telemetry,
@@ -40,13 +40,11 @@ public sealed class WebhookRetries(
         if (dead)
         {
             telemetry.WebhooksDead.Add(1, WebhookSender.ClientTag(client));
-            logger.LogWarning("Webhook {WebhookId} of client {Client} dead-lettered to {Queue} after {Attempts} attempt(s) as {FailureKind}: {Error}",
-                delivery.BasicProperties.MessageId, client, names.WebhookDeadQueue, attempts, kind, error);
+            LogDead(delivery.BasicProperties.MessageId, client, names.WebhookDeadQueue, attempts, kind, error);
         }
         else
         {
-            logger.LogInformation("Webhook {WebhookId} of client {Client} failed attempt {Attempt} ({Error}); retry in {Delay}",
-                delivery.BasicProperties.MessageId, client, attempts, error, _options.Delays[attempts - 1]);
+            LogRetrying(delivery.BasicProperties.MessageId, client, attempts, error, _options.Delays[attempts - 1]);
         }
     }
 
@@ -61,6 +59,12 @@ public sealed class WebhookRetries(
         await publisher.PublishAsync(TopologyNames.WebhookRetryKey(1), properties, delivery.Body, CancellationToken.None);
         await channel.BasicAckAsync(delivery.DeliveryTag, false);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook {WebhookId} of client {Client} dead-lettered to {Queue} after {Attempts} attempt(s) as {FailureKind}: {Error}")]
+    private partial void LogDead(string? webhookId, string? client, string queue, int attempts, string failureKind, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Webhook {WebhookId} of client {Client} failed attempt {Attempt} ({Error}); retry in {Delay}")]
+    private partial void LogRetrying(string? webhookId, string? client, int attempt, string error, TimeSpan delay);
 
     private static void KeepWebhookType(BasicProperties copy, IReadOnlyBasicProperties source)
     {
