@@ -11,7 +11,7 @@ public sealed record BenchOptions(int Count, int Clients, int RelayDelayMs, stri
     /// <summary>At least the shipped 64, and twice the concurrency, so no handler waits for a delivery.</summary>
     public int Prefetch => Math.Max(PipelineRun.Prefetch, 2 * Concurrency);
 
-    public static readonly string[] AllStages = ["broker", "relay", "pipeline", "peer", "dlq", "throttle", "priority", "suppressions", "webhooks", "mixed", "cluster"];
+    public static IReadOnlyList<string> AllStages => [.. BenchRunner.Stages.Select(s => s.Name)];
 
     public bool Runs(string stage) => Stages.Contains(stage);
 

@@ -93,7 +93,7 @@ public sealed class WebhookRun(string root, Uri broker, string prefix, BenchSink
 
         public CallbackReceiver()
         {
-            var port = PipelineRun.FreePort();
+            var port = HttpLoad.FreePort();
             Url = $"http://127.0.0.1:{port}/hooks/";
             _listener.Prefixes.Add(Url);
             _listener.Start();

@@ -1,0 +1,28 @@
+namespace Notifications.Bench;
+
+/// <summary>What the stages measured; null where a stage was left out (<c>--only</c>).</summary>
+public sealed class BenchResults
+{
+    public (double Publish, double Consume)? BrokerCeiling { get; set; }
+    public double? RelayCeiling { get; set; }
+    public PipelineResult? Pipeline { get; set; }
+    public PeerResult? Peer { get; set; }
+    public List<DlqResult>? Dlq { get; set; }
+    public ThrottledResult? Throttled { get; set; }
+    public PriorityResult? Priority { get; set; }
+    public List<SuppressionLookupResult>? SuppressionLookups { get; set; }
+    public WebhookResult? Webhooks { get; set; }
+    public MixedSizeResult? Mixed { get; set; }
+    public PipelineResult? Cluster { get; set; }
+
+    /// <summary>The lower of the broker's and the relay's ceilings, when both were measured.</summary>
+    public double? Ceiling => BrokerCeiling is { } b && RelayCeiling is { } r ? Math.Min(b.Consume, Math.Min(b.Publish, r)) : null;
+
+    /// <summary>Every stage that checks it delivered each job exactly once said so.</summary>
+    public bool ExactlyOnceEverywhere =>
+        (Pipeline is null || (Pipeline.ExactlyOnce == "ok" && Pipeline.Errors == 0
+            && Pipeline.EachSideAlone?.ExactlyOnce is null or "ok" && Pipeline.UnderAFlood?.ExactlyOnce is null or "ok"))
+        && (Dlq?.All(d => d.ExactlyOnce == "ok") ?? true) && Throttled?.ExactlyOnce is null or "ok"
+        && Priority?.ExactlyOnce is null or "ok" && Webhooks?.ExactlyOnce is null or "ok"
+        && Mixed?.ExactlyOnce is null or "ok" && Cluster?.ExactlyOnce is null or "ok";
+}
