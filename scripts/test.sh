@@ -64,6 +64,12 @@ if [ -z "${REDIS_URI:-}" ]; then
   echo "Redis on $REDIS_URI" >&2
 fi
 
+# Redocly's CLI lints the OpenAPI document as a client generator's user would (OpenApiTests). Node comes with the machine.
+if [ -z "${REDOCLY_CLI:-}" ]; then
+  ensure_redocly_installed
+  export REDOCLY_CLI="$PWD/.tools/redocly/node_modules/.bin/redocly"
+fi
+
 log=$(mktemp)
 set +e
 dotnet test Notifications.sln "$@" 2>&1 | tee "$log"

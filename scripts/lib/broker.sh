@@ -31,6 +31,14 @@ ensure_rabbitmq_installed() {
 
 # A TCP port on 127.0.0.1 that nothing uses, below the ephemeral range (32768-60999 on Linux), where the kernel
 # hands out local ports for outgoing connections: a port picked there can be taken by a client before our server binds it.
+# Redocly's CLI (pinned) in .tools/redocly, for the OpenAPI lint test; npm and Node from the machine.
+ensure_redocly_installed() {
+  [ -x .tools/redocly/node_modules/.bin/redocly ] && return 0
+  command -v npm > /dev/null || apt_install nodejs npm
+  mkdir -p .tools/redocly
+  npm install --prefix .tools/redocly --no-audit --no-fund --silent @redocly/cli@2.77.0 > /dev/null
+}
+
 free_port() {
   local port
   while :; do

@@ -48,7 +48,8 @@ public static class NotificationsApi
         builder.Services.AddProblemDetails();
         builder.AddClientAuthentication();
         builder.Services.AddClientRateLimiting();
-        builder.Services.AddOpenApi(openApi => openApi.AddDocumentTransformer<BearerKeyDocument>());
+        builder.Services.AddOpenApi(openApi => openApi.AddDocumentTransformer<BearerKeyDocument>()
+            .AddDocumentTransformer<Documentation.ApiDocument>());
         builder.Services.AddHealthChecks().AddCheck<BrokerReadyCheck>("broker", tags: ["ready"]);
         services?.Invoke(builder.Services);
 

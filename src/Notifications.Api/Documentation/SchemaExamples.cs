@@ -1,0 +1,51 @@
+using System.Text.Json.Nodes;
+using Microsoft.OpenApi;
+
+namespace Notifications.Api.Documentation;
+
+/// <summary>A description and an example for every schema of the document, by the name of the type it is generated from.</summary>
+public static class SchemaExamples
+{
+    private static readonly Dictionary<string, (string Description, string Example)> Schemas = new(StringComparer.Ordinal)
+    {
+        ["SendEmailRequest"] = ("An email job: recipients, and either subject with text and/or html, or a template with its model.",
+            """{"to":["Alice <alice@example.com>"],"subject":"Your receipt","text":"Thanks for your order.","html":"<p>Thanks for your order.</p>","metadata":{"orderId":"42"}}"""),
+        ["SendEmailAccepted"] = ("The job is queued (or scheduled): its id, for the status and for webhooks.",
+            """{"id":"01a21298-fbc4-74c7-a5b4-d257f36f3c31","status":"queued"}"""),
+        ["EmailAttachment"] = ("A file sent with the mail, its content in base64; with a contentId it is an inline image the html refers to as cid:….",
+            """{"filename":"invoice.pdf","contentType":"application/pdf","content":"JVBERi0xLjQK"}"""),
+        ["BatchItemResult"] = ("One item of a batch: queued with its id, or refused with its status and why.",
+            """{"id":"01a21298-fbc4-74c7-a5b4-d257f36f3c31","status":"queued"}"""),
+        ["JobStatusResponse"] = ("A job's last known state.",
+            """{"id":"01a21298-fbc4-74c7-a5b4-d257f36f3c31","status":"sent","at":"2026-12-02T09:00:01.250Z","attempt":1,"kind":null,"error":null,"recipients":null}"""),
+        ["RecipientOutcomes"] = ("What became of individual recipients when not all of them were sent to.",
+            """{"rejected":[{"address":"gone@example.com","reply":"550 5.1.1 no such user"}],"suppressed":["bounced@example.com"],"deferred":[]}"""),
+        ["RefusedRecipient"] = ("A recipient the relay refused, with its reply; for one refused for now, the follow-up job that retries it.",
+            """{"address":"gone@example.com","reply":"550 5.1.1 no such user"}"""),
+        ["ProblemDetails"] = ("RFC 9457 problem details: what went wrong, in words a caller can act on.",
+            """{"type":"https://tools.ietf.org/html/rfc9110#section-15.6.4","title":"Queue unavailable","status":503,"detail":"The broker cannot take jobs right now; nothing was queued. Try again later."}"""),
+        ["HttpValidationProblemDetails"] = ("A 400: the fields that are not valid, each with what is wrong with it.",
+            """{"title":"The email job is not valid","status":400,"errors":{"to[0]":["not an email address"]}}"""),
+        ["SuppressionRequest"] = ("Why an address is suppressed by hand.", """{"reason":"asked to be removed by phone"}"""),
+        ["SuppressionResponse"] = ("One suppressed address: why, by whom (bounce or manual), for which client, since when.",
+            """{"address":"gone@example.com","reason":"550 5.1.1 no such user","source":"bounce","client":"billing","at":"2026-12-01T17:04:12.000Z"}"""),
+        ["SuppressionListResponse"] = ("A page of the suppression list; next is the cursor of the following page (absent on the last).",
+            """{"items":[{"address":"gone@example.com","reason":"550 5.1.1 no such user","source":"bounce","client":"billing","at":"2026-12-01T17:04:12.000Z"}],"next":"Z29uZUBleGFtcGxlLmNvbQ"}"""),
+        ["TemplateInfo"] = ("A template and the parts it has.", """{"name":"welcome","parts":["subject","html","text"]}"""),
+        ["RenderedMail"] = ("A template rendered with a model: what a job would send.",
+            """{"subject":"Welcome, Bob","html":"<p>Welcome to Acme, Bob.</p>","text":"Welcome to Acme, Bob."}"""),
+        ["JsonElement"] = ("Any JSON value: a template's model is a JSON object.", """{"name":"Bob","trial_days":14}"""),
+    };
+
+    /// <summary>Gives every component schema we know by name its description and example, unless it has them.</summary>
+    public static void Describe(OpenApiDocument document)
+    {
+        foreach (var (name, schema) in document.Components?.Schemas ?? new Dictionary<string, IOpenApiSchema>())
+            if (schema is OpenApiSchema described && Schemas.TryGetValue(name, out var known))
+            {
+                described.Description ??= known.Description;
+                if (described.Examples is not { Count: > 0 })
+                    described.Examples = [JsonNode.Parse(known.Example)!];
+            }
+    }
+}
