@@ -16,9 +16,7 @@ public sealed partial class PipelineRun
     /// </summary>
     private async Task<ApartResult> EachSideAloneAsync(HttpClient http, ServiceUnderTest api, ServiceUnderTest worker, uint deadLetteredBefore)
     {
-        sink.Reset();
-        var posted = new ConcurrentDictionary<string, long>();
-        var latencies = new ConcurrentBag<double>();
+        var (posted, latencies) = NewPhase();
         worker.Freeze();
         var apiCpu = new CpuMeter().Add("api", () => api.CpuTime).Add("bench (HTTP clients)", CpuMeter.Self).Add("broker", CpuMeter.Broker);
         apiCpu.Start();

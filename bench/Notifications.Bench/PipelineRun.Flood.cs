@@ -16,9 +16,7 @@ public sealed partial class PipelineRun
     /// </summary>
     private async Task<FloodResult> UnderAFloodAsync(HttpClient http, ServiceUnderTest api, ServiceUnderTest worker, uint deadLetteredBefore)
     {
-        sink.Reset();
-        var posted = new ConcurrentDictionary<string, long>();
-        var latencies = new ConcurrentBag<double>();
+        var (posted, latencies) = NewPhase();
         using var anonymous = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients, UseProxy = false })
         {
             BaseAddress = http.BaseAddress,

@@ -120,6 +120,13 @@ public sealed partial class PipelineRun(string root, Uri broker, string prefix, 
             flood);
     }
 
+    /// <summary>A phase starts from an empty sink, with nothing posted yet.</summary>
+    private (ConcurrentDictionary<string, long> Posted, ConcurrentBag<double> Latencies) NewPhase()
+    {
+        sink.Reset();
+        return (new ConcurrentDictionary<string, long>(), new ConcurrentBag<double>());
+    }
+
     private static Dictionary<string, string> With(Dictionary<string, string> settings, string key, string value) =>
         new(settings) { [key] = value };
 
