@@ -70,6 +70,9 @@ if [ -z "${REDOCLY_CLI:-}" ]; then
   export REDOCLY_CLI="$PWD/.tools/redocly/node_modules/.bin/redocly"
 fi
 
+# An independent DKIM verifier for DkimTests.
+ensure_dkim_verifier_installed
+
 log=$(mktemp)
 set +e
 dotnet test Notifications.sln "$@" 2>&1 | tee "$log"

@@ -31,6 +31,11 @@ ensure_rabbitmq_installed() {
 
 # A TCP port on 127.0.0.1 that nothing uses, below the ephemeral range (32768-60999 on Linux), where the kernel
 # hands out local ports for outgoing connections: a port picked there can be taken by a client before our server binds it.
+# Debian's python3-dkim (with python3-nacl for Ed25519): the DKIM verifier DkimTests checks signatures with, next to MimeKit's.
+ensure_dkim_verifier_installed() {
+  /usr/bin/python3 -c 'import dkim, nacl' 2> /dev/null || apt_install python3-dkim python3-nacl
+}
+
 # Redocly's CLI (pinned) in .tools/redocly, for the OpenAPI lint test; npm and Node from the machine.
 ensure_redocly_installed() {
   [ -x .tools/redocly/node_modules/.bin/redocly ] && return 0

@@ -37,6 +37,7 @@ public static class NotificationsWorker
         builder.Services.AddSingleton<IValidateOptions<SmtpOptions>, SmtpOptionsValidator>();
         builder.Services.AddSingleton<IValidateOptions<StoreOptions>, SendLeaseValidator>();
         builder.AddValidatedOptions<RetryOptions>(RetryOptions.Section);
+        builder.AddValidatedOptions<Signing.DkimOptions>(Signing.DkimOptions.Section);
         builder.Services.AddSingleton<IPostConfigureOptions<RetryOptions>, RetryOptions.Defaults>();
         builder.Services.AddSingleton<IValidateOptions<RetryOptions>, RetryOptions.Validator>();
 

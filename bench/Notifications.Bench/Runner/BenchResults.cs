@@ -14,6 +14,7 @@ public sealed class BenchResults
     public WebhookResult? Webhooks { get; set; }
     public MixedSizeResult? Mixed { get; set; }
     public PipelineResult? Cluster { get; set; }
+    public SigningResult? Signing { get; set; }
 
     /// <summary>The lower of the broker's and the relay's ceilings, when both were measured.</summary>
     public double? Ceiling => BrokerCeiling is { } b && RelayCeiling is { } r ? Math.Min(b.Consume, Math.Min(b.Publish, r)) : null;
@@ -24,5 +25,5 @@ public sealed class BenchResults
             && Pipeline.EachSideAlone?.ExactlyOnce is null or "ok" && Pipeline.UnderAFlood?.ExactlyOnce is null or "ok"))
         && (Dlq?.All(d => d.ExactlyOnce == "ok") ?? true) && Throttled?.ExactlyOnce is null or "ok"
         && Priority?.ExactlyOnce is null or "ok" && Webhooks?.ExactlyOnce is null or "ok"
-        && Mixed?.ExactlyOnce is null or "ok" && Cluster?.ExactlyOnce is null or "ok";
+        && Mixed?.ExactlyOnce is null or "ok" && Cluster?.ExactlyOnce is null or "ok" && Signing?.ExactlyOnce is null or "ok";
 }

@@ -15,6 +15,9 @@ public sealed class Client(string name, string defaultFrom, IReadOnlySet<string>
     /// <summary>The first of its <c>AllowedFrom</c>, used when a request names no sender.</summary>
     public string DefaultFrom => defaultFrom;
 
+    /// <summary>The bare addresses of its <c>AllowedFrom</c>.</summary>
+    public IReadOnlyCollection<string> SenderAddresses => senderAddresses;
+
     public int RatePerSecond => ratePerSecond;
 
     public int Burst => burst;

@@ -40,6 +40,8 @@ public sealed class NotificationsTelemetry : IDisposable
         DeliveryLatency = _meter.CreateHistogram<double>("notifications.job.delivery.duration", "s", "From acceptance (202) to the relay's 250");
         AfterSendRetries = _meter.CreateCounter<long>("notifications.jobs.after_send_retries", "{try}",
             "Sent jobs whose follow-up, EmailSent or webhook publish failed and was tried again (never the mail)");
+        DkimSigned = _meter.CreateCounter<long>("notifications.dkim.signed", "{signature}", "DKIM signatures put on mail");
+        DkimUnsigned = _meter.CreateCounter<long>("notifications.dkim.unsigned", "{mail}", "Mail sent unsigned: its From domain has no key (yet), by domain");
     }
 
     public Counter<long> Published { get; }
@@ -62,6 +64,8 @@ public sealed class NotificationsTelemetry : IDisposable
     public Histogram<double> SmtpDuration { get; }
     public Histogram<double> DeliveryLatency { get; }
     public Counter<long> AfterSendRetries { get; }
+    public Counter<long> DkimSigned { get; }
+    public Counter<long> DkimUnsigned { get; }
 
     /// <summary>A gauge read when metrics are collected (queue depths, circuit state).</summary>
     public void ObserveGauge(string name, string unit, string description, Func<IEnumerable<Measurement<long>>> observe) =>

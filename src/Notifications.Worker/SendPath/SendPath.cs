@@ -2,9 +2,8 @@ namespace Notifications.Worker.SendPath;
 
 /// <summary>
 /// The steps a job goes through, in order, composed once like ASP.NET Core's middleware:
-/// decode → cancelled? → filter recipients → domain turn → sending slot → claim → build → send.
-/// The order is set in one place (<see cref="WorkerSendPathExtensions.AddSendPath"/>); signing and the envelope land
-/// as steps between build and send.
+/// decode → cancelled? → filter recipients → domain turn → sending slot → claim → build → sign → send.
+/// The order is set in one place (<see cref="WorkerSendPathExtensions.AddSendPath"/>); a new step is a class registered there.
 /// </summary>
 public sealed class SendPath
 {

@@ -1,4 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Notifications.Worker.Signing;
 
 namespace Notifications.Worker.SendPath;
 
@@ -14,6 +16,7 @@ public static class WorkerSendPathExtensions
         services.AddSingleton<SendingSlotStep>();
         services.AddSingleton<ClaimStep>();
         services.AddSingleton<BuildStep>();
+        services.AddSingleton<SignStep>();
         services.AddSingleton<SendStep>();
         services.AddSingleton(sp => new SendPath(
         [
@@ -24,8 +27,11 @@ public static class WorkerSendPathExtensions
             sp.GetRequiredService<SendingSlotStep>(),
             sp.GetRequiredService<ClaimStep>(),
             sp.GetRequiredService<BuildStep>(),
+            sp.GetRequiredService<SignStep>(),
             sp.GetRequiredService<SendStep>(),
         ]));
+        services.AddSingleton<IValidateOptions<DkimOptions>, DkimOptionsValidator>();
+        services.AddSingleton<DkimKeyRing>();
         services.AddSingleton<UnsentJobs>();
         services.AddSingleton<Settlement>();
         return services;

@@ -76,7 +76,8 @@ public sealed class TestRelay : IAsyncDisposable
     public IReadOnlyList<string> AcceptedJobIds => Accepted.Select(m => (m.Message.MessageId ?? "").Split('@')[0]).ToList();
 
     /// <param name="Envelope">the addresses the relay accepted at RCPT TO for this mail: who really gets it.</param>
-    public sealed record ReceivedMail(DateTimeOffset At, MimeMessage Message, IReadOnlyList<string> Envelope);
+    /// <param name="Raw">the bytes the relay received after DATA, as a verifier downstream reads them.</param>
+    public sealed record ReceivedMail(DateTimeOffset At, MimeMessage Message, IReadOnlyList<string> Envelope, byte[] Raw);
 
     private sealed class RecipientFilter(TestRelay relay) : MailboxFilter
     {
@@ -106,9 +107,10 @@ public sealed class TestRelay : IAsyncDisposable
                 return fault;
             if (relay.DataRule?.Invoke() is { } ruled)
                 return ruled;
-            using var stream = new MemoryStream(buffer.ToArray());
+            var raw = buffer.ToArray();
+            using var stream = new MemoryStream(raw);
             relay._accepted.Enqueue(new ReceivedMail(now, MimeMessage.Load(stream, cancellationToken),
-                [.. transaction.To.Select(m => $"{m.User}@{m.Host}")]));
+                [.. transaction.To.Select(m => $"{m.User}@{m.Host}")], raw));
             return SmtpResponse.Ok;
         }
     }

@@ -17,7 +17,7 @@ public sealed class BenchSmokeTests
         var dll = Path.Combine(folder, "Notifications.Bench.dll");
         Assert.True(File.Exists(dll), $"{dll} is missing: build the solution (dotnet build Notifications.sln)");
         var output = Path.Combine(Path.GetTempPath(), $"bench-smoke-{Guid.NewGuid():N}.json");
-        var start = new ProcessStartInfo("dotnet", [dll, "--count", "40", "--clients", "4", "--only", "pipeline,peer,dlq,throttle,priority,suppressions,webhooks,mixed", "--out", output])
+        var start = new ProcessStartInfo("dotnet", [dll, "--count", "40", "--clients", "4", "--only", "pipeline,peer,dlq,throttle,priority,suppressions,webhooks,mixed,signing", "--out", output])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -49,6 +49,7 @@ public sealed class BenchSmokeTests
             Assert.True(figures.RootElement.GetProperty("massTransitPeerPerSecond").GetDouble() > 0);
             Assert.Equal("ok", figures.RootElement.GetProperty("dlq")[0].GetProperty("ExactlyOnce").GetString());
             Assert.Equal("ok", figures.RootElement.GetProperty("throttledRelay").GetProperty("ExactlyOnce").GetString());
+            Assert.Equal("ok", figures.RootElement.GetProperty("signing").GetProperty("ExactlyOnce").GetString());
         }
         finally
         {
