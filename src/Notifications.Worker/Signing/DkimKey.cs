@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using MimeKit.Cryptography;
 using Org.BouncyCastle.Crypto;
@@ -92,12 +93,20 @@ public sealed partial class DkimKey
             Ed25519PrivateKeyParameters ed => (DkimSignatureAlgorithm.Ed25519Sha256, Convert.ToBase64String(ed.GeneratePublicKey().GetEncoded())),
             _ => throw new InvalidOperationException($"{label}: key file {path} is neither an RSA nor an Ed25519 private key"),
         };
-        var signer = new DkimSigner(key, domain, selector, algorithm)
-        {
-            HeaderCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
-            BodyCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
-        };
+        DkimSigner signer = algorithm == DkimSignatureAlgorithm.RsaSha256
+            ? new NativeRsaDkimSigner(key, NativeRsa(text), domain, selector)
+            : new DkimSigner(key, domain, selector, algorithm);
+        signer.HeaderCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed;
+        signer.BodyCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed;
         return new DkimKey(domain, selector, algorithm, options.NotBefore ?? DateTimeOffset.MinValue, signer, publicKey);
+    }
+
+    /// <summary>The same RSA key for .NET's (OpenSSL's) signing.</summary>
+    private static RSA NativeRsa(string pem)
+    {
+        var rsa = RSA.Create();
+        rsa.ImportFromPem(pem);
+        return rsa;
     }
 
     [GeneratedRegex(@"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$")]
