@@ -9,6 +9,7 @@ using MassTransit;
 using Notifications.Api.Status;
 using Notifications.Api.Suppressions;
 using Notifications.Api.Templates;
+using Notifications.Api.Unsubscribing;
 using Notifications.Core.Configuration;
 using Notifications.Core.Events;
 using Notifications.Core.Telemetry;
@@ -41,6 +42,9 @@ public static class NotificationsApi
         builder.Services.AddSingleton<SendEmailLog>();
         builder.Services.AddSingleton<JobPublication>();
         builder.Services.AddSingleton<JobIntake>();
+        builder.Services.AddSingleton<Unsubscribing.ListUnsubscriber>();
+        builder.Services.AddSingleton<Core.Webhooks.WebhookOutbox>();
+        builder.AddOutcomeEvents();
         builder.Services.AddOptions<TemplatesOptions>().Bind(builder.Configuration.GetSection(TemplatesOptions.Section));
         builder.Services.AddSingleton<TemplateStore>();
         builder.Services.AddSingleton<ScheduledJobs>();
@@ -66,6 +70,7 @@ public static class NotificationsApi
         app.MapJobStatus();
         app.MapSuppressions();
         app.MapTemplates();
+        app.MapUnsubscribe();
         app.MapOpenApi(); // /openapi/v1.json, open like /health and /metrics
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });

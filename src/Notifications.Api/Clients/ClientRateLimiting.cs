@@ -28,9 +28,15 @@ public static class ClientRateLimiting
                 var bucket = http.RequestServices.GetRequiredService<ClientRateBuckets>().For(client)!;
                 return RateLimitPartition.Get(client.Name, _ => new ClientRateBuckets.Shared(bucket));
             });
+            Unsubscribing.UnsubscribeEndpoints.AddRateLimit(limiter);
             limiter.OnRejected = async (context, cancellationToken) =>
             {
                 var http = context.HttpContext;
+                if (Unsubscribing.UnsubscribeEndpoints.IsUnsubscribe(http))
+                {
+                    await Unsubscribing.UnsubscribeEndpoints.TooManyAsync(http);
+                    return;
+                }
                 var client = http.Client(http.RequestServices.GetRequiredService<ClientRegistry>())!;
                 http.RequestServices.GetRequiredService<NotificationsTelemetry>().RateLimited.Add(1, new KeyValuePair<string, object?>("client", client.Name));
                 var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait)

@@ -21,6 +21,9 @@ public sealed record SendEmailRequest : IEmailFields
     public IReadOnlyDictionary<string, string?>? Metadata { get; init; }
     public string? Priority { get; init; }
 
+    /// <summary>The client's mailing list (<c>[a-z0-9][a-z0-9-]{0,63}</c>): one <c>to</c>, no cc or bcc; the mail gets a one-click unsubscribe link.</summary>
+    public string? List { get; init; }
+
     public IReadOnlyList<EmailAttachment?>? Attachments { get; init; }
 
     /// <summary>When to send it: ISO 8601 with an offset, in the future, at most Email:MaxSchedule ahead.</summary>
@@ -51,6 +54,7 @@ public sealed record SendEmailRequest : IEmailFields
         // Only the high lane is spelled on the wire: a normal job looks as it did before there were lanes.
         Priority = Lanes.FromWire(Priority) == Lane.High ? Lanes.HighWire : null,
         Attachments = Attachments is { Count: > 0 } files ? [.. files.OfType<EmailAttachment>()] : null,
+        List = List,
     };
 
     private static string[] NonNull(IReadOnlyList<string?>? values) => values is null ? [] : [.. values.OfType<string>()];

@@ -17,7 +17,7 @@ namespace Notifications.Api.Suppressions;
 /// An entry it cannot see is as unknown to it as one that does not exist (404), except that it cannot add the same
 /// address over it (409). Every entry suppresses the address for every job of the deployment.
 /// </summary>
-public static class SuppressionEndpoints
+public static partial class SuppressionEndpoints
 {
     public const int DefaultPageSize = 100;
     public const int MaxPageSize = 1_000;
@@ -65,17 +65,19 @@ public static class SuppressionEndpoints
     }
 
     private static async Task<Results<Ok<SuppressionResponse>, ValidationProblem, ProblemHttpResult>> GetAsync(
-        string address, HttpContext http, ClientRegistry clients, ISuppressions suppressions, ILogger<SuppressionRequest> logger,
-        CancellationToken cancellationToken)
+        string address, string? list, string? client, HttpContext http, ClientRegistry clients, ISuppressions suppressions,
+        ILogger<SuppressionRequest> logger, CancellationToken cancellationToken)
     {
-        if (SuppressedAddress.Normalize(address) is not { } key)
+        if (SuppressedAddress.Normalize(address) is not { } plain)
             return NotAnAddress(address);
         var caller = http.Client(clients);
+        if (KeyOf(plain, list, client, caller) is not { } key)
+            return NotAList(list!);
         try
         {
             return await suppressions.GetSuppressionAsync(key, cancellationToken) is { } entry && Sees(caller, entry)
                 ? TypedResults.Ok(SuppressionResponse.From(entry))
-                : NotSuppressed(key);
+                : NotSuppressed(plain);
         }
         catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
         {
@@ -134,18 +136,20 @@ public static class SuppressionEndpoints
     }
 
     private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> DeleteAsync(
-        string address, HttpContext http, ClientRegistry clients, ISuppressions suppressions, ILogger<SuppressionRequest> logger,
-        CancellationToken cancellationToken)
+        string address, string? list, string? client, HttpContext http, ClientRegistry clients, ISuppressions suppressions,
+        ILogger<SuppressionRequest> logger, CancellationToken cancellationToken)
     {
-        if (SuppressedAddress.Normalize(address) is not { } key)
+        if (SuppressedAddress.Normalize(address) is not { } plain)
             return NotAnAddress(address);
         var caller = http.Client(clients);
+        if (KeyOf(plain, list, client, caller) is not { } key)
+            return NotAList(list!);
         try
         {
             if (await suppressions.GetSuppressionAsync(key, cancellationToken) is not { } entry || !Sees(caller, entry))
-                return NotSuppressed(key);
+                return NotSuppressed(plain);
             await suppressions.RemoveSuppressionAsync(key, cancellationToken);
-            logger.LogInformation("Suppression of {Address} removed by {Caller}", key, caller?.Name ?? "an anonymous caller");
+            logger.LogInformation("Suppression of {Address} (list {List}) removed by {Caller}", plain, list ?? "none", caller?.Name ?? "an anonymous caller");
             return TypedResults.NoContent();
         }
         catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
@@ -153,6 +157,25 @@ public static class SuppressionEndpoints
             return StoreUnavailable(logger, ex);
         }
     }
+
+    /// <summary>
+    /// The store key asked for: the address, or with <c>?list=</c> its entry for that list of the caller's (an operator names
+    /// the client with <c>&amp;client=</c>); null when the list name is not one.
+    /// </summary>
+    private static string? KeyOf(string address, string? list, string? client, Client? caller)
+    {
+        if (list is null)
+            return address;
+        if (!ListName().IsMatch(list))
+            return null;
+        return SuppressedAddress.ListKey(address, SeesAll(caller) ? client : caller?.Name, list);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[a-z0-9][a-z0-9-]{0,63}$")]
+    private static partial System.Text.RegularExpressions.Regex ListName();
+
+    private static ValidationProblem NotAList(string list) =>
+        TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["list"] = [$"'{list}' is not a list name"] }, title: "Not a list");
 
     public static string PathOf(string address) => "/api/suppressions/" + Uri.EscapeDataString(address);
 
@@ -182,9 +205,9 @@ public static class SuppressionEndpoints
 public sealed record SuppressionRequest(string? Reason);
 
 /// <summary>One entry as the API shows it.</summary>
-public sealed record SuppressionResponse(string Address, string Reason, string Source, string? Client, DateTimeOffset At)
+public sealed record SuppressionResponse(string Address, string Reason, string Source, string? Client, DateTimeOffset At, string? List = null)
 {
-    public static SuppressionResponse From(Suppression entry) => new(entry.Address, entry.Reason, entry.Source, entry.Client, entry.At);
+    public static SuppressionResponse From(Suppression entry) => new(entry.Address, entry.Reason, entry.Source, entry.Client, entry.At, entry.List);
 }
 
 /// <summary>A page of the list; <c>next</c> is the cursor of the page after it (null: the last page).</summary>

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Notifications.Core.Broker;
 using Notifications.Core.Clients;
 using Notifications.Core.Store;
+using Notifications.Core.Unsubscribing;
 using Notifications.Core.Topology;
 using Notifications.Core.Validation;
 using Serilog;
@@ -71,6 +72,7 @@ public static class NotificationsHostExtensions
         builder.AddValidatedOptions<EmailOptions>(EmailOptions.Section);
         builder.Services.AddSingleton<IValidateOptions<EmailOptions>, EmailOptionsValidator>();
         builder.Services.AddSingleton<EmailJobValidator>();
+        builder.AddUnsubscribeLinks();
         return builder;
     }
 }

@@ -43,6 +43,9 @@ public sealed record EmailJob : IEmailFields
     /// <summary>"high" for the high lane; absent (or "normal") for the normal one.</summary>
     public string? Priority { get; init; }
 
+    /// <summary>The client's list it belongs to: it carries List-Id and a one-click unsubscribe link, and is held back from whoever left the list.</summary>
+    public string? List { get; init; }
+
     public Topology.Lane Lane => Topology.Lanes.FromWire(Priority);
 
     public IEnumerable<string> AllRecipients() => To.Concat(Cc).Concat(Bcc);

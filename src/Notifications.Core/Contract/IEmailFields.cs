@@ -20,5 +20,8 @@ public interface IEmailFields
     /// <summary>"high" or "normal" (absent): the lane the job travels in.</summary>
     string? Priority { get; }
 
+    /// <summary>The client's mailing list the mail belongs to (one-click unsubscribe); absent for transactional mail.</summary>
+    string? List { get; }
+
     IReadOnlyList<EmailAttachment?>? Attachments { get; }
 }

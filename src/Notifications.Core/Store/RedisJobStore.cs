@@ -194,7 +194,7 @@ public sealed class RedisJobStore(Task<IConnectionMultiplexer> redis, IOptions<S
         var values = await Db.HashGetAsync(SuppressionsKey, [.. addresses.Select(a => (RedisValue)a)]);
         foreach (var value in values)
             if (ParseSuppression(value) is { } entry)
-                found[entry.Address] = entry;
+                found[entry.Key] = entry;
         return found;
     }
 
@@ -202,8 +202,8 @@ public sealed class RedisJobStore(Task<IConnectionMultiplexer> redis, IOptions<S
     {
 #pragma warning disable SER301
         var transaction = Db.CreateTransaction();
-        _ = transaction.HashSetAsync(SuppressionsKey, suppression.Address, JsonSerializer.Serialize(suppression, SuppressionJsonContext.Default.Suppression));
-        _ = transaction.SortedSetAddAsync(SuppressionIndexKey, suppression.Address, 0);
+        _ = transaction.HashSetAsync(SuppressionsKey, suppression.Key, JsonSerializer.Serialize(suppression, SuppressionJsonContext.Default.Suppression));
+        _ = transaction.SortedSetAddAsync(SuppressionIndexKey, suppression.Key, 0);
         await transaction.ExecuteAsync();
 #pragma warning restore SER301
     }
@@ -241,7 +241,7 @@ public sealed class RedisJobStore(Task<IConnectionMultiplexer> redis, IOptions<S
                 if (ParseSuppression(values[i]) is not { } entry || !query.Matches(entry))
                     continue;
                 if (items.Count == query.Limit)
-                    return new SuppressionPage(items, items[^1].Address);
+                    return new SuppressionPage(items, items[^1].Key);
                 items.Add(entry);
             }
             if (addresses.Length < batch)

@@ -45,12 +45,15 @@ public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
             CREATE TABLE IF NOT EXISTS sends (job_id TEXT PRIMARY KEY, state TEXT NOT NULL, owner TEXT, lease_until INTEGER NOT NULL, expires INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS statuses (job_id TEXT PRIMARY KEY, status TEXT NOT NULL, at INTEGER NOT NULL,
                 attempt INTEGER, kind TEXT, error TEXT, expires INTEGER NOT NULL, ord INTEGER NOT NULL DEFAULT 0, replays INTEGER NOT NULL DEFAULT 0, client TEXT);
-            CREATE TABLE IF NOT EXISTS suppressions (address TEXT PRIMARY KEY, reason TEXT NOT NULL, source TEXT NOT NULL, client TEXT, at INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS suppressions (address TEXT PRIMARY KEY, reason TEXT NOT NULL, source TEXT NOT NULL, client TEXT, at INTEGER NOT NULL, list TEXT);
             """);
         // A file from before statuses were ordered by the job's life: add the columns it lacks.
         foreach (var (column, type) in new[] { ("ord", "INTEGER NOT NULL DEFAULT 0"), ("replays", "INTEGER NOT NULL DEFAULT 0"), ("client", "TEXT"), ("recipients", "TEXT") })
             if (Scalar(connection, "SELECT COUNT(*) FROM pragma_table_info('statuses') WHERE name = $name", ("$name", column)) is 0L)
                 Execute(connection, $"ALTER TABLE statuses ADD COLUMN {column} {type}");
+        // A file from before list unsubscribes: the address column holds the entry's key (SuppressedAddress.ListKey).
+        if (Scalar(connection, "SELECT COUNT(*) FROM pragma_table_info('suppressions') WHERE name = 'list'") is 0L)
+            Execute(connection, "ALTER TABLE suppressions ADD COLUMN list TEXT");
         _writer = new SqliteWriter(_connectionString);
     }
 
@@ -155,7 +158,7 @@ public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
         // ever being reset at a checkpoint, and the growing WAL halved the worker's throughput (bench: 2,320 -> 1,103 mail/s).
         var names = addresses.Select((_, i) => "$a" + i.ToString(CultureInfo.InvariantCulture)).ToArray();
         return await _writer.RunAsync(store => store.Query(
-            $"SELECT address, reason, source, client, at FROM suppressions WHERE address IN ({string.Join(", ", names)})",
+            $"SELECT address, reason, source, client, at, list FROM suppressions WHERE address IN ({string.Join(", ", names)})",
             reader =>
             {
                 var found = new Dictionary<string, Suppression>(StringComparer.Ordinal);
@@ -167,15 +170,15 @@ public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
 
     public Task AddSuppressionAsync(Suppression suppression, CancellationToken cancellationToken) => _writer.RunAsync(store =>
         store.Execute("""
-            INSERT INTO suppressions (address, reason, source, client, at) VALUES ($address, $reason, $source, $client, $at)
-            ON CONFLICT (address) DO UPDATE SET reason = $reason, source = $source, client = $client, at = $at
-            """, ("$address", suppression.Address), ("$reason", suppression.Reason), ("$source", suppression.Source),
+            INSERT INTO suppressions (address, reason, source, client, at, list) VALUES ($address, $reason, $source, $client, $at, $list)
+            ON CONFLICT (address) DO UPDATE SET reason = $reason, source = $source, client = $client, at = $at, list = $list
+            """, ("$address", suppression.Key), ("$list", suppression.List), ("$reason", suppression.Reason), ("$source", suppression.Source),
             ("$client", suppression.Client), ("$at", suppression.At.ToUnixTimeMilliseconds())), cancellationToken);
 
     public Task<Suppression?> GetSuppressionAsync(string address, CancellationToken cancellationToken)
     {
         using var connection = Open();
-        using var command = Command(connection, "SELECT address, reason, source, client, at FROM suppressions WHERE address = $address",
+        using var command = Command(connection, "SELECT address, reason, source, client, at, list FROM suppressions WHERE address = $address",
             ("$address", address));
         using var reader = command.ExecuteReader();
         return Task.FromResult(reader.Read() ? ReadSuppression(reader) : null);
@@ -190,7 +193,7 @@ public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
         // an entry when others are added or removed meanwhile. Filters are in SQL, so a page is full whenever it can be.
         using var connection = Open();
         using var command = Command(connection, """
-            SELECT address, reason, source, client, at FROM suppressions
+            SELECT address, reason, source, client, at, list FROM suppressions
             WHERE address > $after AND ($source IS NULL OR source = $source) AND ($client IS NULL OR client = $client)
                 AND ($reason IS NULL OR instr(lower(reason), lower($reason)) > 0)
             ORDER BY address LIMIT $limit
@@ -203,12 +206,12 @@ public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
         var more = items.Count > query.Limit;
         if (more)
             items.RemoveAt(items.Count - 1);
-        return Task.FromResult(new SuppressionPage(items, more ? items[^1].Address : null));
+        return Task.FromResult(new SuppressionPage(items, more ? items[^1].Key : null));
     }
 
     private static Suppression ReadSuppression(SqliteDataReader reader) =>
-        new(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3),
-            DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)));
+        new(SuppressedAddress.AddressOfKey(reader.GetString(0)), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3),
+            DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)), reader.IsDBNull(5) ? null : reader.GetString(5));
 
     private void CleanupIfDue(SqliteStatements store)
     {

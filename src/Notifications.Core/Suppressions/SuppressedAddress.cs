@@ -22,6 +22,15 @@ public static partial class SuppressedAddress
     }
 
     /// <summary>
+    /// The key of an address for one list of one client: <c>bob@example.com#shop/digest</c>. No address looks like it (its
+    /// domain would hold '#' and '/'), so a list entry never stands for the address as a whole.
+    /// </summary>
+    public static string ListKey(string address, string? client, string list) => $"{address}#{client}/{list}";
+
+    /// <summary>The address of a key (<see cref="ListKey"/> or a plain one).</summary>
+    public static string AddressOfKey(string key) => key.IndexOf('#', key.LastIndexOf('@') + 1) is > 0 and var hash ? key[..hash] : key;
+
+    /// <summary>
     /// A hard bounce: the mailbox does not exist or is disabled, for good — 5.1.x (bad destination mailbox), 5.2.1
     /// (mailbox disabled), or a 550/551/553 without an enhanced code whose text says the user is unknown. Policy refusals
     /// (5.7.x: spam, not authorized, DMARC) say nothing about the mailbox and are not suppressed, nor is any 4xx.

@@ -8,10 +8,19 @@ namespace Notifications.Core.Suppressions;
 /// <param name="Reason">the relay's reply for a bounce; the caller's words for a manual entry.</param>
 /// <param name="Source"><see cref="Bounce"/> or <see cref="Manual"/>.</param>
 /// <param name="Client">the client whose job bounced or who added it; null for an operator's entry or an anonymous caller's.</param>
-public sealed record Suppression(string Address, string Reason, string Source, string? Client, DateTimeOffset At)
+/// <param name="List">the client's list it left (source <see cref="Unsubscribe"/>): only that list's mail is held back.</param>
+public sealed record Suppression(string Address, string Reason, string Source, string? Client, DateTimeOffset At, string? List = null)
 {
     public const string Bounce = "bounce";
     public const string Manual = "manual";
+    public const string Unsubscribe = "unsubscribe";
+
+    /// <summary>What an unsubscribe says as its reason (and a job held back by one as its status's reason).</summary>
+    public const string Unsubscribed = "unsubscribed";
+
+    /// <summary>Its key in the store: the address, or for a list the address with the client and list (<see cref="SuppressedAddress.ListKey"/>).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string Key => List is null ? Address : SuppressedAddress.ListKey(Address, Client, List);
 }
 
 /// <summary>One page of the list, and where the next one starts (null: this was the last).</summary>

@@ -8,7 +8,8 @@ namespace Notifications.Core.Validation;
 /// The rules of a job, shared by the API (answer 400) and the worker (dead-letter as poison), so
 /// a hand-published message is held to the same rules as a request.
 /// </summary>
-public sealed class EmailJobValidator(IOptions<EmailOptions> options, ClientRegistry clients)
+public sealed partial class EmailJobValidator(IOptions<EmailOptions> options, ClientRegistry clients,
+    IOptions<Unsubscribing.UnsubscribeOptions> unsubscribe)
 {
     public const int MaxSubjectLength = 998;
     public const int MaxCustomHeaders = 50;
@@ -17,7 +18,7 @@ public sealed class EmailJobValidator(IOptions<EmailOptions> options, ClientRegi
     // Headers the service writes itself; a request must not set or override them.
     private static readonly HashSet<string> ReservedHeaders = new(StringComparer.OrdinalIgnoreCase)
     {
-        "From", "To", "Cc", "Bcc", "Reply-To", "Sender", "Subject", "Date", "Message-Id",
+        "From", "To", "Cc", "Bcc", "Reply-To", "Sender", "Subject", "Date", "Message-Id", "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post",
         "Return-Path", "Received", "MIME-Version", "Content-Type", "Content-Transfer-Encoding",
         "Content-Disposition", "Content-Id", "Resent-From", "Resent-To", "Resent-Cc", "Resent-Bcc",
         "Resent-Date", "Resent-Message-Id", "Resent-Sender", "DKIM-Signature", "ARC-Seal", "ARC-Message-Signature",
@@ -47,8 +48,25 @@ public sealed class EmailJobValidator(IOptions<EmailOptions> options, ClientRegi
         ValidateAttachments(mail, errors);
         if (!Topology.Lanes.TryParse(mail.Priority, out _))
             errors.Add("priority", "priority is \"high\" or \"normal\"");
+        ValidateList(mail, errors);
         return errors.ToDictionary();
     }
+
+    /// <summary>A list mail goes to one person: one <c>to</c>, no cc or bcc (its unsubscribe link names that one address).</summary>
+    private void ValidateList(IEmailFields mail, Errors errors)
+    {
+        if (mail.List is null)
+            return;
+        if (!unsubscribe.Value.Enabled)
+            errors.Add("list", "list mail needs a one-click unsubscribe link, and Unsubscribe:BaseUrl is not set");
+        if (!ListName().IsMatch(mail.List))
+            errors.Add("list", "a list name is a lower-case letter or digit, then up to 63 letters, digits or '-'");
+        if (mail.To is not { Count: 1 } || mail.Cc is { Count: > 0 } || mail.Bcc is { Count: > 0 })
+            errors.Add("list", "a list mail has exactly one to and no cc or bcc; send many with POST /api/send-email/batch");
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[a-z0-9][a-z0-9-]{0,63}$")]
+    private static partial System.Text.RegularExpressions.Regex ListName();
 
     private void ValidateRecipients(IEmailFields request, Errors errors)
     {

@@ -14,6 +14,7 @@ public sealed record WebhookEvent(string Type, DateTimeOffset Timestamp, Webhook
     public const string Dead = "email.dead";
     public const string Suppressed = "email.suppressed";
     public const string Replayed = "email.replayed";
+    public const string Unsubscribed = "email.unsubscribed";
 
     /// <summary>
     /// The <c>webhook-id</c>: one per outcome of a job, the same however often that outcome is published (a redelivered
@@ -38,7 +39,8 @@ public sealed record WebhookData(
     int Replays = 0,
     string? Kind = null,
     IReadOnlyList<string>? Rejected = null,
-    IReadOnlyList<string>? Suppressed = null);
+    IReadOnlyList<string>? Suppressed = null,
+    string? List = null);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(WebhookEvent))]

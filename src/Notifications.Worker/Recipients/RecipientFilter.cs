@@ -20,10 +20,13 @@ public sealed class RecipientFilter(ISuppressions suppressions, NotificationsTel
     {
         var recipients = job.EnvelopeRecipients().ToList();
         var keys = recipients.Select(SuppressedAddress.Normalize).ToList();
+        // List mail is also held back from whoever left that list of that client: the same one lookup asks for both keys.
+        var listKeys = job.List is { } list ? keys.Select(k => k is null ? null : SuppressedAddress.ListKey(k, job.Client, list)).ToList() : null;
         IReadOnlyDictionary<string, Suppression> found;
         try
         {
-            found = await suppressions.FindSuppressionsAsync([.. keys.OfType<string>().Distinct(StringComparer.Ordinal)], cancellationToken);
+            found = await suppressions.FindSuppressionsAsync([.. keys.Concat(listKeys ?? []).OfType<string>().Distinct(StringComparer.Ordinal)],
+                cancellationToken);
         }
         catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
         {
@@ -34,15 +37,21 @@ public sealed class RecipientFilter(ISuppressions suppressions, NotificationsTel
             return new Envelope(recipients, [], Everyone: job.OnlyTo is null);
         var send = new List<string>();
         var suppressed = new List<string>();
+        var unsubscribed = false;
         for (var i = 0; i < recipients.Count; i++)
         {
             if (keys[i] is { } key && found.ContainsKey(key))
                 suppressed.Add(recipients[i]);
+            else if (listKeys?[i] is { } listKey && found.ContainsKey(listKey))
+            {
+                suppressed.Add(recipients[i]);
+                unsubscribed = true;
+            }
             else
                 send.Add(recipients[i]);
         }
         telemetry.RecipientsSuppressed.Add(suppressed.Count);
-        return new Envelope(send, suppressed, Everyone: false);
+        return new Envelope(send, suppressed, Everyone: false, Unsubscribed: unsubscribed);
     }
 
     /// <summary>Puts the hard bounces among refused recipients on the list; a store that does not answer costs the entry, logged.</summary>
@@ -73,4 +82,5 @@ public sealed class RecipientFilter(ISuppressions suppressions, NotificationsTel
 /// <param name="Send">the recipients to give the relay, as the job spells them.</param>
 /// <param name="Suppressed">recipients left out: on the suppression list.</param>
 /// <param name="Everyone">every recipient of the job: the relay can be given the message's own (no explicit envelope).</param>
-public sealed record Envelope(IReadOnlyList<string> Send, IReadOnlyList<string> Suppressed, bool Everyone);
+/// <param name="Unsubscribed">someone was left out because they left the job's list (rather than bounced or were suppressed by hand).</param>
+public sealed record Envelope(IReadOnlyList<string> Send, IReadOnlyList<string> Suppressed, bool Everyone, bool Unsubscribed = false);

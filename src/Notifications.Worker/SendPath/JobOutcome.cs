@@ -24,7 +24,7 @@ public abstract record JobOutcome
     public sealed record Cancelled : JobOutcome;
 
     /// <summary>Every recipient is suppressed: nothing to send.</summary>
-    public sealed record Suppressed(IReadOnlyList<string> Addresses) : JobOutcome;
+    public sealed record Suppressed(IReadOnlyList<string> Addresses, bool Unsubscribed = false) : JobOutcome;
 
     public static readonly JobOutcome AlreadySent = new SentBefore();
 }

@@ -20,6 +20,6 @@ public sealed class RecipientStep(RecipientFilter recipients, SendGuard guard, I
         // A redelivery of a job sent before its recipients were suppressed is a sent job, not a suppressed one.
         context.Outcome = await guard.WasSentAsync(job.Id, statuses)
             ? JobOutcome.AlreadySent
-            : new JobOutcome.Suppressed(envelope.Suppressed);
+            : new JobOutcome.Suppressed(envelope.Suppressed, envelope.Unsubscribed);
     }
 }

@@ -2,7 +2,7 @@ namespace Notifications.Worker.SendPath;
 
 /// <summary>
 /// The steps a job goes through, in order, composed once like ASP.NET Core's middleware:
-/// decode → cancelled? → filter recipients → domain turn → sending slot → claim → build → sign → send.
+/// decode → cancelled? → filter recipients → domain turn → sending slot → claim → build → list headers → sign → send.
 /// The order is set in one place (<see cref="WorkerSendPathExtensions.AddSendPath"/>); a new step is a class registered there.
 /// </summary>
 public sealed class SendPath

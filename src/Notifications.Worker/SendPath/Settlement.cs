@@ -33,7 +33,7 @@ public sealed partial class Settlement(
             JobOutcome.Failed failed => ParkFailedAsync(context, failed.Error),
             JobOutcome.Returned returned => ReturnAsync(delivery, returned.Why),
             JobOutcome.Cancelled => unsent.DropCancelledAsync(delivery, job!),
-            JobOutcome.Suppressed suppressed => unsent.CompleteSuppressedAsync(delivery, job!, suppressed.Addresses),
+            JobOutcome.Suppressed suppressed => unsent.CompleteSuppressedAsync(delivery, job!, suppressed.Addresses, suppressed.Unsubscribed),
             _ => throw new InvalidOperationException("the send path ended without an outcome"),
         };
     }

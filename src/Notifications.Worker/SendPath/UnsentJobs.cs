@@ -5,6 +5,7 @@ using Notifications.Core.Contract;
 using Notifications.Core.Events;
 using Notifications.Core.Store;
 using Notifications.Core.Telemetry;
+using Notifications.Core.Suppressions;
 using Notifications.Core.Webhooks;
 using Notifications.Worker.Consuming;
 
@@ -39,7 +40,7 @@ public sealed class UnsentJobs(
     }
 
     /// <summary>Every recipient is suppressed: nothing is sent or retried; status "suppressed", EmailSuppressed, ack.</summary>
-    public async Task CompleteSuppressedAsync(Delivery delivery, EmailJob job, IReadOnlyList<string> suppressed)
+    public async Task CompleteSuppressedAsync(Delivery delivery, EmailJob job, IReadOnlyList<string> suppressed, bool unsubscribed = false)
     {
         var addresses = suppressed.Select(SentJobs.AddressOf).ToList();
         var visible = job.VisibleRecipients().Select(SentJobs.AddressOf).ToHashSet(StringComparer.OrdinalIgnoreCase);
@@ -59,7 +60,8 @@ public sealed class UnsentJobs(
         try
         {
             await statuses.SetStatusAsync(new JobStatus(job.Id, JobStatus.Suppressed, clock.GetUtcNow(), delivery.PreviousAttempts + 1,
-                Replays: delivery.Replays, Client: job.Client, Recipients: new RecipientOutcomes(Suppressed: addresses)), CancellationToken.None);
+                Error: unsubscribed ? Suppression.Unsubscribed : null, Replays: delivery.Replays, Client: job.Client,
+                Recipients: new RecipientOutcomes(Suppressed: addresses)), CancellationToken.None);
         }
         catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
         {

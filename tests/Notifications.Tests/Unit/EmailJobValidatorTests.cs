@@ -13,7 +13,7 @@ public sealed class EmailJobValidatorTests
         DefaultFrom = "Notifications <no-reply@example.com>",
         AllowedFrom = ["alerts@example.com"],
         MaxRecipients = 3,
-    }), Clients());
+    }), Clients(), Options.Create(new Notifications.Core.Unsubscribing.UnsubscribeOptions { BaseUrl = "https://mail.example.com", Secret = new string('s', 32) }));
 
     private static ClientRegistry Clients()
     {
