@@ -65,6 +65,8 @@ export Clients__dev__AllowedFrom__0="Notifications <no-reply@example.com>"
 export Clients__dev__AllowedFrom__1="alerts@example.com"
 export RabbitMq__Uri="amqp://notifications:notifications@127.0.0.1:$AMQP_PORT/"
 export Smtp__Host=127.0.0.1 Smtp__Port="$SMTP_PORT" Smtp__Security=None
+# List mail's one-click unsubscribe links point at this API; a new secret each run (links of an earlier run stop working).
+export Unsubscribe__BaseUrl="http://127.0.0.1:$API_PORT" Unsubscribe__Secret="$(openssl rand -base64 32)"
 dotnet src/Notifications.Worker/bin/Release/net10.0/Notifications.Worker.dll &
 pids+=($!)
 Urls="http://127.0.0.1:$API_PORT" dotnet src/Notifications.Api/bin/Release/net10.0/Notifications.Api.dll &
