@@ -30,6 +30,7 @@ public sealed class SampleSubscriber : IAsyncDisposable
                 endpoint.Handler<EmailRetryScheduled>(context => Record(subscriber!, context.Message));
                 endpoint.Handler<EmailDeadLettered>(context => Record(subscriber!, context.Message));
                 endpoint.Handler<EmailReplayed>(context => Record(subscriber!, context.Message));
+                endpoint.Handler<EmailUnsubscribed>(context => Record(subscriber!, context.Message));
             });
         });
         subscriber = new SampleSubscriber(bus);

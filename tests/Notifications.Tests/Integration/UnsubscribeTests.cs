@@ -73,6 +73,7 @@ public sealed class UnsubscribeTests
     {
         await using var receiver = await WebhookReceiver.StartAsync();
         await using var pipeline = await StartAsync(receiver);
+        await using var subscriber = await SampleSubscriber.StartAsync(pipeline.Settings["RabbitMq:Uri"]!, pipeline.Names.Prefix);
         var (_, path, _) = await SendListMailAsync(pipeline);
         using var provider = pipeline.NewClient(key: null); // no key, no cookie
         HttpContent content = body == "form"
@@ -90,6 +91,9 @@ public sealed class UnsubscribeTests
         await Eventually.TrueAsync(() => receiver.Received.Any(c => c.Type == WebhookEvent.Unsubscribed), "email.unsubscribed");
         var hook = receiver.Received.Single(c => c.Type == WebhookEvent.Unsubscribed);
         Assert.Equal(("digest", "bob@example.org"), (hook.Data.GetProperty("list").GetString(), hook.Data.GetProperty("recipients")[0].GetString()));
+        var left = await Eventually.ReturnsAsync(() => Task.FromResult(subscriber.Received.OfType<Contracts.EmailUnsubscribed>().FirstOrDefault()),
+            e => e is not null, "EmailUnsubscribed");
+        Assert.Equal(("bob@example.org", "digest", TestClients.Name), (left!.Address, left.List, left.Client));
 
         var again = await Jobs.PostAndGetIdAsync(pipeline.Http, ListMail());
         var otherList = await Jobs.PostAndGetIdAsync(pipeline.Http, ListMail(list: "offers"));
