@@ -134,6 +134,34 @@ public sealed class DkimTests
         Assert.Equal(DkimSignatureAlgorithm.Ed25519Sha256, ring.Keys[1].Algorithm);
     }
 
+    [Fact]
+    public async Task One_key_signs_many_mails_at_once_and_every_signature_verifies()
+    {
+        using var keys = new DkimTestKeys();
+        var ring = new DkimKeyRing(Options.Create(new DkimOptions
+        {
+            Keys = [new DkimKeyOptions { Domain = DkimTestKeys.Domain, Selector = DkimTestKeys.RsaSelector, KeyFile = keys.RsaFile }],
+        }));
+        var key = ring.Keys.Single();
+
+        // As the worker does: up to RabbitMq:Concurrency sends sign with the one key at the same time.
+        var raws = await Task.WhenAll(Enumerable.Range(0, 64).Select(i => Task.Run(() =>
+        {
+            var message = Notifications.Worker.Sending.MimeMessageFactory.Build(new Notifications.Core.Contract.EmailJob
+            {
+                Id = $"job-{i}", CreatedAt = DateTimeOffset.UtcNow, From = "shop@example.com", To = [$"c{i}@example.org"],
+                Subject = $"Order {i}", Text = new string('x', 500 + i),
+            });
+            message.Prepare(MimeKit.EncodingConstraint.SevenBit);
+            key.Signer.Sign(MimeKit.FormatOptions.Default, message, Notifications.Worker.SendPath.SignStep.HeadersOf(message));
+            using var stream = new MemoryStream();
+            message.WriteTo(MimeKit.FormatOptions.Default, stream);
+            return stream.ToArray();
+        })));
+
+        Assert.All(raws, raw => Assert.True(DkimVerifiers.MimeKit(raw, keys.Records).Single().Verified));
+    }
+
     public static TheoryData<string, string> BadKeys => new()
     {
         { "missing", "does not exist" },
