@@ -49,7 +49,8 @@ public sealed class UnsubscribeTokens
         if (string.IsNullOrEmpty(token) || token.Length > MaxLength || !Base64Url.IsValid(token))
             return false;
         var bytes = Base64Url.DecodeFromChars(token);
-        if (bytes.Length < 1 + NonceSize + TagSize + 4 || bytes[0] != Version)
+        // One spelling per token: a last character whose unused bits were changed decodes to the same bytes.
+        if (bytes.Length < 1 + NonceSize + TagSize + 4 || bytes[0] != Version || Base64Url.EncodeToString(bytes) != token)
             return false;
         var plain = new byte[bytes.Length - 1 - NonceSize - TagSize];
         if (!TryDecrypt(_key, bytes, plain))
