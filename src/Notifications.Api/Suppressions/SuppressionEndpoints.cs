@@ -166,13 +166,10 @@ public static partial class SuppressionEndpoints
     {
         if (list is null)
             return address;
-        if (!ListName().IsMatch(list))
+        if (!EmailJobValidator.IsListName(list))
             return null;
         return SuppressedAddress.ListKey(address, SeesAll(caller) ? client : caller?.Name, list);
     }
-
-    [System.Text.RegularExpressions.GeneratedRegex("^[a-z0-9][a-z0-9-]{0,63}$")]
-    private static partial System.Text.RegularExpressions.Regex ListName();
 
     private static ValidationProblem NotAList(string list) =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["list"] = [$"'{list}' is not a list name"] }, title: "Not a list");

@@ -59,11 +59,14 @@ public sealed partial class EmailJobValidator(IOptions<EmailOptions> options, Cl
             return;
         if (!unsubscribe.Value.Enabled)
             errors.Add("list", "list mail needs a one-click unsubscribe link, and Unsubscribe:BaseUrl is not set");
-        if (!ListName().IsMatch(mail.List))
+        if (!IsListName(mail.List))
             errors.Add("list", "a list name is a lower-case letter or digit, then up to 63 letters, digits or '-'");
         if (mail.To is not { Count: 1 } || mail.Cc is { Count: > 0 } || mail.Bcc is { Count: > 0 })
             errors.Add("list", "a list mail has exactly one to and no cc or bcc; send many with POST /api/send-email/batch");
     }
+
+    /// <summary>A client's list name: a lower-case letter or digit, then up to 63 letters, digits or '-'.</summary>
+    public static bool IsListName(string list) => ListName().IsMatch(list);
 
     [System.Text.RegularExpressions.GeneratedRegex("^[a-z0-9][a-z0-9-]{0,63}$")]
     private static partial System.Text.RegularExpressions.Regex ListName();
