@@ -49,6 +49,8 @@ public static class NotificationsApi
         builder.Services.AddSingleton<TemplateStore>();
         builder.Services.AddSingleton<ScheduledJobs>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueDepthMonitor>());
+        builder.Services.AddSingleton<PausedClients>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<PausedClients>());
         builder.Services.AddProblemDetails();
         builder.AddClientAuthentication();
         builder.Services.AddClientRateLimiting();

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Notifications.Core.Bounces;
 using Notifications.Core.Broker;
 using Notifications.Core.Configuration;
 using Notifications.Core.Events;
@@ -75,6 +76,11 @@ public static class NotificationsWorker
         builder.Services.AddSingleton<JobHandler>();
         builder.Services.AddHostedService<EmailJobConsumer>();
         builder.AddWebhooks();
+        builder.AddReturnPaths();
+        builder.AddReputationOptions();
+        builder.Services.AddSingleton<Core.Reputation.ReputationGuard>();
+        builder.Services.AddSingleton<Bounces.BounceRecorder>();
+        builder.Services.AddHostedService<Bounces.InboundConsumer>();
         services?.Invoke(builder.Services);
         return builder.Build();
     }

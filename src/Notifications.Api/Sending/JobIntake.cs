@@ -22,6 +22,7 @@ public sealed class JobIntake(
     ClientRegistry clients,
     Templates.TemplateStore templates,
     QueueDepthMonitor queueDepth,
+    PausedClients paused,
     IIdempotencyKeys idempotencyKeys,
     JobPublication publication,
     IOptions<EmailOptions> emailOptions,
@@ -45,6 +46,9 @@ public sealed class JobIntake(
             mail = rendered!;
         }
         var client = http.Client(clients);
+        if (client is not null && paused.ReasonFor(client.Name) is { } pause)
+            return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, type: "sending-paused", title: "Sending paused",
+                detail: $"Client '{client.Name}' is paused by the reputation guard: {pause}. An operator resumes it (dlq clients resume {client.Name}).");
         if (Authorise(client, mail) is { } forbidden)
             return forbidden;
         var (sendAt, invalid) = Validate(mail, client, idempotencyKey);

@@ -20,6 +20,9 @@ public sealed class ClientOptions
 
     /// <summary>Where its jobs' outcomes are POSTed, signed with its secret; none when not set.</summary>
     public WebhookTargetOptions? Webhook { get; set; }
+
+    /// <summary>Its own limits for the reputation guard, over those of the <c>Reputation</c> section.</summary>
+    public Reputation.ReputationOverride? Reputation { get; set; }
 }
 
 /// <summary><c>Clients:&lt;name&gt;:Webhook</c>.</summary>

@@ -7,7 +7,7 @@ using StackExchange.Redis;
 namespace Notifications.Core.Store;
 
 /// <summary>The store in Redis, shared by every API and worker instance.</summary>
-public sealed class RedisJobStore(Task<IConnectionMultiplexer> redis, IOptions<StoreOptions> options, string keyPrefix = "notifications:")
+public sealed partial class RedisJobStore(Task<IConnectionMultiplexer> redis, IOptions<StoreOptions> options, string keyPrefix = "notifications:")
     : IJobStore, IRateBudget
 {
     private const string Sent = "sent";

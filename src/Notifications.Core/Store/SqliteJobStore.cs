@@ -9,7 +9,7 @@ namespace Notifications.Core.Store;
 /// The store in one SQLite file (WAL), shared by the processes of one machine; no server to run. Every write of the
 /// process goes through one <see cref="SqliteWriter"/> in group commits; reads use connections of their own.
 /// </summary>
-public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
+public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
 {
     private static readonly TimeSpan CleanupInterval = TimeSpan.FromMinutes(10);
 
@@ -46,6 +46,9 @@ public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
             CREATE TABLE IF NOT EXISTS statuses (job_id TEXT PRIMARY KEY, status TEXT NOT NULL, at INTEGER NOT NULL,
                 attempt INTEGER, kind TEXT, error TEXT, expires INTEGER NOT NULL, ord INTEGER NOT NULL DEFAULT 0, replays INTEGER NOT NULL DEFAULT 0, client TEXT);
             CREATE TABLE IF NOT EXISTS suppressions (address TEXT PRIMARY KEY, reason TEXT NOT NULL, source TEXT NOT NULL, client TEXT, at INTEGER NOT NULL, list TEXT);
+            CREATE TABLE IF NOT EXISTS reputation (client TEXT PRIMARY KEY, sent INTEGER NOT NULL DEFAULT 0, paused_at INTEGER, paused_reason TEXT);
+            CREATE TABLE IF NOT EXISTS reputation_events (client TEXT NOT NULL, key TEXT NOT NULL, complaint INTEGER NOT NULL, seq INTEGER NOT NULL,
+                PRIMARY KEY (client, key));
             """);
         // A file from before statuses were ordered by the job's life: add the columns it lacks.
         foreach (var (column, type) in new[] { ("ord", "INTEGER NOT NULL DEFAULT 0"), ("replays", "INTEGER NOT NULL DEFAULT 0"), ("client", "TEXT"), ("recipients", "TEXT") })

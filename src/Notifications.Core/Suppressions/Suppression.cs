@@ -6,14 +6,21 @@ namespace Notifications.Core.Suppressions;
 /// <summary>An address the service does not mail (DESIGN.md, "Suppressions").</summary>
 /// <param name="Address">normalized: trimmed, the domain in lower case (<see cref="SuppressedAddress.Normalize"/>).</param>
 /// <param name="Reason">the relay's reply for a bounce; the caller's words for a manual entry.</param>
-/// <param name="Source"><see cref="Bounce"/> or <see cref="Manual"/>.</param>
+/// <param name="Source"><see cref="Bounce"/>, <see cref="Manual"/>, <see cref="Unsubscribe"/> or <see cref="Complaint"/>.</param>
 /// <param name="Client">the client whose job bounced or who added it; null for an operator's entry or an anonymous caller's.</param>
-/// <param name="List">the client's list it left (source <see cref="Unsubscribe"/>): only that list's mail is held back.</param>
+/// <param name="List">the client's list it left (source <see cref="Unsubscribe"/>): only that list's mail is held back;
+/// <see cref="EveryList"/> (a complaint): every mail of that client.</param>
 public sealed record Suppression(string Address, string Reason, string Source, string? Client, DateTimeOffset At, string? List = null)
 {
     public const string Bounce = "bounce";
     public const string Manual = "manual";
     public const string Unsubscribe = "unsubscribe";
+
+    /// <summary>A spam complaint (ARF): the address is held back from every mail of that client (<see cref="EveryList"/>).</summary>
+    public const string Complaint = "complaint";
+
+    /// <summary>The list of an entry that holds back every mail of its client, not one list's.</summary>
+    public const string EveryList = "*";
 
     /// <summary>What an unsubscribe says as its reason (and a job held back by one as its status's reason).</summary>
     public const string Unsubscribed = "unsubscribed";

@@ -41,6 +41,12 @@ public sealed class NotificationsTelemetry : IDisposable
         AfterSendRetries = _meter.CreateCounter<long>("notifications.jobs.after_send_retries", "{try}",
             "Sent jobs whose follow-up, EmailSent or webhook publish failed and was tried again (never the mail)");
         DkimSigned = _meter.CreateCounter<long>("notifications.dkim.signed", "{signature}", "DKIM signatures put on mail");
+        Inbound = _meter.CreateCounter<long>("notifications.inbound.messages", "{message}",
+            "Messages that came back to the return-path domain, by kind (delivery-status, complaint, auto-reply) and outcome (recorded, unparsed, unmatched, dropped)");
+        Bounces = _meter.CreateCounter<long>("notifications.bounces", "{recipient}", "Bounces reported after the relay accepted the mail, by type (hard, soft)");
+        Complaints = _meter.CreateCounter<long>("notifications.complaints", "{complaint}", "Spam complaints (ARF reports), by client");
+        Delays = _meter.CreateCounter<long>("notifications.delays", "{recipient}", "Delivery delays reported (DSN Action: delayed)");
+        ClientsPaused = _meter.CreateCounter<long>("notifications.clients.paused", "{pause}", "Clients the reputation guard paused, by client and rate (bounce, complaint)");
         DkimUnsigned = _meter.CreateCounter<long>("notifications.dkim.unsigned", "{mail}", "Mail sent unsigned: its From domain has no key (yet), by domain");
     }
 
@@ -66,6 +72,11 @@ public sealed class NotificationsTelemetry : IDisposable
     public Counter<long> AfterSendRetries { get; }
     public Counter<long> DkimSigned { get; }
     public Counter<long> DkimUnsigned { get; }
+    public Counter<long> Inbound { get; }
+    public Counter<long> Bounces { get; }
+    public Counter<long> Complaints { get; }
+    public Counter<long> Delays { get; }
+    public Counter<long> ClientsPaused { get; }
 
     /// <summary>A gauge read when metrics are collected (queue depths, circuit state).</summary>
     public void ObserveGauge(string name, string unit, string description, Func<IEnumerable<Measurement<long>>> observe) =>

@@ -63,6 +63,21 @@ public static class TopologyDefinition
         {
             ["x-queue-type"] = "classic",
         }));
+
+        // What comes back (bounces, complaints): the receiver's raw messages, and those nobody could read, kept for an operator.
+        queues.Add(new(names.InboundQueue, TopologyNames.InboundKey, new Dictionary<string, object?>
+        {
+            ["x-queue-type"] = "quorum",
+            ["x-dead-letter-exchange"] = names.Exchange,
+            ["x-dead-letter-routing-key"] = TopologyNames.InboundUnparsedKey,
+            ["x-dead-letter-strategy"] = "at-least-once",
+            ["x-overflow"] = "reject-publish",
+            ["x-delivery-limit"] = TopologyNames.DeliveryLimit,
+        }));
+        queues.Add(new(names.InboundUnparsedQueue, TopologyNames.InboundUnparsedKey, new Dictionary<string, object?>
+        {
+            ["x-queue-type"] = "classic",
+        }));
         return queues;
     }
 }

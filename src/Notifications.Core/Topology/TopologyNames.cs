@@ -11,6 +11,8 @@ public sealed class TopologyNames(string prefix)
     public const string DeadKey = "email.dead";
     public const string WebhookSendKey = "webhook.send";
     public const string WebhookDeadKey = "webhook.dead";
+    public const string InboundKey = "email.inbound";
+    public const string InboundUnparsedKey = "email.inbound.unparsed";
     public const int WebhookRetryQueueCount = 5;
     public const int RetryQueueCount = 3;
 
@@ -24,6 +26,12 @@ public sealed class TopologyNames(string prefix)
     public string DeadQueue { get; } = prefix + DeadKey;
     public string WebhookSendQueue { get; } = prefix + WebhookSendKey;
     public string WebhookDeadQueue { get; } = prefix + WebhookDeadKey;
+
+    /// <summary>Raw messages the inbound receiver took (bounces, complaints), for the worker to read.</summary>
+    public string InboundQueue { get; } = prefix + InboundKey;
+
+    /// <summary>What came back and could not be read or matched to a job: kept for an operator.</summary>
+    public string InboundUnparsedQueue { get; } = prefix + InboundUnparsedKey;
 
     public static string WebhookRetryKey(int attempt) => attempt is >= 1 and <= WebhookRetryQueueCount
         ? $"webhook.retry.{attempt}"

@@ -15,12 +15,19 @@ public sealed record WebhookEvent(string Type, DateTimeOffset Timestamp, Webhook
     public const string Suppressed = "email.suppressed";
     public const string Replayed = "email.replayed";
     public const string Unsubscribed = "email.unsubscribed";
+    public const string Bounced = "email.bounced";
+    public const string Delayed = "email.delayed";
+    public const string Complained = "email.complained";
+    public const string ClientPaused = "client.paused";
 
     /// <summary>
     /// The <c>webhook-id</c>: one per outcome of a job, the same however often that outcome is published (a redelivered
     /// job) or the callback retried, so a receiver can deduplicate.
+    /// A report about one recipient (a bounce, a complaint) is one outcome per recipient: its address's hash tells them apart.
     /// </summary>
-    public string Id => $"msg_{Data.Id}_{Type["email.".Length..]}_{Data.Replays}_{Data.Attempt ?? 0}";
+    public string Id => Data.Recipient is { } recipient
+        ? $"msg_{Data.Id}_{Type[(Type.IndexOf('.') + 1)..]}_{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(recipient.ToLowerInvariant())))[..12]}"
+        : $"msg_{Data.Id}_{Type[(Type.IndexOf('.') + 1)..]}_{Data.Replays}_{Data.Attempt ?? 0}";
 
     public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, WebhookJsonContext.Default.WebhookEvent);
 }
@@ -28,6 +35,10 @@ public sealed record WebhookEvent(string Type, DateTimeOffset Timestamp, Webhook
 /// <param name="Recipients">to and cc (never bcc).</param>
 /// <param name="Rejected">recipients the relay refused for good (to and cc), for email.sent.</param>
 /// <param name="Suppressed">recipients left out as suppressed (to and cc).</param>
+/// <param name="Recipient">for email.bounced, email.delayed and email.complained: the recipient the report is about.</param>
+/// <param name="BounceStatus">for a bounce or delay: the enhanced status code the remote server reported (5.1.1).</param>
+/// <param name="Diagnostic">for a bounce or delay: the remote server's reply, one line.</param>
+/// <param name="FeedbackType">for a complaint: the report's Feedback-Type (abuse, fraud, …).</param>
 public sealed record WebhookData(
     string Id,
     string? Client,
@@ -40,7 +51,11 @@ public sealed record WebhookData(
     string? Kind = null,
     IReadOnlyList<string>? Rejected = null,
     IReadOnlyList<string>? Suppressed = null,
-    string? List = null);
+    string? List = null,
+    string? Recipient = null,
+    string? BounceStatus = null,
+    string? Diagnostic = null,
+    string? FeedbackType = null);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(WebhookEvent))]

@@ -11,9 +11,12 @@ namespace Notifications.Worker.Consuming;
 /// <see cref="EmailJobConsumer"/> and <see cref="Webhooks.WebhookSender"/> both consume through it.
 /// </summary>
 public sealed class QueueSubscription(string queue, ushort prefetch, Func<BasicDeliverEventArgs, IChannel, Task> handle,
-    Action<QueueSubscription> cancelledByBroker) : IAsyncDisposable
+    Action<QueueSubscription>? cancelledByBroker = null) : IAsyncDisposable
 {
+    private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(2);
+
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly System.Threading.Channels.Channel<bool> _cancelled = System.Threading.Channels.Channel.CreateUnbounded<bool>();
     private IChannel? _channel;
     private string? _consumerTag;
 
@@ -93,7 +96,31 @@ public sealed class QueueSubscription(string queue, ushort prefetch, Func<BasicD
         var current = Volatile.Read(ref _consumerTag);
         if (current != consumerTag || !ReferenceEquals(Interlocked.CompareExchange(ref _consumerTag, null, current), current))
             return; // our own cancel, or an old consumer
-        cancelledByBroker(this);
+        _cancelled.Writer.TryWrite(true);
+        cancelledByBroker?.Invoke(this);
+    }
+
+    /// <summary>
+    /// Consumes until the host stops: subscribes (trying again until it can), and whenever the broker ends the consumer
+    /// by itself (the queue was deleted, its node went away), restores the topology and subscribes again.
+    /// </summary>
+    /// <param name="subscribed">called each time the consumer is in place (to log it).</param>
+    public async Task ConsumeUntilStoppedAsync(BrokerConnection broker, Action subscribed, TimeProvider clock, ILogger logger,
+        CancellationToken stoppingToken)
+    {
+        var connection = await broker.WhenConnectedAsync(stoppingToken);
+        while (true)
+        {
+            await UntilDoneAsync("consume " + queue, async ct =>
+            {
+                await OpenAsync(connection, ct);
+                await SubscribeAsync(ct);
+            }, RetryInterval, clock, logger, stoppingToken);
+            subscribed();
+            await _cancelled.Reader.ReadAsync(stoppingToken);
+            await UntilDoneAsync("restore the topology", ct => broker.RestoreTopologyAsync($"the broker cancelled our consumer of {queue}", ct),
+                RetryInterval, clock, logger, stoppingToken);
+        }
     }
 
     public async ValueTask DisposeAsync()

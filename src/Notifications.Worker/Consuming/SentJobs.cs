@@ -25,6 +25,7 @@ public sealed partial class SentJobs(
     IOutcomeEvents events,
     WebhookOutbox webhooks,
     IJobStatuses statuses,
+    Core.Reputation.ReputationGuard reputation,
     NotificationsTelemetry telemetry,
     TimeProvider clock,
     ILogger<SentJobs> logger)
@@ -51,8 +52,27 @@ public sealed partial class SentJobs(
                 logger.LogError(ex, "Job {JobId} is sent; suppressing its hard bounces failed", job.Id);
             }
         }
+        await CountAsync(job, envelope.Send.Count, outcomes?.Rejected);
         LogSent(logger, job.Id, attempt, envelope.Send.Count - result.Refused.Count, result.Reply);
         await PublishWhatFollowsAsync(delivery, job, result.Reply, attempt, outcomes, holdsAborted);
+    }
+
+    /// <summary>
+    /// Counts the recipients the relay was given, and its 5xx refusals as hard bounces, in the client's reputation. After
+    /// the 250 nothing may fail the job: a store that does not answer costs the count, logged.
+    /// </summary>
+    public async Task CountAsync(EmailJob job, int recipients, IReadOnlyList<RefusedRecipient>? rejected)
+    {
+        try
+        {
+            await reputation.RecordAsync(job.Client, recipients,
+                rejected?.Select(r => Core.Store.ReputationEvent.Bounce(job.Id, r.Address)).ToList() ?? [], CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning("Job {JobId}'s recipients were not counted in client {Client}'s reputation ({Reason})", job.Id, job.Client,
+                ex.GetBaseException().Message);
+        }
     }
 
     /// <summary>A redelivery of a job the relay accepted before (a crash, or what follows was not confirmed): tell, then ack.</summary>

@@ -22,11 +22,13 @@ public sealed class RecipientFilter(ISuppressions suppressions, NotificationsTel
         var keys = recipients.Select(SuppressedAddress.Normalize).ToList();
         // List mail is also held back from whoever left that list of that client: the same one lookup asks for both keys.
         var listKeys = job.List is { } list ? keys.Select(k => k is null ? null : SuppressedAddress.ListKey(k, job.Client, list)).ToList() : null;
+        // A client's mail is held back from whoever complained of it (a complaint's entry is for every list of that client).
+        var clientKeys = job.Client is { } client ? keys.Select(k => k is null ? null : SuppressedAddress.ListKey(k, client, Suppression.EveryList)).ToList() : null;
         IReadOnlyDictionary<string, Suppression> found;
         try
         {
-            found = await suppressions.FindSuppressionsAsync([.. keys.Concat(listKeys ?? []).OfType<string>().Distinct(StringComparer.Ordinal)],
-                cancellationToken);
+            found = await suppressions.FindSuppressionsAsync(
+                [.. keys.Concat(listKeys ?? []).Concat(clientKeys ?? []).OfType<string>().Distinct(StringComparer.Ordinal)], cancellationToken);
         }
         catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
         {
@@ -40,7 +42,7 @@ public sealed class RecipientFilter(ISuppressions suppressions, NotificationsTel
         var unsubscribed = false;
         for (var i = 0; i < recipients.Count; i++)
         {
-            if (keys[i] is { } key && found.ContainsKey(key))
+            if (keys[i] is { } key && found.ContainsKey(key) || clientKeys?[i] is { } clientKey && found.ContainsKey(clientKey))
                 suppressed.Add(recipients[i]);
             else if (listKeys?[i] is { } listKey && found.ContainsKey(listKey))
             {

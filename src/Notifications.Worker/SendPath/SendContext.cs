@@ -28,6 +28,9 @@ public sealed class SendContext(Delivery delivery, CancellationToken holdsAborte
     /// <summary>The envelope's recipients when some were left out (null: everyone in the message's headers).</summary>
     public IReadOnlyList<MailboxAddress>? Mailboxes { get; set; }
 
+    /// <summary>The envelope sender (<c>MAIL FROM</c>) when it is not the message's own sender: the job's return path.</summary>
+    public MailboxAddress? Sender { get; set; }
+
     /// <summary>Whether this worker holds the job's send claim right now.</summary>
     public bool HoldsClaim { get; set; }
 

@@ -33,7 +33,7 @@ public sealed class SendStep(
             {
                 SendResult result;
                 using (guard.KeepClaim(job.Id))
-                    result = await SendOnceAsync(message, context.Mailboxes, context.SendsAborted);
+                    result = await SendOnceAsync(message, context.Sender, context.Mailboxes, context.SendsAborted);
                 outage.Ended();
                 telemetry.Sent.Add(1);
                 telemetry.DeliveryLatency.Record((clock.GetUtcNow() - job.CreatedAt).TotalSeconds);
@@ -90,15 +90,15 @@ public sealed class SendStep(
         return true;
     }
 
-    private async Task<SendResult> SendOnceAsync(MimeKit.MimeMessage message, IReadOnlyList<MimeKit.MailboxAddress>? envelope,
-        CancellationToken cancellationToken)
+    private async Task<SendResult> SendOnceAsync(MimeKit.MimeMessage message, MimeKit.MailboxAddress? sender,
+        IReadOnlyList<MimeKit.MailboxAddress>? envelope, CancellationToken cancellationToken)
     {
         await using var turn = await pacer.TakeTurnAsync(cancellationToken);
         using var activity = NotificationsTelemetry.Source.StartActivity("smtp send", ActivityKind.Client);
         var started = clock.GetTimestamp();
         try
         {
-            return await relay.SendAsync(message, envelope, cancellationToken);
+            return await relay.SendAsync(message, sender, envelope, cancellationToken);
         }
         catch (Exception ex)
         {

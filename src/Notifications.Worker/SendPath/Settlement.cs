@@ -41,7 +41,10 @@ public sealed partial class Settlement(
     private async Task ParkFailedAsync(SendContext context, Exception error)
     {
         if (error is RecipientsRefusedException everyone)
+        {
             await recipients.RecordBouncesAsync(context.RequireJob(), everyone.Refused);
+            await sent.CountAsync(context.RequireJob(), everyone.Refused.Count, [.. everyone.Refused.Where(r => SmtpFailure.CodeOf(r.Reply) >= 500)]);
+        }
         var decision = router.Decide(SmtpFailure.Classify(error), context.Delivery.PreviousAttempts, context.Delivery.Lane);
         await parker.ParkAsync(context.Delivery, decision, SmtpFailure.Describe(error), context.Job);
     }

@@ -16,6 +16,7 @@ public static class WorkerSendPathExtensions
         services.AddSingleton<SendingSlotStep>();
         services.AddSingleton<ClaimStep>();
         services.AddSingleton<BuildStep>();
+        services.AddSingleton<ReturnPathStep>();
         services.AddSingleton<ListHeadersStep>();
         services.AddSingleton<SignStep>();
         services.AddSingleton<SendStep>();
@@ -28,6 +29,7 @@ public static class WorkerSendPathExtensions
             sp.GetRequiredService<SendingSlotStep>(),
             sp.GetRequiredService<ClaimStep>(),
             sp.GetRequiredService<BuildStep>(),
+            sp.GetRequiredService<ReturnPathStep>(),
             sp.GetRequiredService<ListHeadersStep>(),
             sp.GetRequiredService<SignStep>(),
             sp.GetRequiredService<SendStep>(),

@@ -48,6 +48,10 @@ public static class MimeMessageFactory
     /// <summary>The envelope for some of a job's recipients, as the job spells them.</summary>
     public static List<MailboxAddress> Mailboxes(IEnumerable<string> recipients) => [.. recipients.Select(Mailbox)];
 
+    /// <summary>Every recipient in the message's headers (To, Cc, Bcc), once each: the envelope when no one was left out.</summary>
+    public static List<MailboxAddress> AllRecipients(MimeMessage message) =>
+        [.. message.To.Mailboxes.Concat(message.Cc.Mailboxes).Concat(message.Bcc.Mailboxes).DistinctBy(m => m.Address, StringComparer.OrdinalIgnoreCase)];
+
     private static MailboxAddress Mailbox(string? value) =>
         EmailAddresses.TryParseMailbox(value, out var mailbox, out var error)
             ? mailbox!

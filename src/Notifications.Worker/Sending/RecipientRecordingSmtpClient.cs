@@ -1,3 +1,4 @@
+using MailKit;
 using MailKit.Net.Smtp;
 using MimeKit;
 using Notifications.Core.Store;
@@ -12,12 +13,28 @@ namespace Notifications.Worker.Sending;
 public sealed class RecipientRecordingSmtpClient : SmtpClient
 {
     private readonly List<RefusedRecipient> _refused = [];
+    private bool _askForReports;
 
     /// <summary>Recipients refused in the last send.</summary>
     public IReadOnlyList<RefusedRecipient> Refused => _refused;
 
     /// <summary>Called before each send: a pooled client serves many mails.</summary>
-    public void StartSend() => _refused.Clear();
+    /// <param name="askForReports">
+    /// the mail has a return path of its own: where the relay offers DSN (RFC 3461), ask for a report of failures and delays
+    /// only (<c>NOTIFY=FAILURE,DELAY</c>), with the job id as <c>ENVID</c> so the report names its job even without the return path.
+    /// </param>
+    public void StartSend(bool askForReports = false)
+    {
+        _refused.Clear();
+        _askForReports = askForReports;
+    }
+
+    // MailKit asks these only when the relay's EHLO offers DSN.
+    protected override string? GetEnvelopeId(MimeMessage message) =>
+        _askForReports && Core.Bounces.ReturnPath.JobIdOfMessageId(message.MessageId) is { } jobId ? jobId : null;
+
+    protected override DeliveryStatusNotification? GetDeliveryStatusNotifications(MimeMessage message, MailboxAddress mailbox) =>
+        _askForReports ? DeliveryStatusNotification.Failure | DeliveryStatusNotification.Delay : null;
 
     protected override void OnRecipientNotAccepted(MimeMessage message, MailboxAddress mailbox, SmtpResponse response)
     {

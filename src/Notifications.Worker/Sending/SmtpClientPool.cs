@@ -21,9 +21,11 @@ public sealed class SmtpClientPool(IOptions<SmtpOptions> options, ILogger<SmtpCl
     private readonly ConcurrentQueue<RecipientRecordingSmtpClient> _idle = new();
 
     /// <summary>Sends one message; returns the relay's final reply and the recipients it refused.</summary>
+    /// <param name="sender">the envelope sender (MAIL FROM), also asking for DSNs with the job id as ENVID; null: the message's own sender.</param>
     /// <param name="envelope">the recipients to give the relay; null: every recipient of the message (To, Cc, Bcc).</param>
     /// <exception cref="RecipientsRefusedException">the relay refused every recipient.</exception>
-    public async Task<SendResult> SendAsync(MimeMessage message, IReadOnlyList<MailboxAddress>? envelope, CancellationToken cancellationToken)
+    public async Task<SendResult> SendAsync(MimeMessage message, MailboxAddress? sender, IReadOnlyList<MailboxAddress>? envelope,
+        CancellationToken cancellationToken)
     {
         await _slots.WaitAsync(cancellationToken);
         RecipientRecordingSmtpClient? client = null;
@@ -40,10 +42,11 @@ public sealed class SmtpClientPool(IOptions<SmtpOptions> options, ILogger<SmtpCl
                 client = null;
                 client = await ConnectAsync(cancellationToken);
             }
-            client.StartSend();
-            var reply = envelope is null
+            client.StartSend(askForReports: sender is not null);
+            var reply = envelope is null && sender is null
                 ? await client.SendAsync(message, cancellationToken)
-                : await client.SendAsync(message, message.Sender ?? message.From.Mailboxes.First(), envelope, cancellationToken);
+                : await client.SendAsync(message, sender ?? message.Sender ?? message.From.Mailboxes.First(),
+                    envelope ?? MimeMessageFactory.AllRecipients(message), cancellationToken);
             var refused = client.Refused.ToArray();
             _idle.Enqueue(client);
             client = null;

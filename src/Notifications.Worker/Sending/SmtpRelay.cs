@@ -68,11 +68,13 @@ public sealed class SmtpRelay
     public CircuitState Circuit => _circuit.CircuitState;
 
     /// <summary>Sends one message; returns the relay's reply and the recipients it refused.</summary>
+    /// <param name="sender">the envelope sender (MAIL FROM); null: the message's Sender or first From.</param>
     /// <param name="envelope">the recipients to give the relay; null: every recipient of the message.</param>
     /// <exception cref="BrokenCircuitException">the relay is down: not this mail's failure.</exception>
-    public ValueTask<SendResult> SendAsync(MimeMessage message, IReadOnlyList<MailboxAddress>? envelope, CancellationToken cancellationToken) =>
-        _pipeline.ExecuteAsync(static async (state, token) => await state.Pool.SendAsync(state.Message, state.Envelope, token),
-            (Pool: _pool, Message: message, Envelope: envelope), cancellationToken);
+    public ValueTask<SendResult> SendAsync(MimeMessage message, MailboxAddress? sender, IReadOnlyList<MailboxAddress>? envelope,
+        CancellationToken cancellationToken) =>
+        _pipeline.ExecuteAsync(static async (state, token) => await state.Pool.SendAsync(state.Message, state.Sender, state.Envelope, token),
+            (Pool: _pool, Message: message, Sender: sender, Envelope: envelope), cancellationToken);
 
     /// <summary>
     /// Whether a failed send was the relay's outage rather than this mail's failure: the circuit refused it,

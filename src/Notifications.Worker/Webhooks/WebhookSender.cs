@@ -34,12 +34,10 @@ public sealed class WebhookSender(
     IOptions<WebhookOptions> options,
     ILogger<WebhookSender> logger) : BackgroundService
 {
-    private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan WaitForSlot = TimeSpan.FromSeconds(1);
 
     private readonly WebhookOptions _options = options.Value;
     private readonly ConcurrentDictionary<string, WebhookEndpoint> _endpoints = new(StringComparer.Ordinal);
-    private readonly System.Threading.Channels.Channel<bool> _cancelled = System.Threading.Channels.Channel.CreateUnbounded<bool>();
     private QueueSubscription? _subscription;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -49,25 +47,12 @@ public sealed class WebhookSender(
             logger.LogInformation("No client has a webhook: {Queue} is not consumed", names.WebhookSendQueue);
             return;
         }
-        var subscription = _subscription = new QueueSubscription(names.WebhookSendQueue, (ushort)_options.Prefetch, HandleAsync,
-            _ => _cancelled.Writer.TryWrite(true));
+        var subscription = _subscription = new QueueSubscription(names.WebhookSendQueue, (ushort)_options.Prefetch, HandleAsync);
         try
         {
-            var connection = await broker.WhenConnectedAsync(stoppingToken);
-            while (true)
-            {
-                await QueueSubscription.UntilDoneAsync("consume " + names.WebhookSendQueue, async ct =>
-                {
-                    await subscription.OpenAsync(connection, ct);
-                    await subscription.SubscribeAsync(ct);
-                }, RetryInterval, clock, logger, stoppingToken);
-                logger.LogInformation("Delivering webhooks from {Queue} (at most {Concurrency} in flight per endpoint)",
-                    names.WebhookSendQueue, _options.ConcurrencyPerEndpoint);
-                await _cancelled.Reader.ReadAsync(stoppingToken); // the broker ended our consumer: subscribe again
-                await QueueSubscription.UntilDoneAsync("restore the topology",
-                    ct => broker.RestoreTopologyAsync($"the broker cancelled our consumer of {names.WebhookSendQueue}", ct),
-                    RetryInterval, clock, logger, stoppingToken);
-            }
+            await subscription.ConsumeUntilStoppedAsync(broker, () => logger.LogInformation(
+                "Delivering webhooks from {Queue} (at most {Concurrency} in flight per endpoint)", names.WebhookSendQueue, _options.ConcurrencyPerEndpoint),
+                clock, logger, stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {

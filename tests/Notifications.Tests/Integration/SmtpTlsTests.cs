@@ -33,7 +33,7 @@ public sealed class SmtpTlsTests
         await using var relay = new TestRelay(certificate.Certificate, tlsOnConnect: true);
         await using var pool = Pool(relay.Port, SmtpSecurity.SslOnConnect, caCertificate: null);
 
-        await Assert.ThrowsAsync<MailKit.Security.SslHandshakeException>(() => pool.SendAsync(Message(), null, CancellationToken.None));
+        await Assert.ThrowsAsync<MailKit.Security.SslHandshakeException>(() => pool.SendAsync(Message(), null, null, CancellationToken.None));
         Assert.Empty(relay.Accepted);
     }
 
@@ -43,7 +43,7 @@ public sealed class SmtpTlsTests
         await using var relay = new TestRelay();
         await using var pool = Pool(relay.Port, SmtpSecurity.Auto, caCertificate: null, username: "mailer", password: "s3cret");
 
-        var refused = await Assert.ThrowsAsync<MailKit.Security.AuthenticationException>(() => pool.SendAsync(Message(), null, CancellationToken.None));
+        var refused = await Assert.ThrowsAsync<MailKit.Security.AuthenticationException>(() => pool.SendAsync(Message(), null, null, CancellationToken.None));
 
         Assert.Contains("refusing to send Smtp:Username/Password in plaintext", refused.Message);
         Assert.DoesNotContain("s3cret", refused.Message);

@@ -1,0 +1,21 @@
+namespace Notifications.Core.Bounces;
+
+/// <summary>The AMQP headers the inbound receiver puts on each raw message it publishes to <c>email.inbound</c>.</summary>
+public static class InboundHeaders
+{
+    /// <summary>The RCPT TO addresses, comma-separated: the return paths the report came back to.</summary>
+    public const string Recipients = "x-inbound-rcpt";
+
+    /// <summary>The MAIL FROM of the session (empty for a bounce: &lt;&gt;).</summary>
+    public const string MailFrom = "x-inbound-mail-from";
+
+    /// <summary>The remote address that delivered it.</summary>
+    public const string Remote = "x-inbound-remote";
+
+    /// <summary>Why the consumer kept it in <c>email.inbound.unparsed</c>, one line.</summary>
+    public const string Reason = "x-inbound-reason";
+
+    public const string ContentType = "message/rfc822";
+
+    public const string Type = "email.inbound.v1";
+}

@@ -1,0 +1,101 @@
+using Microsoft.Extensions.Logging;
+using Notifications.Contracts;
+using Notifications.Core.Bounces;
+using Notifications.Core.Events;
+using Notifications.Core.Reputation;
+using Notifications.Core.Store;
+using Notifications.Core.Suppressions;
+using Notifications.Core.Telemetry;
+using Notifications.Core.Webhooks;
+
+namespace Notifications.Worker.Bounces;
+
+/// <summary>
+/// What a report that came back does to its job: a hard bounce suppresses the address and marks the recipient
+/// <c>bounced</c> (even though the job was <c>sent</c>); a soft bounce is recorded on the job; a delay is only told; a
+/// complaint suppresses the address for the job's client. Both count against the client's reputation. Then the events
+/// and webhooks, each confirmed. Everything here may run twice for one report (a redelivery): each step is idempotent.
+/// </summary>
+public sealed partial class BounceRecorder(
+    ISuppressions suppressions,
+    IJobStatuses statuses,
+    ReputationGuard reputation,
+    IOutcomeEvents events,
+    WebhookOutbox webhooks,
+    NotificationsTelemetry telemetry,
+    TimeProvider clock,
+    ILogger<BounceRecorder> logger)
+{
+    /// <exception cref="Exception">the store or the broker failed: give the report back, it is read again.</exception>
+    public async Task RecordAsync(JobStatus job, InboundReport report, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var outcomes = job.Recipients;
+        var counted = new List<ReputationEvent>();
+        var tell = new List<(object Event, WebhookEvent Webhook)>();
+        var delays = new List<WebhookEvent>();
+        if (report.Kind == ReportKind.Complaint)
+        {
+            var complainant = report.Recipients.FirstOrDefault()?.Address;
+            var address = SuppressedAddress.Normalize(complainant);
+            if (address is not null && job.Client is not null)
+                await suppressions.AddSuppressionAsync(new Suppression(address, $"complained: {report.FeedbackType}", Suppression.Complaint, job.Client, now,
+                    Suppression.EveryList), cancellationToken);
+            if (address is not null)
+                outcomes = RecipientOutcomes.With(outcomes, complained: address);
+            counted.Add(ReputationEvent.ComplaintOf(job.JobId, address));
+            telemetry.Complaints.Add(1, new KeyValuePair<string, object?>("client", job.Client ?? ""));
+            LogComplaint(job.JobId, job.Client, report.FeedbackType);
+            tell.Add((new EmailComplained(job.JobId, address, report.FeedbackType ?? "abuse", now, job.Client),
+                Webhook(WebhookEvent.Complained, "complained", job, address ?? "", now, feedbackType: report.FeedbackType ?? "abuse")));
+        }
+        foreach (var recipient in report.Kind == ReportKind.DeliveryStatus ? report.Recipients : [])
+        {
+            var address = SuppressedAddress.Normalize(recipient.Address) ?? recipient.Address;
+            if (recipient.IsHardBounce)
+            {
+                await suppressions.AddSuppressionAsync(new Suppression(address, "bounced: " + recipient.Describe(), Suppression.Bounce, job.Client, now),
+                    cancellationToken);
+                outcomes = RecipientOutcomes.With(outcomes, bounced: new RefusedRecipient(address, recipient.Describe()));
+                counted.Add(ReputationEvent.Bounce(job.JobId, address));
+                telemetry.Bounces.Add(1, new KeyValuePair<string, object?>("type", "hard"));
+                LogBounce(job.JobId, recipient.Status);
+                tell.Add((new EmailBounced(job.JobId, address, recipient.Status!, recipient.Diagnostic, now, job.Client, report.ReportingMta),
+                    Webhook(WebhookEvent.Bounced, "bounced", job, address, now, recipient)));
+            }
+            else if (recipient.IsSoftBounce)
+            {
+                outcomes = RecipientOutcomes.With(outcomes, softBounced: new RefusedRecipient(address, recipient.Describe()));
+                telemetry.Bounces.Add(1, new KeyValuePair<string, object?>("type", "soft"));
+            }
+            else if (recipient.IsDelayed)
+            {
+                telemetry.Delays.Add(1);
+                delays.Add(Webhook(WebhookEvent.Delayed, "delayed", job, address, now, recipient));
+            }
+        }
+        if (!ReferenceEquals(outcomes, job.Recipients))
+            await statuses.SetStatusAsync(job with { Recipients = outcomes }, cancellationToken);
+        await reputation.RecordAsync(job.Client, 0, counted, cancellationToken);
+        foreach (var (outcome, webhook) in tell)
+        {
+            await events.PublishAsync(outcome, cancellationToken);
+            await webhooks.EnqueueAsync(webhook, cancellationToken);
+        }
+        foreach (var webhook in delays)
+            await webhooks.EnqueueAsync(webhook, cancellationToken);
+    }
+
+    /// <summary>The callback of one recipient's report: the job, the recipient, and what their server said.</summary>
+    private static WebhookEvent Webhook(string type, string status, JobStatus job, string address, DateTimeOffset now,
+        RecipientReport? recipient = null, string? feedbackType = null) =>
+        new(type, now, new WebhookData(job.JobId, job.Client, status, null, recipient?.Describe(), address.Length > 0 ? [address] : [], null,
+            job.Replays, Recipient: address.Length > 0 ? address : "unknown", BounceStatus: recipient?.Status, Diagnostic: recipient?.Diagnostic,
+            FeedbackType: feedbackType));
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: a recipient bounced after the relay accepted it ({Status}); the address is suppressed")]
+    private partial void LogBounce(string jobId, string? status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} of client {Client}: a recipient complained ({FeedbackType}); the address is suppressed for that client")]
+    private partial void LogComplaint(string jobId, string? client, string? feedbackType);
+}
