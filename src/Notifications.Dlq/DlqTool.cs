@@ -36,9 +36,10 @@ public static class DlqTool
         RabbitMqOptions options;
         StoreOptions storeOptions;
         ClientsOptions clientsOptions;
+        Core.Reputation.ReputationOptions reputationOptions;
         try
         {
-            (options, storeOptions, clientsOptions) = LoadOptions(parsed, settings);
+            (options, storeOptions, clientsOptions, reputationOptions) = LoadOptions(parsed, settings);
         }
         catch (InvalidOperationException ex)
         {
@@ -46,7 +47,10 @@ public static class DlqTool
             return ExitCodes.Failure;
         }
         if (parsed.Verb == "suppressions")
-            return await RunSuppressionsAsync(parsed, storeOptions, output, error, cancellationToken);
+            return await WithStoreAsync(storeOptions, error, store => SuppressionsCommand.RunAsync(store, parsed, output, error, Clock, cancellationToken));
+        if (parsed.Verb == "clients")
+            return await WithStoreAsync(storeOptions, error,
+                store => ClientsCommand.RunAsync(store, clientsOptions, reputationOptions, parsed, output, error, cancellationToken));
         if (options.Uri is null || !options.Uri.IsAbsoluteUri || options.Uri.Scheme is not ("amqp" or "amqps"))
         {
             await error.WriteLineAsync("dlq: no usable broker URI: set --uri amqp://… or RabbitMq:Uri / RabbitMq__Uri");
@@ -70,7 +74,7 @@ public static class DlqTool
         var webhooks = new WebhookOutbox(publisher, new ClientRegistry(Options.Create(clientsOptions)));
         await using var replayEvents = new ReplayEvents(options, Options.Create(storeOptions), webhooks, error, Clock);
         var context = new DlqContext(broker.Current!, publisher, names, output, error,
-            readLine ?? Console.ReadLine, isTerminal ?? !Console.IsInputRedirected, Clock, replayEvents, parsed.WebhookQueue);
+            readLine ?? Console.ReadLine, isTerminal ?? !Console.IsInputRedirected, Clock, replayEvents, parsed.Queue);
 
         try
         {
@@ -100,16 +104,15 @@ public static class DlqTool
         }
     }
 
-    /// <summary>The suppression list lives in the job store: no broker needed.</summary>
-    private static async Task<int> RunSuppressionsAsync(DlqArguments parsed, StoreOptions storeOptions, TextWriter output, TextWriter error,
-        CancellationToken cancellationToken)
+    /// <summary>The suppression list and the clients' reputation live in the job store: no broker needed.</summary>
+    private static async Task<int> WithStoreAsync(StoreOptions storeOptions, TextWriter error, Func<IJobStore, Task<int>> command)
     {
         try
         {
             var store = await StoreRegistration.CreateAsync(Options.Create(storeOptions), Clock);
             try
             {
-                return await SuppressionsCommand.RunAsync(store, parsed, output, error, Clock, cancellationToken);
+                return await command(store);
             }
             finally
             {
@@ -123,7 +126,7 @@ public static class DlqTool
         }
     }
 
-    private static (RabbitMqOptions Broker, StoreOptions Store, ClientsOptions Clients) LoadOptions(DlqArguments args,
+    private static (RabbitMqOptions Broker, StoreOptions Store, ClientsOptions Clients, Core.Reputation.ReputationOptions Reputation) LoadOptions(DlqArguments args,
         IDictionary<string, string?>? settings)
     {
         var configuration = new ConfigurationBuilder()
@@ -141,6 +144,8 @@ public static class DlqTool
         configuration.GetSection(StoreOptions.Section).Bind(store);
         var clients = new ClientsOptions();
         configuration.GetSection(ClientsOptions.Section).Bind(clients.ByName);
-        return (options, store, clients);
+        var reputation = new Core.Reputation.ReputationOptions();
+        configuration.GetSection(Core.Reputation.ReputationOptions.Section).Bind(reputation);
+        return (options, store, clients, reputation);
     }
 }

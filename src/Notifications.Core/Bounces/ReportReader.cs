@@ -105,7 +105,7 @@ public static partial class ReportReader
     {
         if (Returned(parts)?.MessageId is { Length: > 0 } id)
             return id;
-        foreach (var text in parts.OfType<TextPart>().Skip(1))
+        foreach (var text in parts.OfType<TextPart>().Where(p => !p.IsHtml))
             if (QuotedMessageId().Match(text.Text ?? "") is { Success: true } quoted)
                 return quoted.Groups[1].Value;
         return null;
@@ -171,7 +171,7 @@ public static partial class ReportReader
     [GeneratedRegex(@"\b[245]\.\d{1,3}\.\d{1,3}\b")]
     private static partial Regex EnhancedCode();
 
-    [GeneratedRegex(@"(?:^|\s|#)([45]\d\d)(?:[\s-]|$)")]
+    [GeneratedRegex(@"(?:^|\s|#)([45]\d\d)(?:[\s:-]|$)")]
     private static partial Regex ReplyCode();
 
     [GeneratedRegex(@"^\s*<?([^\s<>@:]+@[^\s<>:]+\.[A-Za-z]{2,})>?:?\s*$")]

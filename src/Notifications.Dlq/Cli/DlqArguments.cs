@@ -16,11 +16,15 @@ public sealed record DlqArguments
           dlq suppressions list [--limit N] [--source bounce|manual] [--json]
           dlq suppressions add <address> --reason TEXT
           dlq suppressions remove <address>...
+          dlq clients [--json]
+          dlq clients resume <client>
         options for every command:
           --uri amqp://user:pass@host:5672/   broker (default: RabbitMq:Uri from appsettings.json / RabbitMq__Uri)
           --prefix NAME                       RabbitMq:Prefix of the deployment
-          --queue email.dead|webhook.dead     the dead-letter queue to work on (default email.dead)
-          (suppressions use the job store, Store:* settings, not the broker)
+          --queue email.dead|webhook.dead|email.inbound.unparsed
+                                              the queue to work on (default email.dead); email.inbound.unparsed holds
+                                              what came back and could not be read (replay reads it again)
+          (suppressions and clients use the job store, Store:* settings, not the broker)
         exit codes: 0 done, 1 failure, 2 usage error, 3 an id (or address) was not found
         """;
 
@@ -39,10 +43,10 @@ public sealed record DlqArguments
     public string? Uri { get; init; }
     public string? Prefix { get; init; }
 
-    /// <summary><c>--queue webhook.dead</c>: the dead webhooks rather than the dead jobs.</summary>
-    public bool WebhookQueue { get; init; }
+    /// <summary><c>--queue</c>: the dead jobs (default), the dead webhooks, or the inbound messages nobody could read.</summary>
+    public DlqQueue Queue { get; init; }
 
-    /// <summary>For <c>suppressions</c>: list, add or remove.</summary>
+    /// <summary>For <c>suppressions</c>: list, add or remove; for <c>clients</c>: list or resume.</summary>
     public string? Action { get; init; }
     public string? Reason { get; init; }
     public string? Source { get; init; }
@@ -52,7 +56,7 @@ public sealed record DlqArguments
         if (args.Count == 0 || args[0] is "-h" or "--help" or "help")
             throw new UsageException("a command is required");
         var verb = args[0];
-        if (verb is not ("list" or "show" or "replay" or "delete" or "export" or "suppressions"))
+        if (verb is not ("list" or "show" or "replay" or "delete" or "export" or "suppressions" or "clients"))
             throw new UsageException($"unknown command '{verb}'");
 
         var ids = new List<string>();
@@ -64,6 +68,12 @@ public sealed record DlqArguments
                 throw new UsageException("suppressions takes list, add or remove");
             parsed = parsed with { Action = args[1] };
             first = 2;
+        }
+        else if (verb == "clients")
+        {
+            var resume = args.Count > 1 && args[1] == "resume";
+            parsed = parsed with { Action = resume ? "resume" : "list" };
+            first = resume ? 2 : 1;
         }
         for (var i = first; i < args.Count; i++)
         {
@@ -86,7 +96,7 @@ public sealed record DlqArguments
                 "--uri" => parsed with { Uri = Value() },
                 "--prefix" => parsed with { Prefix = Value() },
                 "--reason" => parsed with { Reason = Value() },
-                "--queue" => parsed with { WebhookQueue = ParseQueue(Value()) },
+                "--queue" => parsed with { Queue = ParseQueue(Value()) },
                 "--source" => parsed with { Source = ParseSource(Value()) },
                 _ when arg.StartsWith("--", StringComparison.Ordinal) => throw new UsageException($"unknown option '{arg}'"),
                 _ => AddId(parsed, ids, arg),
@@ -108,6 +118,17 @@ public sealed record DlqArguments
         if (a.Verb == "suppressions")
         {
             CheckSuppressions(a);
+            return;
+        }
+        if (a.Verb == "clients")
+        {
+            if (a.All || a.Group || a.GroupKey is not null || a.Kind is not null || a.DryRun || a.Yes || a.From is not null || a.Out is not null
+                || a.Limit is not null || a.Reason is not null || a.Source is not null)
+                throw new UsageException("clients takes --json (list) or resume <client>");
+            if (a.Action == "list" && a.Ids.Count > 0)
+                throw new UsageException($"unknown clients command '{a.Ids[0]}' (clients, or clients resume <client>)");
+            if (a.Action == "resume" && (a.Ids.Count != 1 || a.Json))
+                throw new UsageException("clients resume takes one client name");
             return;
         }
         if (a.Reason is not null || a.Source is not null)
@@ -164,11 +185,12 @@ public sealed record DlqArguments
         }
     }
 
-    private static bool ParseQueue(string value) => value switch
+    private static DlqQueue ParseQueue(string value) => value switch
     {
-        "email.dead" => false,
-        "webhook.dead" => true,
-        _ => throw new UsageException($"--queue must be email.dead or webhook.dead, not '{value}'"),
+        "email.dead" => DlqQueue.Email,
+        "webhook.dead" => DlqQueue.Webhook,
+        "email.inbound.unparsed" => DlqQueue.InboundUnparsed,
+        _ => throw new UsageException($"--queue must be email.dead, webhook.dead or email.inbound.unparsed, not '{value}'"),
     };
 
     private static string ParseSource(string value) => value is "bounce" or "manual"

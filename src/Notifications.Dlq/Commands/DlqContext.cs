@@ -1,5 +1,6 @@
 using Notifications.Core.Broker;
 using Notifications.Core.Topology;
+using Notifications.Dlq.Cli;
 using Notifications.Dlq.DeadLetters;
 using RabbitMQ.Client;
 
@@ -16,16 +17,29 @@ public sealed class DlqContext(
     bool isTerminal,
     TimeProvider clock,
     ReplayEvents? replayEvents = null,
-    bool webhooks = false)
+    DlqQueue queue = DlqQueue.Email)
 {
-    /// <summary>Working on <c>webhook.dead</c> (<c>--queue webhook.dead</c>) rather than the jobs' <c>email.dead</c>.</summary>
-    public bool Webhooks => webhooks;
+    /// <summary>The queue of this run (<c>--queue</c>).</summary>
+    public DlqQueue Queue => queue;
+
+    /// <summary>Anything but dead jobs: no replay events, no job statuses.</summary>
+    private bool NotJobs => queue != DlqQueue.Email;
 
     /// <summary>The dead-letter queue this run works on.</summary>
-    public string DeadQueue => webhooks ? names.WebhookDeadQueue : names.DeadQueue;
+    public string DeadQueue => queue switch
+    {
+        DlqQueue.Webhook => names.WebhookDeadQueue,
+        DlqQueue.InboundUnparsed => names.InboundUnparsedQueue,
+        _ => names.DeadQueue,
+    };
 
-    /// <summary>Where a replay puts a letter back (for messages: the lane's queue of a job, or <c>webhook.send</c>).</summary>
-    public string ReplayTarget => webhooks ? names.WebhookSendQueue : names.SendQueue + " / " + names.HighQueue;
+    /// <summary>Where a replay puts a letter back: the lane's queue of a job, <c>webhook.send</c>, or <c>email.inbound</c> to be read again.</summary>
+    public string ReplayTarget => queue switch
+    {
+        DlqQueue.Webhook => names.WebhookSendQueue,
+        DlqQueue.InboundUnparsed => names.InboundQueue,
+        _ => names.SendQueue + " / " + names.HighQueue,
+    };
 
     public IConnection Connection => connection;
     public ConfirmedPublisher Publisher => publisher;
@@ -51,20 +65,24 @@ public sealed class DlqContext(
 
     /// <summary>
     /// Puts a dead letter back: a job into its lane (<c>email.send</c> or <c>email.send.high</c>), a webhook into
-    /// <c>webhook.send</c>; returns once the broker confirmed it.
+    /// <c>webhook.send</c>, an inbound message into <c>email.inbound</c>; returns once the broker confirmed it.
     /// </summary>
     public Task ReplayAsync(DeadLetter letter, CancellationToken cancellationToken) =>
-        publisher.PublishAsync(webhooks ? TopologyNames.WebhookSendKey : TopologyNames.WorkKey(letter.Lane), ReplayProperties.For(letter, clock.GetUtcNow()), letter.Body,
-            cancellationToken);
+        publisher.PublishAsync(queue switch
+        {
+            DlqQueue.Webhook => TopologyNames.WebhookSendKey,
+            DlqQueue.InboundUnparsed => TopologyNames.InboundKey,
+            _ => TopologyNames.WorkKey(letter.Lane),
+        }, ReplayProperties.For(letter, clock.GetUtcNow()), letter.Body, cancellationToken);
 
     /// <summary>A replay begins: what announces it gets ready meanwhile (the event bus starts).</summary>
     public void PrepareAnnouncements(CancellationToken cancellationToken)
     {
-        if (replayEvents is not null && !webhooks)
+        if (replayEvents is not null && !NotJobs)
             replayEvents.Prepare(cancellationToken);
     }
 
     /// <summary>Tells subscribers, the status query and webhooks that these jobs were replayed; a failure is reported, the replay stands.</summary>
     public Task AnnounceReplaysAsync(IReadOnlyList<DeadLetter> replayed, CancellationToken cancellationToken) =>
-        replayed.Count == 0 || replayEvents is null || webhooks ? Task.CompletedTask : replayEvents.AnnounceAsync(replayed, cancellationToken);
+        replayed.Count == 0 || replayEvents is null || NotJobs ? Task.CompletedTask : replayEvents.AnnounceAsync(replayed, cancellationToken);
 }

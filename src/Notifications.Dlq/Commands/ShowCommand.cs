@@ -34,7 +34,10 @@ public static class ShowCommand
         var line = JsonNode.Parse(ExportFormat.ToLine(letter))!.AsObject();
         line.Remove("body");
         line["group"] = FailureGroups.Key(letter);
-        line["job"] = TryParse(letter.BodyText);
+        if (letter.IsInbound)
+            line["message"] = letter.BodyText; // raw mail, as it came
+        else
+            line["job"] = TryParse(letter.BodyText);
         if (args.Json)
         {
             context.Out.WriteLine(line.ToJsonString());

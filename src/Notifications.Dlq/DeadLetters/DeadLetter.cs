@@ -18,7 +18,7 @@ public sealed record DeadLetter(
     public IDictionary<string, object?>? Headers => Properties.Headers;
 
     /// <summary>The worker's header; for a message the broker dead-lettered itself, its reason in <c>x-death</c>.</summary>
-    public string Kind => HeaderValues.GetString(Headers, JobHeaders.FailureKind) ?? DeathReason() switch
+    public string Kind => HeaderValues.GetString(Headers, JobHeaders.FailureKind) ?? (IsInbound ? "inbound" : null) ?? DeathReason() switch
     {
         "delivery_limit" => FailureKind.DeliveryLimit.ToWire(),
         "rejected" => FailureKind.Poison.ToWire(),
@@ -26,7 +26,8 @@ public sealed record DeadLetter(
         null => "unknown",
     };
 
-    public string LastError => HeaderValues.GetString(Headers, JobHeaders.LastError) ?? DeathReason() switch
+    public string LastError => HeaderValues.GetString(Headers, JobHeaders.LastError)
+        ?? HeaderValues.GetString(Headers, Core.Bounces.InboundHeaders.Reason) ?? DeathReason() switch
     {
         "delivery_limit" => "delivery limit reached: the worker died holding it too often",
         "rejected" => "rejected by a consumer",
@@ -59,14 +60,18 @@ public sealed record DeadLetter(
 
     public EmailJob? Job => JobCodec.TryDecode(Body, out var job, out _) ? job : null;
 
-    /// <summary>A job's recipients; a callback's (<c>webhook.dead</c>) from its data.</summary>
-    public string Recipients => Job is { } job ? string.Join(", ", job.AllRecipients())
+    /// <summary>A message that came back to the return-path domain (<c>email.inbound.unparsed</c>): raw mail, not a job.</summary>
+    public bool IsInbound => Properties.Type == Core.Bounces.InboundHeaders.Type;
+
+    /// <summary>A job's recipients; a callback's (<c>webhook.dead</c>) from its data; an inbound message's RCPT TO.</summary>
+    public string Recipients => IsInbound ? HeaderValues.GetString(Headers, Core.Bounces.InboundHeaders.Recipients) ?? ""
+        : Job is { } job ? string.Join(", ", job.AllRecipients())
         : Callback() is { } callback && callback.Data.TryGetProperty("recipients", out var recipients) && recipients.ValueKind == JsonValueKind.Array
             ? string.Join(", ", recipients.EnumerateArray().Where(r => r.ValueKind == JsonValueKind.String).Select(r => r.GetString()))
             : "";
 
     /// <summary>A job's subject; for a callback, what it tells (<c>email.sent callback of job …</c>): callbacks carry no subject.</summary>
-    public string Subject => Job?.Subject
+    public string Subject => (IsInbound ? InboundSubject() : Job?.Subject)
         ?? (Callback() is { } callback ? $"{callback.Type} callback of job {(callback.Data.TryGetProperty("id", out var id) ? id.GetString() : "?")}" : "");
 
     private (string Type, JsonElement Data)? Callback()
@@ -87,6 +92,20 @@ public sealed record DeadLetter(
     }
 
     public string BodyText => Encoding.UTF8.GetString(Body);
+
+    /// <summary>The Subject header of raw mail, read without parsing the rest.</summary>
+    private string? InboundSubject()
+    {
+        try
+        {
+            using var stream = new MemoryStream(Body, writable: false);
+            return MimeKit.HeaderList.Load(stream)["Subject"];
+        }
+        catch (Exception ex) when (ex is FormatException or MimeKit.ParseException)
+        {
+            return null;
+        }
+    }
 
     private string? DeathReason() =>
         HeaderValues.GetString(Headers, JobHeaders.LastDeathReason)

@@ -117,6 +117,25 @@ public sealed class Pipeline : IAsyncDisposable
         return http;
     }
 
+    /// <summary>
+    /// The inbound receiver on a free loopback port, for <c>Bounces:Domain</c> (which the settings must set); its port.
+    /// Connected to the broker when this returns.
+    /// </summary>
+    public async Task<int> StartInboundAsync()
+    {
+        var port = FreePort.Next();
+        var settings = new Dictionary<string, string?>(Settings)
+        {
+            ["Bounces:Listen"] = $"127.0.0.1:{port}",
+            ["OpenTelemetry:InboundMetricsPort"] = "0",
+        };
+        var inbound = Notifications.Inbound.NotificationsInbound.Create([], config => config.AddInMemoryCollection(settings));
+        await inbound.StartAsync();
+        await inbound.Services.GetRequiredService<BrokerConnection>().WhenConnectedAsync(Timeout());
+        _extraWorkers.Add(inbound);
+        return port;
+    }
+
     public async Task StartWorkerAsync()
     {
         _worker = NotificationsWorker.Create([], config => config.AddInMemoryCollection(Settings), _workerServices);

@@ -77,7 +77,8 @@ public sealed class TestRelay : IAsyncDisposable
 
     /// <param name="Envelope">the addresses the relay accepted at RCPT TO for this mail: who really gets it.</param>
     /// <param name="Raw">the bytes the relay received after DATA, as a verifier downstream reads them.</param>
-    public sealed record ReceivedMail(DateTimeOffset At, MimeMessage Message, IReadOnlyList<string> Envelope, byte[] Raw);
+    /// <param name="Sender">the envelope sender (MAIL FROM): where bounces go.</param>
+    public sealed record ReceivedMail(DateTimeOffset At, MimeMessage Message, IReadOnlyList<string> Envelope, byte[] Raw, string Sender);
 
     private sealed class RecipientFilter(TestRelay relay) : MailboxFilter
     {
@@ -110,7 +111,7 @@ public sealed class TestRelay : IAsyncDisposable
             var raw = buffer.ToArray();
             using var stream = new MemoryStream(raw);
             relay._accepted.Enqueue(new ReceivedMail(now, MimeMessage.Load(stream, cancellationToken),
-                [.. transaction.To.Select(m => $"{m.User}@{m.Host}")], raw));
+                [.. transaction.To.Select(m => $"{m.User}@{m.Host}")], raw, $"{transaction.From.User}@{transaction.From.Host}"));
             return SmtpResponse.Ok;
         }
     }
