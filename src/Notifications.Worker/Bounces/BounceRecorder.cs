@@ -32,7 +32,7 @@ public sealed partial class BounceRecorder(
         var now = clock.GetUtcNow();
         var outcomes = job.Recipients;
         var counted = new List<ReputationEvent>();
-        var tell = new List<(object Event, WebhookEvent Webhook)>();
+        var tell = new List<(Func<Task> Publish, WebhookEvent Webhook)>();
         var delays = new List<WebhookEvent>();
         if (report.Kind == ReportKind.Complaint)
         {
@@ -46,7 +46,8 @@ public sealed partial class BounceRecorder(
             counted.Add(ReputationEvent.ComplaintOf(job.JobId, address));
             telemetry.Complaints.Add(1, new KeyValuePair<string, object?>("client", job.Client ?? ""));
             LogComplaint(job.JobId, job.Client, report.FeedbackType);
-            tell.Add((new EmailComplained(job.JobId, address, report.FeedbackType ?? "abuse", now, job.Client),
+            var complained = new EmailComplained(job.JobId, address, report.FeedbackType ?? "abuse", now, job.Client);
+            tell.Add((() => events.PublishAsync(complained, cancellationToken),
                 Webhook(WebhookEvent.Complained, "complained", job, address ?? "", now, feedbackType: report.FeedbackType ?? "abuse")));
         }
         foreach (var recipient in report.Kind == ReportKind.DeliveryStatus ? report.Recipients : [])
@@ -60,7 +61,8 @@ public sealed partial class BounceRecorder(
                 counted.Add(ReputationEvent.Bounce(job.JobId, address));
                 telemetry.Bounces.Add(1, new KeyValuePair<string, object?>("type", "hard"));
                 LogBounce(job.JobId, recipient.Status);
-                tell.Add((new EmailBounced(job.JobId, address, recipient.Status!, recipient.Diagnostic, now, job.Client, report.ReportingMta),
+                var bounced = new EmailBounced(job.JobId, address, recipient.Status!, recipient.Diagnostic, now, job.Client, report.ReportingMta);
+                tell.Add((() => events.PublishAsync(bounced, cancellationToken),
                     Webhook(WebhookEvent.Bounced, "bounced", job, address, now, recipient)));
             }
             else if (recipient.IsSoftBounce)
@@ -77,9 +79,9 @@ public sealed partial class BounceRecorder(
         if (!ReferenceEquals(outcomes, job.Recipients))
             await statuses.SetStatusAsync(job with { Recipients = outcomes }, cancellationToken);
         await reputation.RecordAsync(job.Client, 0, counted, cancellationToken);
-        foreach (var (outcome, webhook) in tell)
+        foreach (var (publish, webhook) in tell)
         {
-            await events.PublishAsync(outcome, cancellationToken);
+            await publish();
             await webhooks.EnqueueAsync(webhook, cancellationToken);
         }
         foreach (var webhook in delays)

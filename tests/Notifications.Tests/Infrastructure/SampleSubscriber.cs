@@ -31,6 +31,8 @@ public sealed class SampleSubscriber : IAsyncDisposable
                 endpoint.Handler<EmailDeadLettered>(context => Record(subscriber!, context.Message));
                 endpoint.Handler<EmailReplayed>(context => Record(subscriber!, context.Message));
                 endpoint.Handler<EmailUnsubscribed>(context => Record(subscriber!, context.Message));
+                endpoint.Handler<EmailBounced>(context => Record(subscriber!, context.Message));
+                endpoint.Handler<EmailComplained>(context => Record(subscriber!, context.Message));
             });
         });
         subscriber = new SampleSubscriber(bus);

@@ -1,0 +1,221 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Notifications.Contracts;
+using Notifications.Core.Bounces;
+using Notifications.Core.Webhooks;
+using Notifications.Tests.Infrastructure;
+
+namespace Notifications.Tests.Integration;
+
+/// <summary>
+/// Bounces and complaints that come back after the relay's yes, end to end: the job is sent with its own return path, a
+/// report comes back over SMTP to the inbound receiver, and the job, the suppression list, the events and the signed
+/// webhooks say so within seconds. What is not ours, not readable or too big never gets in, and nothing is lost.
+/// </summary>
+public sealed class BounceTests
+{
+    private static readonly string Secret = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+    private static readonly string HookSecret = WebhookSecret.New();
+
+    private static Task<Pipeline> StartAsync(WebhookReceiver? receiver = null, Action<Dictionary<string, string?>>? configure = null) =>
+        Pipeline.StartAsync(configure: s =>
+        {
+            s["Bounces:Domain"] = BounceSamples.Domain;
+            s["Bounces:Secret"] = Secret;
+            if (receiver is not null)
+            {
+                s[$"Clients:{TestClients.Name}:Webhook:Url"] = receiver.Url("/tests");
+                s[$"Clients:{TestClients.Name}:Webhook:Secret"] = HookSecret;
+            }
+            configure?.Invoke(s);
+        });
+
+    /// <summary>Sends one mail to <paramref name="to"/>; answers its job id and the envelope sender the relay saw.</summary>
+    private static async Task<(string Id, string ReturnPath)> SendAsync(Pipeline pipeline, string to)
+    {
+        var id = await Jobs.PostAndGetIdAsync(pipeline.Http, new { to = new[] { to }, subject = "Your invoice", text = "Attached." });
+        await Eventually.TrueAsync(() => pipeline.Relay.AcceptedJobIds.Contains(id), "the mail at the relay");
+        var mail = pipeline.Relay.Accepted.Single(m => m.Message.MessageId!.StartsWith(id, StringComparison.Ordinal));
+        return (id, mail.Sender);
+    }
+
+    private static async Task<string> DeliverAsync(int port, byte[] report, string rcpt)
+    {
+        await using var smtp = await RawSmtp.ConnectAsync(port);
+        return await smtp.SendAsync("", [rcpt], report);
+    }
+
+    private static async Task<JsonElement> StatusAsync(Pipeline pipeline, string id, Func<JsonElement, bool> done, string what) =>
+        await Eventually.ReturnsAsync(async () => await pipeline.Http.GetFromJsonAsync<JsonElement>($"/api/emails/{id}"), done, what);
+
+    private static bool Lists(JsonElement status, string list, string address) =>
+        status.TryGetProperty("recipients", out var recipients) && recipients.ValueKind == JsonValueKind.Object
+        && recipients.TryGetProperty(list, out var entries)
+        && entries.EnumerateArray().Any(e => (e.ValueKind == JsonValueKind.String ? e.GetString() : e.GetProperty("address").GetString()) == address);
+
+    [Fact]
+    public async Task A_DSN_to_the_return_path_makes_the_recipient_bounced_suppresses_it_and_fires_a_signed_webhook_and_an_event()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var pipeline = await StartAsync(receiver);
+        await using var subscriber = await SampleSubscriber.StartAsync(pipeline.Settings["RabbitMq:Uri"]!, pipeline.Names.Prefix);
+        var port = await pipeline.StartInboundAsync();
+        var (id, returnPath) = await SendAsync(pipeline, "Bob <bob@example.org>");
+
+        // The envelope sender is the job's own return path; the From header is the client's sender, unchanged.
+        Assert.Matches($@"^b\+{id}\.[a-z2-7]{{10}}@{BounceSamples.Domain.Replace(".", @"\.")}$", returnPath);
+        Assert.Equal("no-reply@example.com", pipeline.Relay.Accepted.Single(m => m.Message.MessageId!.StartsWith(id)).Message.From.Mailboxes.Single().Address);
+
+        var reply = await DeliverAsync(port, BounceSamples.Load("postfix-hard", id, returnPath), returnPath);
+        Assert.StartsWith("250", reply);
+
+        var status = await StatusAsync(pipeline, id, s => Lists(s, "bounced", "bob@example.org"), "bob bounced on the job");
+        Assert.Equal("sent", status.GetProperty("status").GetString());
+        Assert.Contains("5.1.1", status.GetProperty("recipients").GetProperty("bounced")[0].GetProperty("reply").GetString());
+        var suppression = await pipeline.Http.GetFromJsonAsync<JsonElement>("/api/suppressions/bob@example.org");
+        Assert.StartsWith("bounced: 5.1.1", suppression.GetProperty("reason").GetString());
+        var hook = await Eventually.ReturnsAsync(() => Task.FromResult(receiver.Received.FirstOrDefault(c => c.Type == WebhookEvent.Bounced)),
+            c => c is not null, "the email.bounced webhook");
+        StandardWebhookVerifier.Verify(HookSecret, hook!);
+        Assert.Equal(id, hook!.Data.GetProperty("id").GetString());
+        Assert.Equal("bob@example.org", hook.Data.GetProperty("recipient").GetString());
+        Assert.Equal("5.1.1", hook.Data.GetProperty("bounceStatus").GetString());
+        var bounced = await Eventually.ReturnsAsync(() => Task.FromResult(subscriber.Of<EmailBounced>(id).FirstOrDefault()), e => e is not null, "EmailBounced");
+        Assert.Equal("bob@example.org", bounced!.Recipient);
+        Assert.Equal(TestClients.Name, bounced.Client);
+
+        // The next mail to bob is not sent.
+        var next = await Jobs.PostAndGetIdAsync(pipeline.Http, new { to = new[] { "bob@example.org" }, subject = "Again", text = "Hi." });
+        await StatusAsync(pipeline, next, s => s.GetProperty("status").GetString() == "suppressed", "the next job suppressed");
+    }
+
+    [Fact]
+    public async Task A_complaint_suppresses_the_address_for_that_client_and_fires_email_complained()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var pipeline = await StartAsync(receiver);
+        await using var subscriber = await SampleSubscriber.StartAsync(pipeline.Settings["RabbitMq:Uri"]!, pipeline.Names.Prefix);
+        var port = await pipeline.StartInboundAsync();
+        var (id, returnPath) = await SendAsync(pipeline, "grace@aol.example");
+
+        Assert.StartsWith("250", await DeliverAsync(port, BounceSamples.Load("arf-complaint", id, returnPath), returnPath));
+
+        await StatusAsync(pipeline, id, s => Lists(s, "complained", "grace@aol.example"), "grace complained on the job");
+        var hook = await Eventually.ReturnsAsync(() => Task.FromResult(receiver.Received.FirstOrDefault(c => c.Type == WebhookEvent.Complained)),
+            c => c is not null, "the email.complained webhook");
+        StandardWebhookVerifier.Verify(HookSecret, hook!);
+        Assert.Equal("abuse", hook!.Data.GetProperty("feedbackType").GetString());
+        var complained = await Eventually.ReturnsAsync(() => Task.FromResult(subscriber.Of<EmailComplained>(id).FirstOrDefault()), e => e is not null, "EmailComplained");
+        Assert.Equal("grace@aol.example", complained!.Recipient);
+        var entries = await pipeline.Http.GetFromJsonAsync<JsonElement>("/api/suppressions");
+        var entry = entries.GetProperty("items").EnumerateArray().Single(e => e.GetProperty("address").GetString() == "grace@aol.example");
+        Assert.Equal("complaint", entry.GetProperty("source").GetString());
+
+        var next = await Jobs.PostAndGetIdAsync(pipeline.Http, new { to = new[] { "grace@aol.example" }, subject = "More offers", text = "Hi." });
+        await StatusAsync(pipeline, next, s => s.GetProperty("status").GetString() == "suppressed", "the client's next mail to grace held back");
+    }
+
+    [Fact]
+    public async Task A_delay_only_tells_and_a_soft_bounce_is_recorded_without_suppressing()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var pipeline = await StartAsync(receiver);
+        var port = await pipeline.StartInboundAsync();
+        var (id, returnPath) = await SendAsync(pipeline, "peggy@example.org");
+        var (softId, softPath) = await SendAsync(pipeline, "quentin@example.org");
+
+        Assert.StartsWith("250", await DeliverAsync(port, BounceSamples.Load("delayed", id, returnPath), returnPath));
+        Assert.StartsWith("250", await DeliverAsync(port, BounceSamples.Load("soft-expired", softId, softPath), softPath));
+
+        var hook = await Eventually.ReturnsAsync(() => Task.FromResult(receiver.Received.FirstOrDefault(c => c.Type == WebhookEvent.Delayed)),
+            c => c is not null, "the email.delayed webhook");
+        Assert.Equal("peggy@example.org", hook!.Data.GetProperty("recipient").GetString());
+        await StatusAsync(pipeline, softId, s => Lists(s, "softBounced", "quentin@example.org"), "quentin soft-bounced on the job");
+        foreach (var address in new[] { "peggy@example.org", "quentin@example.org" })
+            Assert.Equal(HttpStatusCode.NotFound, (await pipeline.Http.GetAsync($"/api/suppressions/{address}")).StatusCode);
+        Assert.DoesNotContain(receiver.Received, c => c.Type == WebhookEvent.Bounced);
+    }
+
+    [Fact]
+    public async Task A_DSN_without_our_return_path_is_matched_by_its_Original_Envelope_Id_or_else_its_returned_Message_ID()
+    {
+        await using var pipeline = await StartAsync();
+        var port = await pipeline.StartInboundAsync();
+        var (judyJob, _) = await SendAsync(pipeline, "judy@example.org");
+        var (oscarJob, _) = await SendAsync(pipeline, "oscar@example.org");
+
+        // To the bounce domain's postmaster, not a return path: only the report itself names the job.
+        Assert.StartsWith("250", await DeliverAsync(port, BounceSamples.Load("multi-recipient", judyJob), $"postmaster@{BounceSamples.Domain}"));
+        Assert.StartsWith("250", await DeliverAsync(port, BounceSamples.Load("no-envid", oscarJob), $"postmaster@{BounceSamples.Domain}"));
+
+        await StatusAsync(pipeline, judyJob, s => Lists(s, "bounced", "judy@example.org"), "judy bounced, by ENVID");
+        await StatusAsync(pipeline, oscarJob, s => Lists(s, "bounced", "oscar@example.org"), "oscar bounced, by Message-ID");
+        Assert.Equal(HttpStatusCode.NotFound, (await pipeline.Http.GetAsync("/api/suppressions/mallory@example.org")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_tampered_token_an_unknown_job_and_garbage_are_kept_in_the_unparsed_queue_with_their_reason_and_an_auto_reply_is_dropped()
+    {
+        await using var pipeline = await StartAsync();
+        var port = await pipeline.StartInboundAsync();
+        var (id, returnPath) = await SendAsync(pipeline, "bob@example.org");
+        var at = returnPath.IndexOf('@');
+        var tampered = returnPath[..(at - 1)] + (returnPath[at - 1] == 'a' ? 'b' : 'a') + returnPath[at..];
+        var unknownJob = Guid.CreateVersion7().ToString();
+        var mint = new ReturnPath(Microsoft.Extensions.Options.Options.Create(new BouncesOptions { Domain = BounceSamples.Domain, Secret = Secret }));
+
+        // The tampered token names bob's job, but nothing else in the report does (its Message-ID names an unknown job).
+        Assert.StartsWith("250", await DeliverAsync(port, BounceSamples.Load("postfix-hard", unknownJob, tampered), tampered));
+        Assert.StartsWith("250", await DeliverAsync(port, BounceSamples.Load("postfix-hard", unknownJob, mint.AddressFor(unknownJob)), mint.AddressFor(unknownJob)!));
+        Assert.StartsWith("250", await DeliverAsync(port, Encoding.Latin1.GetBytes("\u0001\u0002garbage\r\n\r\n\u00ff"), returnPath));
+        Assert.StartsWith("250", await DeliverAsync(port, BounceSamples.Load("out-of-office", id, returnPath), returnPath));
+
+        var kept = await pipeline.Queues.WaitAndTakeAsync(pipeline.Names.InboundUnparsedQueue, 3);
+        Assert.Equal(2, kept.Count(m => m.Header(InboundHeaders.Reason)!.StartsWith("no job matches it", StringComparison.Ordinal)));
+        var garbage = Assert.Single(kept, m => !m.Header(InboundHeaders.Reason)!.StartsWith("no job matches it", StringComparison.Ordinal));
+        Assert.Matches("not a mail message|neither a delivery report", garbage.Header(InboundHeaders.Reason));
+        Assert.Contains(kept, m => m.Header(InboundHeaders.Recipients) == tampered);
+        await Task.Delay(500);
+        Assert.Empty(await pipeline.Queues.TakeAsync(pipeline.Names.InboundUnparsedQueue)); // the auto-reply was dropped, not kept
+        Assert.Equal(0u, await pipeline.Queues.CountAsync(pipeline.Names.InboundQueue));
+        Assert.Equal(HttpStatusCode.NotFound, (await pipeline.Http.GetAsync("/api/suppressions/bob@example.org")).StatusCode);
+        var status = await pipeline.Http.GetFromJsonAsync<JsonElement>($"/api/emails/{id}");
+        Assert.False(Lists(status, "bounced", "bob@example.org"));
+    }
+
+    [Fact]
+    public async Task The_receiver_is_no_relay_refuses_a_20_MB_message_and_keeps_answering()
+    {
+        await using var pipeline = await StartAsync();
+        var port = await pipeline.StartInboundAsync();
+
+        await using (var smtp = await RawSmtp.ConnectAsync(port))
+        {
+            Assert.StartsWith("220", smtp.Greeting);
+            await smtp.CommandAsync("EHLO mail.example.net");
+            Assert.StartsWith("250", await smtp.CommandAsync("MAIL FROM:<someone@example.net>"));
+            var relay = await smtp.CommandAsync("RCPT TO:<victim@example.org>");
+            Assert.StartsWith("550 5.7.1", relay);
+            Assert.StartsWith("550 5.7.1", await smtp.CommandAsync($"RCPT TO:<postmaster@sub.{BounceSamples.Domain}>"));
+        }
+
+        var big = new byte[20 * 1024 * 1024];
+        Array.Fill(big, (byte)'a');
+        for (var i = 76; i < big.Length; i += 78)
+        {
+            big[i] = (byte)'\r';
+            big[i + 1] = (byte)'\n';
+        }
+        var message = Encoding.ASCII.GetBytes($"From: x@example.net\r\nTo: postmaster@{BounceSamples.Domain}\r\nSubject: big\r\n\r\n").Concat(big).ToArray();
+        await using (var smtp = await RawSmtp.ConnectAsync(port))
+            Assert.StartsWith("552", await smtp.SendAsync("", [$"postmaster@{BounceSamples.Domain}"], [], mailFromParameters: $"SIZE={message.Length}"));
+        await using (var smtp = await RawSmtp.ConnectAsync(port))
+            Assert.StartsWith("552", await smtp.SendAsync("", [$"postmaster@{BounceSamples.Domain}"], message)); // no SIZE declared
+
+        Assert.Equal(0u, await pipeline.Queues.CountAsync(pipeline.Names.InboundQueue) + await pipeline.Queues.CountAsync(pipeline.Names.InboundUnparsedQueue));
+        Assert.StartsWith("250", await DeliverAsync(port, BounceSamples.Load("out-of-office"), $"postmaster@{BounceSamples.Domain}"));
+    }
+}
