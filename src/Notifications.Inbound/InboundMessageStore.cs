@@ -61,7 +61,7 @@ public sealed partial class InboundMessageStore(
         {
             Count("deferred");
             LogDeferred(remote, ex.GetBaseException().Message);
-            return new SmtpResponse(SmtpReplyCode.Error, "4.3.0 Temporary failure storing the message, try again later");
+            return new SmtpResponse((SmtpReplyCode)451, "4.3.0 Temporary failure storing the message, try again later");
         }
         Count("accepted");
         LogAccepted(id, buffer.Length, remote);

@@ -108,6 +108,17 @@ public sealed class Pipeline : IAsyncDisposable
             await _api.Services.GetRequiredService<BrokerConnection>().WhenConnectedAsync(Timeout());
     }
 
+    /// <summary>Stops the API (a restart: <see cref="StartApiAsync"/> again).</summary>
+    public async Task StopApiAsync()
+    {
+        if (_api is null)
+            return;
+        Http.Dispose();
+        await _api.StopAsync();
+        await _api.DisposeAsync();
+        _api = null;
+    }
+
     /// <summary>An HTTP client of the API that sends <paramref name="key"/> as its bearer key (none when null).</summary>
     public HttpClient NewClient(string? key)
     {

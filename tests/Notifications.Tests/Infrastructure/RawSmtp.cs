@@ -39,6 +39,9 @@ public sealed class RawSmtp : IAsyncDisposable
         return await ReadReplyAsync();
     }
 
+    /// <summary>Writes text as it is, answering nothing (a part of a message in DATA).</summary>
+    public async Task WriteAsync(string text) => await _stream.WriteAsync(Encoding.ASCII.GetBytes(text));
+
     /// <summary>EHLO, MAIL FROM, each RCPT TO, DATA, the message (dot-stuffed), and the answer to its end; the first refusal ends it.</summary>
     public async Task<string> SendAsync(string mailFrom, IEnumerable<string> recipients, byte[] message, string? mailFromParameters = null)
     {

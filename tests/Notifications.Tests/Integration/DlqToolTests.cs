@@ -394,6 +394,40 @@ public sealed class DlqToolTests : IAsyncLifetime
         return id;
     }
 
+    [Fact]
+    public async Task The_unparsed_inbound_queue_is_listed_shown_with_its_raw_mail_and_reason_and_deleted()
+    {
+        var properties = new RabbitMQ.Client.BasicProperties
+        {
+            MessageId = Guid.CreateVersion7().ToString(),
+            Type = Notifications.Core.Bounces.InboundHeaders.Type,
+            ContentType = Notifications.Core.Bounces.InboundHeaders.ContentType,
+            Headers = new Dictionary<string, object?>
+            {
+                [Notifications.Core.Bounces.InboundHeaders.Recipients] = "b+unknown.aaaaaaaaaa@bounces.example.com",
+                [Notifications.Core.Bounces.InboundHeaders.Reason] = "no job matches it",
+            },
+        };
+        await _queues.PublishRawAsync(TopologyNames.InboundUnparsedKey,
+            System.Text.Encoding.ASCII.GetBytes("From: MAILER-DAEMON@mail.example.net\r\nSubject: Undelivered Mail\r\n\r\nSorry.\r\n"), properties);
+
+        var list = await RunAsync("list", "--queue", "email.inbound.unparsed");
+        Assert.Equal(0, list.Exit);
+        Assert.Contains(properties.MessageId, list.Out);
+        Assert.Contains("Undelivered Mail", list.Out);
+        var show = await RunAsync("show", properties.MessageId, "--queue", "email.inbound.unparsed", "--json");
+        Assert.Equal(0, show.Exit);
+        using (var shown = System.Text.Json.JsonDocument.Parse(show.Out))
+        {
+            Assert.Contains("Sorry.", shown.RootElement.GetProperty("message").GetString());
+            Assert.Contains("no job matches it", show.Out);
+        }
+        var delete = await RunAsync("delete", properties.MessageId, "--queue", "email.inbound.unparsed");
+        Assert.Equal(0, delete.Exit);
+        Assert.Equal(0u, await _queues.CountAsync(Names.InboundUnparsedQueue));
+        Assert.Equal(2, (await RunAsync("list", "--queue", "email.inbox")).Exit);
+    }
+
     private static EmailJob Job(string id) => new()
     {
         Id = id, CreatedAt = DateTimeOffset.UtcNow, From = "no-reply@example.com",

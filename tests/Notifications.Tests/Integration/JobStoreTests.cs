@@ -283,6 +283,38 @@ public abstract class JobStoreTests
         Assert.Equal([$"{tag}-0@example.com", $"{tag}-2@example.com"], bounces.Items.Select(e => e.Address).Where(a => a.StartsWith(tag, StringComparison.Ordinal)));
         Assert.Equal(3, unsubscribed.Items.Count(e => e.Address.StartsWith(tag, StringComparison.Ordinal)));
     }
+    [Fact]
+    public async Task Reputation_counts_each_event_once_over_the_last_window_of_recipients_and_a_pause_lasts_until_a_resume_starts_afresh()
+    {
+        var store = await CreateAsync(Options);
+        var client = "c" + Guid.NewGuid().ToString("N")[..8];
+
+        var state = await store.RecordReputationAsync(client, 10,
+            [ReputationEvent.Bounce("j1", "a@example.org"), ReputationEvent.Bounce("j1", "A@example.org"), ReputationEvent.ComplaintOf("j2", "b@example.org")],
+            window: 20, default);
+        Assert.Equal((10L, 1, 1, 10L), (state.Sent, state.Bounces, state.Complaints, state.Judged));
+        state = await store.RecordReputationAsync(client, 0, [ReputationEvent.Bounce("j1", "a@example.org")], 20, default);
+        Assert.Equal(1, state.Bounces); // a report read twice counts once
+        Assert.Equal(0.1, state.BounceRate, 3);
+
+        // Twenty recipients later, what came at the tenth is out of the window of the last twenty.
+        state = await store.RecordReputationAsync(client, 19, [], 20, default);
+        Assert.Equal((29L, 1, 1), (state.Sent, state.Bounces, state.Complaints));
+        state = await store.RecordReputationAsync(client, 1, [], 20, default);
+        Assert.Equal((30L, 0, 0, 20L), (state.Sent, state.Bounces, state.Complaints, state.Judged));
+
+        var at = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        Assert.True(await store.PauseClientAsync(client, "hard-bounce rate too high", at, default));
+        Assert.False(await store.PauseClientAsync(client, "again", at.AddSeconds(1), default));
+        state = await store.RecordReputationAsync(client, 0, [], 20, default);
+        Assert.Equal((at, "hard-bounce rate too high"), (state.PausedAt, state.PausedReason));
+
+        Assert.True(await store.ResumeClientAsync(client, default));
+        state = await store.RecordReputationAsync(client, 0, [], 20, default);
+        Assert.Equal((false, 0L), (state.Paused, state.Sent));
+        Assert.False(await store.ResumeClientAsync(client, default));
+        Assert.False((await store.RecordReputationAsync("other" + client, 0, [], 20, default)).Paused);
+    }
 }
 
 public sealed class SqliteJobStoreTests : JobStoreTests
