@@ -1,4 +1,4 @@
-# One image recipe for the three programs; docker-compose.yml picks the project:
+# One image recipe for the four programs (API, worker, inbound receiver, dlq); docker-compose.yml picks the project:
 #   docker build --build-arg PROJECT=Notifications.Worker --build-arg ENTRY=Notifications.Worker.dll .
 ARG RUNTIME=runtime
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build

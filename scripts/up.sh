@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Brings the whole stack up on this machine, everything on 127.0.0.1:
 #   RabbitMQ (AMQP 5672, management UI http://127.0.0.1:15672, login notifications/notifications),
-#   smtp4dev (SMTP 2525, web UI http://127.0.0.1:5000), the worker (metrics on 9464), and the API (http://127.0.0.1:8080).
+#   smtp4dev (SMTP 2525, web UI http://127.0.0.1:5000), the worker (metrics on 9464), the API (http://127.0.0.1:8080),
+#   and the inbound receiver of bounces and complaints for bounces.localhost (SMTP 2526, metrics on 9465).
 # Installs what is missing (rabbitmq-server from Debian, smtp4dev as a local dotnet tool). Ctrl-C stops all of it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,11 +14,12 @@ AMQP_PORT=${AMQP_PORT:-5672}
 SMTP_PORT=${SMTP_PORT:-2525}
 SMTP_UI_PORT=${SMTP_UI_PORT:-5000}
 API_PORT=${API_PORT:-8080}
+INBOUND_PORT=${INBOUND_PORT:-2526}
 SMTP4DEV_VERSION=3.15.0
 
-for port in "$AMQP_PORT" 15672 15692 "$SMTP_PORT" "$SMTP_UI_PORT" "$API_PORT" 9464; do
+for port in "$AMQP_PORT" 15672 15692 "$SMTP_PORT" "$SMTP_UI_PORT" "$API_PORT" "$INBOUND_PORT" 9464 9465; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    echo "port $port on 127.0.0.1 is already in use; stop what holds it (or set AMQP_PORT/SMTP_PORT/SMTP_UI_PORT/API_PORT)" >&2
+    echo "port $port on 127.0.0.1 is already in use; stop what holds it (or set AMQP_PORT/SMTP_PORT/SMTP_UI_PORT/API_PORT/INBOUND_PORT)" >&2
     exit 1
   fi
 done
@@ -67,7 +69,11 @@ export RabbitMq__Uri="amqp://notifications:notifications@127.0.0.1:$AMQP_PORT/"
 export Smtp__Host=127.0.0.1 Smtp__Port="$SMTP_PORT" Smtp__Security=None
 # List mail's one-click unsubscribe links point at this API; a new secret each run (links of an earlier run stop working).
 export Unsubscribe__BaseUrl="http://127.0.0.1:$API_PORT" Unsubscribe__Secret="$(openssl rand -base64 32)"
+# Every mail's envelope sender is b+<token>@bounces.localhost; what comes back there goes to the inbound receiver.
+export Bounces__Domain=bounces.localhost Bounces__Secret="$(openssl rand -base64 32)" Bounces__Listen="127.0.0.1:$INBOUND_PORT"
 dotnet src/Notifications.Worker/bin/Release/net10.0/Notifications.Worker.dll &
+pids+=($!)
+dotnet src/Notifications.Inbound/bin/Release/net10.0/Notifications.Inbound.dll &
 pids+=($!)
 Urls="http://127.0.0.1:$API_PORT" dotnet src/Notifications.Api/bin/Release/net10.0/Notifications.Api.dll &
 pids+=($!)
@@ -76,6 +82,7 @@ cat >&2 <<INFO
 
   API              http://127.0.0.1:$API_PORT/api/send-email   (status: /api/emails/{id}, health: /health/ready, metrics: /metrics)
   worker metrics   http://127.0.0.1:9464/metrics
+  inbound (bounces) smtp://127.0.0.1:$INBOUND_PORT for bounces.localhost, metrics http://127.0.0.1:9465/metrics
   RabbitMQ UI      http://127.0.0.1:15672   (notifications / notifications)
   smtp4dev UI      http://127.0.0.1:$SMTP_UI_PORT
   OpenAPI          http://127.0.0.1:$API_PORT/openapi/v1.json

@@ -15,6 +15,7 @@ public sealed class BenchResults
     public MixedSizeResult? Mixed { get; set; }
     public PipelineResult? Cluster { get; set; }
     public SigningResult? Signing { get; set; }
+    public InboundResult? Inbound { get; set; }
 
     /// <summary>The lower of the broker's and the relay's ceilings, when both were measured.</summary>
     public double? Ceiling => BrokerCeiling is { } b && RelayCeiling is { } r ? Math.Min(b.Consume, Math.Min(b.Publish, r)) : null;

@@ -30,7 +30,7 @@ public static partial class SuppressionEndpoints
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         group.MapGet("/", ListAsync).WithName("ListSuppressions")
-            .WithSummary("A page of the suppression list (cursor paging; filters source=bounce|manual, reason=text)");
+            .WithSummary("A page of the suppression list (cursor paging; filters source=bounce|manual|unsubscribe|complaint, reason=text)");
         group.MapGet("/{address}", GetAsync).WithName("GetSuppression").WithSummary("One suppressed address (404 when it is not, or not yours)");
         group.MapPut("/{address}", PutAsync).WithName("PutSuppression").Accepts<SuppressionRequest>("application/json")
             .WithSummary("Suppress an address by hand, body {\"reason\"}: 201 when new, 200 when it was already (the reason updated)");
@@ -45,8 +45,8 @@ public static partial class SuppressionEndpoints
         var errors = new Dictionary<string, string[]>();
         if (limit is < 1 or > MaxPageSize)
             errors["limit"] = [$"limit is 1 to {MaxPageSize}"];
-        if (source is not (null or Suppression.Bounce or Suppression.Manual))
-            errors["source"] = ["source is \"bounce\" or \"manual\""];
+        if (source is not (null or Suppression.Bounce or Suppression.Manual or Suppression.Unsubscribe or Suppression.Complaint))
+            errors["source"] = ["source is \"bounce\", \"manual\", \"unsubscribe\" or \"complaint\""];
         if (cursor is { Length: > 320 } || reason is { Length: > MaxReasonLength })
             errors[cursor is { Length: > 320 } ? "cursor" : "reason"] = ["too long"];
         if (errors.Count > 0)
@@ -166,7 +166,8 @@ public static partial class SuppressionEndpoints
     {
         if (list is null)
             return address;
-        if (!EmailJobValidator.IsListName(list))
+        // "*": a complaint's entry, which holds back every mail of the client to the address.
+        if (list != Suppression.EveryList && !EmailJobValidator.IsListName(list))
             return null;
         return SuppressedAddress.ListKey(address, SeesAll(caller) ? client : caller?.Name, list);
     }

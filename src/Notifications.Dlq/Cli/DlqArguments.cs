@@ -13,7 +13,7 @@ public sealed record DlqArguments
           dlq replay  <id>... | --all [--kind transient|permanent|poison|delivery-limit] | --group KEY | --from FILE.jsonl  [--dry-run]
           dlq delete  <id>... | --all [--yes]
           dlq export  [--out FILE.jsonl]
-          dlq suppressions list [--limit N] [--source bounce|manual] [--json]
+          dlq suppressions list [--limit N] [--source bounce|manual|unsubscribe|complaint] [--json]
           dlq suppressions add <address> --reason TEXT
           dlq suppressions remove <address>...
           dlq clients [--json]
@@ -193,9 +193,9 @@ public sealed record DlqArguments
         _ => throw new UsageException($"--queue must be email.dead, webhook.dead or email.inbound.unparsed, not '{value}'"),
     };
 
-    private static string ParseSource(string value) => value is "bounce" or "manual"
+    private static string ParseSource(string value) => value is "bounce" or "manual" or "unsubscribe" or "complaint"
         ? value
-        : throw new UsageException($"--source must be bounce or manual, not '{value}'");
+        : throw new UsageException($"--source must be bounce, manual, unsubscribe or complaint, not '{value}'");
 
     private static FailureKind ParseKind(string value) => FailureKindNames.TryParse(value, out var kind)
         ? kind
