@@ -44,7 +44,7 @@ public static class InboundRun
         {
             var returnPath = new ReturnPath(Options.Create(new BouncesOptions { Domain = Domain, Secret = settings["Bounces:Secret"]! }));
             var jobs = Enumerable.Range(0, count).Select(_ => Guid.CreateVersion7().ToString()).ToList();
-            var store = new SqliteJobStore(Options.Create(new StoreOptions { Path = settings["Store:Path"] }));
+            var store = new SqliteJobStore(Options.Create(new StoreOptions { Path = settings["Store:Path"]! }));
             await Task.WhenAll(jobs.Select(id => store.SetStatusAsync(new JobStatus(id, JobStatus.Sent, DateTimeOffset.UtcNow, 1, Client: "bench"), default)));
             await store.DisposeAsync();
             var reports = jobs.Select((id, i) => (Rcpt: returnPath.AddressFor(id)!, Body: Dsn(id, returnPath.AddressFor(id)!, $"gone{i}@example.org"))).ToList();

@@ -80,6 +80,7 @@ public static class BenchRunner
             mixed = results.Mixed,
             cluster = results.Cluster,
             signing = results.Signing,
+            inbound = results.Inbound,
             targets = targets.Select(t => new { target = t.Name, met = t.Met, figures = t.Met is null ? null : t.Figures }),
         }, new JsonSerializerOptions { WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals }));
         Console.Error.WriteLine($"figures written to {outFile}");
