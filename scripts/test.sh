@@ -70,8 +70,9 @@ if [ -z "${REDOCLY_CLI:-}" ]; then
   export REDOCLY_CLI="$PWD/.tools/redocly/node_modules/.bin/redocly"
 fi
 
-# An independent DKIM verifier for DkimTests.
+# An independent DKIM verifier for DkimTests, and a real MTA's bounces for PostfixBounceTests.
 ensure_dkim_verifier_installed
+ensure_postfix_installed
 
 log=$(mktemp)
 set +e

@@ -36,6 +36,23 @@ ensure_dkim_verifier_installed() {
   /usr/bin/python3 -c 'import dkim, nacl' 2> /dev/null || apt_install python3-dkim python3-nacl
 }
 
+# Debian's Postfix, a real MTA whose own DSNs PostfixBounceTests feed to the inbound receiver. Installed unconfigured (no
+# system mail server is started); the tests run an instance of their own in /tmp/notifications-postfix, which the
+# default main.cf must list in alternate_config_directories for root to start it with postfix -c.
+ensure_postfix_installed() {
+  if [ ! -x /usr/sbin/postfix ]; then
+    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+    apt_install postfix
+  fi
+  local main=/etc/postfix/main.cf
+  grep -qs '^alternate_config_directories.*/tmp/notifications-postfix/etc' "$main" && return 0
+  if grep -qs '^alternate_config_directories' "$main"; then
+    sed -i 's|^alternate_config_directories *=.*|&, /tmp/notifications-postfix/etc|' "$main"
+  else
+    echo "alternate_config_directories = /tmp/notifications-postfix/etc" >> "$main"
+  fi
+}
+
 # Redocly's CLI (pinned) in .tools/redocly, for the OpenAPI lint test; npm and Node from the machine.
 ensure_redocly_installed() {
   [ -x .tools/redocly/node_modules/.bin/redocly ] && return 0
