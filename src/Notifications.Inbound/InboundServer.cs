@@ -20,7 +20,7 @@ public sealed partial class InboundServer(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
-        var endpoint = settings.ListenEndPoint;
+        var endpoint = settings.ListenEndPoint();
         var smtp = new SmtpServerOptionsBuilder()
             .ServerName(settings.Domain)
             .MaxMessageSize(settings.MaxMessageBytes)

@@ -35,7 +35,8 @@ public sealed class BouncesOptions
 
     public bool Enabled => Domain.Length > 0;
 
-    public IPEndPoint ListenEndPoint => IPEndPoint.Parse(Listen);
+    /// <summary>Where to listen, parsed (a method: the configuration binder would read a property).</summary>
+    public IPEndPoint ListenEndPoint() => IPEndPoint.Parse(Listen);
 
     /// <summary>A host name for the domain, a long enough secret with it, a listen address and sane limits. Never says a secret.</summary>
     public sealed class Validator : IValidateOptions<BouncesOptions>

@@ -84,8 +84,14 @@ public sealed class RawSmtp : IAsyncDisposable
         }
     }
 
+    private bool _disposed;
+
+    /// <summary>QUIT and close; a second call does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+            return;
+        _disposed = true;
         try
         {
             await _stream.WriteAsync("QUIT\r\n"u8.ToArray());

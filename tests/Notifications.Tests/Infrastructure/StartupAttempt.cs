@@ -8,11 +8,17 @@ namespace Notifications.Tests.Infrastructure;
 public static class StartupAttempt
 {
     /// <summary>Starts a worker with these settings, expects it to refuse, and answers the one line it said why.</summary>
-    public static async Task<string> WorkerRefusesAsync(Dictionary<string, string?> settings)
-    {
-        using var worker = NotificationsWorker.Create([], c => c.AddInMemoryCollection(settings));
+    public static Task<string> WorkerRefusesAsync(Dictionary<string, string?> settings) =>
+        RefusesAsync(NotificationsWorker.Create([], c => c.AddInMemoryCollection(settings)));
 
-        var ex = await Assert.ThrowsAnyAsync<Exception>(() => worker.StartAsync());
+    /// <summary>Starts the inbound receiver with these settings, expects it to refuse, and answers the one line it said why.</summary>
+    public static Task<string> InboundRefusesAsync(Dictionary<string, string?> settings) =>
+        RefusesAsync(Notifications.Inbound.NotificationsInbound.Create([], c => c.AddInMemoryCollection(settings)));
+
+    private static async Task<string> RefusesAsync(Microsoft.Extensions.Hosting.IHost host)
+    {
+        using var started = host;
+        var ex = await Assert.ThrowsAnyAsync<Exception>(() => started.StartAsync());
 
         var line = StartupFailure.Describe(ex);
         Assert.True(line is not null, ex.ToString());

@@ -218,4 +218,25 @@ public sealed class BounceTests
         Assert.Equal(0u, await pipeline.Queues.CountAsync(pipeline.Names.InboundQueue) + await pipeline.Queues.CountAsync(pipeline.Names.InboundUnparsedQueue));
         Assert.StartsWith("250", await DeliverAsync(port, BounceSamples.Load("out-of-office"), $"postmaster@{BounceSamples.Domain}"));
     }
+
+    [Fact]
+    public async Task Sessions_over_the_cap_are_told_421_and_closed_and_a_freed_place_is_served_again()
+    {
+        await using var pipeline = await StartAsync(configure: s => s["Bounces:MaxSessions"] = "2"); // the setting this test is about
+        var port = await pipeline.StartInboundAsync();
+
+        await using var first = await RawSmtp.ConnectAsync(port);
+        await using var second = await RawSmtp.ConnectAsync(port);
+        await using (var third = await RawSmtp.ConnectAsync(port))
+            Assert.StartsWith("421 4.3.2", third.Greeting);
+        Assert.StartsWith("220", first.Greeting);
+        Assert.StartsWith("250", await second.CommandAsync("NOOP"));
+
+        await first.DisposeAsync();
+        await Eventually.ReturnsAsync(async () =>
+        {
+            await using var next = await RawSmtp.ConnectAsync(port);
+            return next.Greeting;
+        }, greeting => greeting.StartsWith("220", StringComparison.Ordinal), "a place again once a session ended");
+    }
 }
