@@ -5,7 +5,6 @@ using Microsoft.Extensions.Options;
 using Notifications.Core.Bounces;
 using Notifications.Core.Configuration;
 using Notifications.Core.Telemetry;
-using OpenTelemetry.Metrics;
 
 namespace Notifications.Inbound;
 
@@ -30,17 +29,7 @@ public static class NotificationsInbound
         builder.AddReturnPaths();
         builder.Services.AddOptions<BouncesOptions>()
             .Validate(o => o.Enabled, "Bounces:Domain must be set for the inbound receiver (e.g. bounces.example.com): it serves only that domain");
-        var metricsPort = builder.Configuration.GetValue("OpenTelemetry:InboundMetricsPort", 9465);
-        var metricsHost = builder.Configuration.GetValue("OpenTelemetry:InboundMetricsHost", "127.0.0.1")!;
-        builder.AddNotificationsTelemetry("notifications-inbound", metrics: metrics =>
-        {
-            if (metricsPort > 0)
-                metrics.AddPrometheusHttpListener(listener =>
-                {
-                    listener.Host = metricsHost;
-                    listener.Port = metricsPort;
-                });
-        });
+        builder.AddNotificationsTelemetryWithListener("notifications-inbound", "Inbound", defaultPort: 9465);
         builder.Services.AddSingleton<BounceDomainFilter>();
         builder.Services.AddSingleton<InboundMessageStore>();
         builder.Services.AddHostedService<InboundServer>();

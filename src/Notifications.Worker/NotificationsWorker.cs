@@ -8,7 +8,6 @@ using Notifications.Core.Configuration;
 using Notifications.Core.Events;
 using Notifications.Core.Store;
 using Notifications.Core.Telemetry;
-using OpenTelemetry.Metrics;
 using Notifications.Worker.Consuming;
 using Notifications.Worker.Retrying;
 using Notifications.Worker.SendPath;
@@ -44,17 +43,7 @@ public static class NotificationsWorker
 
         builder.AddOutcomeEvents();
         // The worker has no web server: its Prometheus scrape endpoint is a small listener of its own (port 0: none).
-        var metricsPort = builder.Configuration.GetValue("OpenTelemetry:WorkerMetricsPort", 9464);
-        var metricsHost = builder.Configuration.GetValue("OpenTelemetry:WorkerMetricsHost", "127.0.0.1")!;
-        builder.AddNotificationsTelemetry("notifications-worker", metrics: metrics =>
-        {
-            if (metricsPort > 0)
-                metrics.AddPrometheusHttpListener(listener =>
-                {
-                    listener.Host = metricsHost;
-                    listener.Port = metricsPort;
-                });
-        });
+        builder.AddNotificationsTelemetryWithListener("notifications-worker", "Worker", defaultPort: 9464);
 
         builder.Services.AddSingleton<SmtpClientPool>();
         builder.Services.AddSingleton<SmtpRelay>();

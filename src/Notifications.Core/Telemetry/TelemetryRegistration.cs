@@ -34,4 +34,24 @@ public static class TelemetryRegistration
             });
         return builder;
     }
+
+    /// <summary>
+    /// The telemetry of a program without a web server (the worker, the inbound receiver): its Prometheus scrape
+    /// endpoint is a small listener of its own on <c>OpenTelemetry:{prefix}MetricsHost</c> and <c>…Port</c> (port 0: none).
+    /// </summary>
+    public static IHostApplicationBuilder AddNotificationsTelemetryWithListener(this IHostApplicationBuilder builder, string serviceName,
+        string prefix, int defaultPort)
+    {
+        var port = builder.Configuration.GetValue($"OpenTelemetry:{prefix}MetricsPort", defaultPort);
+        var host = builder.Configuration.GetValue($"OpenTelemetry:{prefix}MetricsHost", "127.0.0.1")!;
+        return builder.AddNotificationsTelemetry(serviceName, metrics: metrics =>
+        {
+            if (port > 0)
+                metrics.AddPrometheusHttpListener(listener =>
+                {
+                    listener.Host = host;
+                    listener.Port = port;
+                });
+        });
+    }
 }
