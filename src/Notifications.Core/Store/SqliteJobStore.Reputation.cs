@@ -7,11 +7,14 @@ public sealed partial class SqliteJobStore
     {
         // Each event carries the count of recipients at the moment it was recorded; it leaves the window once that many
         // more were sent, and is deleted then.
-        var total = (long)store.Scalar("""
-            INSERT INTO reputation (client, sent) VALUES ($client, $sent)
-            ON CONFLICT (client) DO UPDATE SET sent = reputation.sent + $sent
-            RETURNING sent
-            """, ("$client", client), ("$sent", sent))!;
+        // Only reading (sent 0, no events: the API's look every second) writes nothing.
+        var total = sent == 0 && events.Count == 0
+            ? store.Scalar("SELECT sent FROM reputation WHERE client = $client", ("$client", client)) as long? ?? 0
+            : (long)store.Scalar("""
+                INSERT INTO reputation (client, sent) VALUES ($client, $sent)
+                ON CONFLICT (client) DO UPDATE SET sent = reputation.sent + $sent
+                RETURNING sent
+                """, ("$client", client), ("$sent", sent))!;
         foreach (var e in events)
             store.Execute("INSERT OR IGNORE INTO reputation_events (client, key, complaint, seq) VALUES ($client, $key, $complaint, $seq)",
                 ("$client", client), ("$key", e.Key), ("$complaint", e.Complaint ? 1 : 0), ("$seq", total));
