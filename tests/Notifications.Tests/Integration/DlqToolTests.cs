@@ -422,6 +422,14 @@ public sealed class DlqToolTests : IAsyncLifetime
             Assert.Contains("Sorry.", shown.RootElement.GetProperty("message").GetString());
             Assert.Contains("no job matches it", show.Out);
         }
+        // Replayed: back in email.inbound, to be read again (no worker here reads it).
+        var replay = await RunAsync("replay", properties.MessageId, "--queue", "email.inbound.unparsed");
+        Assert.Equal(0, replay.Exit);
+        var again = Assert.Single(await _queues.WaitAndTakeAsync(Names.InboundQueue, 1));
+        Assert.Contains("Sorry.", System.Text.Encoding.ASCII.GetString(again.Body));
+        Assert.Equal("b+unknown.aaaaaaaaaa@bounces.example.com", again.Header(Notifications.Core.Bounces.InboundHeaders.Recipients));
+        await _queues.PublishRawAsync(TopologyNames.InboundUnparsedKey, again.Body, properties);
+
         var delete = await RunAsync("delete", properties.MessageId, "--queue", "email.inbound.unparsed");
         Assert.Equal(0, delete.Exit);
         Assert.Equal(0u, await _queues.CountAsync(Names.InboundUnparsedQueue));
