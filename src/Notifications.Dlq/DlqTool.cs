@@ -1,3 +1,4 @@
+using Notifications.Core.DeadLetters;
 using Microsoft.Extensions.Configuration;
 using Notifications.Core.Store;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -72,9 +73,10 @@ public static class DlqTool
         }
         await using var publisher = new ConfirmedPublisher(broker, names, wrapped);
         var webhooks = new WebhookOutbox(publisher, new ClientRegistry(Options.Create(clientsOptions)));
-        await using var replayEvents = new ReplayEvents(options, Options.Create(storeOptions), webhooks, error, Clock);
+        await using var resources = new ToolResources(options, Options.Create(storeOptions), Clock);
+        var replayEvents = new ReplayEvents(resources.StartEventsAsync, resources.StoreAsync, webhooks, line => error.WriteLine($"dlq: {line}"), Clock);
         var context = new DlqContext(broker.Current!, publisher, names, output, error,
-            readLine ?? Console.ReadLine, isTerminal ?? !Console.IsInputRedirected, Clock, replayEvents, parsed.Queue);
+            readLine ?? Console.ReadLine, isTerminal ?? !Console.IsInputRedirected, Clock, replayEvents, parsed.Queue, resources.StoreAsync);
 
         try
         {
@@ -84,6 +86,7 @@ public static class DlqTool
                 "show" => await ShowCommand.RunAsync(context, parsed, cancellationToken),
                 "replay" => await ReplayCommand.RunAsync(context, parsed, cancellationToken),
                 "delete" => await DeleteCommand.RunAsync(context, parsed, cancellationToken),
+                "reindex" => await ReindexCommand.RunAsync(context, cancellationToken),
                 _ => await ExportCommand.RunAsync(context, parsed, cancellationToken),
             };
         }

@@ -49,6 +49,9 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable, IDispo
             CREATE TABLE IF NOT EXISTS reputation (client TEXT PRIMARY KEY, sent INTEGER NOT NULL DEFAULT 0, paused_at INTEGER, paused_reason TEXT);
             CREATE TABLE IF NOT EXISTS reputation_events (client TEXT NOT NULL, key TEXT NOT NULL, complaint INTEGER NOT NULL, seq INTEGER NOT NULL,
                 PRIMARY KEY (client, key));
+            CREATE TABLE IF NOT EXISTS dead_letters (id TEXT PRIMARY KEY, entry TEXT NOT NULL, detail TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS dead_letters_version (one INTEGER PRIMARY KEY CHECK (one = 1), version INTEGER NOT NULL);
+            INSERT OR IGNORE INTO dead_letters_version (one, version) VALUES (1, 0);
             """);
         // A file from before statuses were ordered by the job's life: add the columns it lacks.
         foreach (var (column, type) in new[] { ("ord", "INTEGER NOT NULL DEFAULT 0"), ("replays", "INTEGER NOT NULL DEFAULT 0"), ("client", "TEXT"), ("recipients", "TEXT") })

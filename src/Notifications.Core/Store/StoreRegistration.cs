@@ -31,6 +31,7 @@ public static class StoreRegistration
         builder.Services.AddSingleton<IJobStatuses>(services => services.GetRequiredKeyedService<IJobStore>(JobStoreKey));
         builder.Services.AddSingleton<ISuppressions>(services => services.GetRequiredKeyedService<IJobStore>(JobStoreKey));
         builder.Services.AddSingleton<IReputation>(services => services.GetRequiredKeyedService<IJobStore>(JobStoreKey));
+        builder.Services.AddSingleton<IDeadLetterIndex>(services => services.GetRequiredKeyedService<IJobStore>(JobStoreKey));
         builder.Services.AddSingleton<IRateBudget>(services =>
             services.GetRequiredKeyedService<IJobStore>(JobStoreKey) as IRateBudget ?? LocalRateBudget.Instance);
         return builder;

@@ -13,6 +13,7 @@ public sealed record DlqArguments
           dlq replay  <id>... | --all [--kind transient|permanent|poison|delivery-limit] | --group KEY | --from FILE.jsonl  [--dry-run]
           dlq delete  <id>... | --all [--yes]
           dlq export  [--out FILE.jsonl]
+          dlq reindex                         rebuild the console's index of email.dead from the queue
           dlq suppressions list [--limit N] [--source bounce|manual|unsubscribe|complaint] [--json]
           dlq suppressions add <address> --reason TEXT
           dlq suppressions remove <address>...
@@ -56,7 +57,7 @@ public sealed record DlqArguments
         if (args.Count == 0 || args[0] is "-h" or "--help" or "help")
             throw new UsageException("a command is required");
         var verb = args[0];
-        if (verb is not ("list" or "show" or "replay" or "delete" or "export" or "suppressions" or "clients"))
+        if (verb is not ("list" or "show" or "replay" or "delete" or "export" or "reindex" or "suppressions" or "clients"))
             throw new UsageException($"unknown command '{verb}'");
 
         var ids = new List<string>();
@@ -133,6 +134,8 @@ public sealed record DlqArguments
         }
         if (a.Reason is not null || a.Source is not null)
             throw new UsageException("--reason and --source go with suppressions");
+        if (a.Verb == "reindex" && a.Queue != DlqQueue.Email)
+            throw new UsageException("reindex works on email.dead, the queue the console indexes");
         bool Allowed(params string[] verbs) => verbs.Contains(a.Verb);
         if (a.Ids.Count > 0 && !Allowed("show", "replay", "delete"))
             throw new UsageException($"'{a.Verb}' takes no ids");

@@ -1,3 +1,4 @@
+using Notifications.Core.DeadLetters;
 using Notifications.Dlq.Cli;
 
 namespace Notifications.Dlq.Commands;
@@ -26,6 +27,7 @@ public static class DeleteCommand
 
         var found = new HashSet<string>(StringComparer.Ordinal);
         var deleted = 0;
+        var deletedIds = new List<string>();
         await foreach (var letter in dlq.StreamAsync(int.MaxValue, cancellationToken))
         {
             if (!args.All && !args.Ids.Contains(letter.Id))
@@ -36,10 +38,12 @@ public static class DeleteCommand
             found.Add(letter.Id);
             await dlq.RemoveAsync(letter, cancellationToken);
             deleted++;
+            deletedIds.Add(letter.Id);
             if (!args.All && found.Count == args.Ids.Count)
                 break;
         }
         await dlq.ReturnRestAsync();
+        await context.ForgetAsync(deletedIds, cancellationToken);
         foreach (var id in args.Ids.Where(id => !found.Contains(id)))
             context.Err.WriteLine($"dlq: no dead letter with id {id} in {context.DeadQueue}");
         context.Out.WriteLine($"{deleted} dead letter(s) deleted");

@@ -1,3 +1,4 @@
+using Notifications.Core.DeadLetters;
 using Notifications.Core.Broker;
 using Notifications.Core.Topology;
 using Notifications.Dlq.Cli;
@@ -17,7 +18,8 @@ public sealed class DlqContext(
     bool isTerminal,
     TimeProvider clock,
     ReplayEvents? replayEvents = null,
-    DlqQueue queue = DlqQueue.Email)
+    DlqQueue queue = DlqQueue.Email,
+    Func<Task<Core.Store.IJobStore>>? store = null)
 {
     /// <summary>The queue of this run (<c>--queue</c>).</summary>
     public DlqQueue Queue => queue;
@@ -50,6 +52,30 @@ public sealed class DlqContext(
     public TimeProvider Clock => clock;
 
     public string? ReadLine() => readLine();
+
+    /// <summary>The deployment's job store (the console's index lives there), connected on first use.</summary>
+    public Task<Core.Store.IJobStore> StoreAsync() =>
+        store?.Invoke() ?? throw new DlqFailure("no job store configured for this run");
+
+    /// <summary>
+    /// Takes deleted letters out of the console's index. A store that is away is reported: the letters are gone from the
+    /// DLQ all the same, and <c>dlq reindex</c> brings the index back in line.
+    /// </summary>
+    public async Task ForgetAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
+    {
+        if (ids.Count == 0 || NotJobs || store is null)
+            return;
+        try
+        {
+            var jobStore = await store();
+            foreach (var chunk in ids.Chunk(500))
+                await jobStore.RemoveDeadLettersAsync(chunk, cancellationToken);
+        }
+        catch (Exception ex) when (Core.Store.StoreRegistration.IsStoreFailure(ex) || ex is StackExchange.Redis.RedisConnectionException)
+        {
+            error.WriteLine($"dlq: the job store did not answer ({ex.GetBaseException().Message}); the console lists the deleted letters until 'dlq reindex'");
+        }
+    }
 
     public Task<DeadLetterQueue> OpenDeadLettersAsync(CancellationToken cancellationToken) =>
         DeadLetterQueue.OpenAsync(connection, DeadQueue, clock, cancellationToken);

@@ -1,3 +1,4 @@
+using Notifications.Core.DeadLetters;
 using Notifications.Dlq.Cli;
 
 namespace Notifications.Dlq.Commands;

@@ -1,3 +1,4 @@
+using Notifications.Core.DeadLetters;
 using System.Globalization;
 using System.Text.Json;
 using Notifications.Core.Topology;

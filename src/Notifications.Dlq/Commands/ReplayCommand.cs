@@ -1,3 +1,4 @@
+using Notifications.Core.DeadLetters;
 using Notifications.Core.Broker;
 using Notifications.Core.Contract;
 using Notifications.Dlq.Cli;
@@ -68,83 +69,9 @@ public static class ReplayCommand
     /// <summary>Publishes awaiting their confirm at once while replaying the DLQ: one at a time, a replay waited a round trip per message.</summary>
     private const int InFlight = 2_000;
 
-    /// <summary>Replayed letters announced together (events, statuses, webhooks): what the replay holds in memory for that.</summary>
-    private const int AnnounceBatch = 1_000;
-
-    /// <summary>
-    /// Replays with up to <paramref name="inFlight"/> publishes awaiting their confirm; each letter's
-    /// <paramref name="afterEach"/> (removing it from the DLQ) runs only once its own copy is confirmed, so a replay
-    /// stopped anywhere leaves every message in the work queue or still in the DLQ. After the first refusal no new
-    /// publish starts; those already out finish. What follows a replay is announced a batch at a time as it goes.
-    /// </summary>
-    /// <returns>how many were replayed, and why it stopped (null: all done).</returns>
-    private static async Task<(int Replayed, string? Stop)> ReplayAsync(DlqContext context, IAsyncEnumerable<DeadLetter> letters,
-        int inFlight, Func<DeadLetter, Task> afterEach, CancellationToken cancellationToken)
-    {
-        var batch = new List<DeadLetter>(AnnounceBatch);
-        var replayed = 0;
-        string? stop = null;
-        // Announcing runs beside the replay, a few batches behind at most: the replay's pace is the broker's, not the events'.
-        var toAnnounce = System.Threading.Channels.Channel.CreateBounded<List<DeadLetter>>(2);
-        var announcer = Task.Run(async () =>
-        {
-            await foreach (var full in toAnnounce.Reader.ReadAllAsync(CancellationToken.None))
-                await context.AnnounceReplaysAsync(full, cancellationToken);
-        }, CancellationToken.None);
-        using var window = new SemaphoreSlim(inFlight, inFlight);
-        try
-        {
-            await foreach (var letter in letters)
-            {
-                await window.WaitAsync(cancellationToken);
-                if (Volatile.Read(ref stop) is not null)
-                {
-                    window.Release();
-                    break;
-                }
-                _ = ReplayOneAsync(letter); // awaited below through the window: every permit back means every send finished
-                List<DeadLetter>? full = null;
-                lock (batch)
-                    if (batch.Count >= AnnounceBatch)
-                    {
-                        full = [.. batch];
-                        batch.Clear();
-                    }
-                if (full is not null)
-                    await toAnnounce.Writer.WriteAsync(full, cancellationToken);
-            }
-        }
-        finally
-        {
-            for (var i = 0; i < inFlight; i++)
-                await window.WaitAsync(CancellationToken.None);
-            await toAnnounce.Writer.WriteAsync([.. batch], CancellationToken.None);
-            toAnnounce.Writer.Complete();
-            await announcer;
-        }
-        return (replayed, stop);
-
-        async Task ReplayOneAsync(DeadLetter letter)
-        {
-            try
-            {
-                await context.ReplayAsync(letter, cancellationToken);
-                await afterEach(letter);
-                Interlocked.Increment(ref replayed);
-                lock (batch)
-                    batch.Add(letter);
-            }
-            catch (Exception ex)
-            {
-                // A refused publish, a lost channel, an interrupt: no new publish starts; this letter stays in the DLQ.
-                Interlocked.CompareExchange(ref stop, $"stopped at {letter.Id}: {(ex is PublishFailedException ? ex.Message : ex.GetBaseException().Message)}", null);
-            }
-            finally
-            {
-                window.Release();
-            }
-        }
-    }
+    private static Task<(int Replayed, string? Stop)> ReplayAsync(DlqContext context, IAsyncEnumerable<DeadLetter> letters,
+        int inFlight, Func<DeadLetter, Task> afterEach, CancellationToken cancellationToken) =>
+        DeadLetterReplay.RunAsync(letters, inFlight, context.ReplayAsync, afterEach, context.AnnounceReplaysAsync, cancellationToken);
 
     private static bool Chosen(DeadLetter letter, DlqArguments args) =>
         args.All && (args.Kind is null || letter.Kind == args.Kind.Value.ToWire())

@@ -1,3 +1,4 @@
+using Notifications.Core.DeadLetters;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;

@@ -3,6 +3,7 @@ using Notifications.Contracts;
 using Notifications.Core.Broker;
 using Notifications.Core.Events;
 using Notifications.Core.Contract;
+using Notifications.Core.DeadLetters;
 using Notifications.Core.Store;
 using Notifications.Core.Telemetry;
 using Notifications.Core.Topology;
@@ -21,6 +22,7 @@ public sealed partial class FailureParker(
     TopologyNames names,
     NotificationsTelemetry telemetry,
     IJobStatuses statuses,
+    IDeadLetterIndex deadLetters,
     WebhookOutbox webhooks,
     TimeProvider clock,
     ILogger<FailureParker> logger)
@@ -55,6 +57,8 @@ public sealed partial class FailureParker(
         if (!await TellAsync(delivery, decision, error, job))
             return; // the channel is gone: the broker hands the job out again (a second copy may be parked; the claim keeps it mailed once)
         await RecordStatusAsync(delivery, decision, error);
+        if (decision.IsDeadLetter)
+            await IndexAsync(delivery, properties);
         await delivery.AckAsync();
 
         if (decision.IsDeadLetter)
@@ -126,6 +130,24 @@ public sealed partial class FailureParker(
         {
             logger.LogWarning("Job store unavailable ({Reason}); job {JobId} is {Status} but its status could not be recorded",
                 ex.Message, delivery.JobId, status.Status);
+        }
+    }
+
+    /// <summary>
+    /// The console's index entry of the copy just parked in the DLQ. A store that is away costs the entry, not the job: the
+    /// letter is in the DLQ, and <c>dlq reindex</c> (or the console's rebuild) brings it into the index.
+    /// </summary>
+    private async Task IndexAsync(Delivery delivery, RabbitMQ.Client.BasicProperties properties)
+    {
+        try
+        {
+            var letter = new DeadLetter(0, delivery.Body.ToArray(), properties);
+            await deadLetters.IndexDeadLettersAsync([IndexedDeadLetter.From(letter, clock.GetUtcNow())], CancellationToken.None);
+        }
+        catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
+        {
+            logger.LogWarning("Job store unavailable ({Reason}); job {JobId} is in {Queue} but not in the console's index until it is rebuilt",
+                ex.Message, delivery.JobId, names.DeadQueue);
         }
     }
 

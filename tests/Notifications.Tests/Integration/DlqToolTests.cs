@@ -1,3 +1,4 @@
+using Notifications.Core.DeadLetters;
 using System.Text;
 using Notifications.Core.Broker;
 using Notifications.Core.Contract;

@@ -1,3 +1,4 @@
+using Notifications.Core.DeadLetters;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
@@ -231,7 +232,7 @@ public sealed class FaultTests(ITestOutputHelper output)
         Assert.Equal(TopologyNames.DeliveryLimit + 1, deliveries);
         var dead = (await pipeline.Queues.TakeAsync(pipeline.Names.DeadQueue)).Single();
         Assert.Equal(id, dead.Properties.MessageId);
-        var letter = new Notifications.Dlq.DeadLetters.DeadLetter(0, dead.Body, dead.Properties);
+        var letter = new Notifications.Core.DeadLetters.DeadLetter(0, dead.Body, dead.Properties);
         Assert.Equal("delivery-limit", letter.Kind);
     }
 

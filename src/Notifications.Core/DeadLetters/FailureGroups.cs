@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Notifications.Dlq.DeadLetters;
+namespace Notifications.Core.DeadLetters;
 
 /// <summary>
 /// Groups dead letters by failure kind and last error with the variable parts (addresses, ids,

@@ -4,7 +4,7 @@ using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 using RabbitMQ.Client.Exceptions;
 
-namespace Notifications.Dlq.DeadLetters;
+namespace Notifications.Core.DeadLetters;
 
 /// <summary>
 /// A look at the DLQ: messages are taken without ack, so the broker keeps owning them. What is not

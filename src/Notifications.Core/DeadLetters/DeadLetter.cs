@@ -5,7 +5,7 @@ using Notifications.Core.Contract;
 using Notifications.Core.Topology;
 using RabbitMQ.Client;
 
-namespace Notifications.Dlq.DeadLetters;
+namespace Notifications.Core.DeadLetters;
 
 /// <summary>One message in the DLQ as an operator reads it, with what is needed to put it back.</summary>
 public sealed record DeadLetter(

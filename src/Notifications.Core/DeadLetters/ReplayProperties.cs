@@ -2,7 +2,7 @@ using Notifications.Core.Broker;
 using Notifications.Core.Contract;
 using RabbitMQ.Client;
 
-namespace Notifications.Dlq.DeadLetters;
+namespace Notifications.Core.DeadLetters;
 
 /// <summary>What a replayed job carries: the attempt count starts again, x-replays goes up, the failure history stays.</summary>
 public static class ReplayProperties

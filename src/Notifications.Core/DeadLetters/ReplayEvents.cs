@@ -1,0 +1,111 @@
+using Notifications.Contracts;
+using Notifications.Core.Broker;
+using Notifications.Core.Contract;
+using Notifications.Core.Events;
+using Notifications.Core.Store;
+using Notifications.Core.Webhooks;
+
+namespace Notifications.Core.DeadLetters;
+
+/// <summary>
+/// What follows a replay, batch by batch as the replay goes: <c>EmailReplayed</c> for each job, its status
+/// <c>replayed</c> and its removal from the console's index in the job store, and an <c>email.replayed</c> callback for
+/// clients with a webhook. A failure here is reported; the replay stands.
+/// </summary>
+/// <param name="events">the event publisher, got when first needed (the <c>dlq</c> tool starts its bus then).</param>
+/// <param name="store">the job store, got when first needed; a failure to get it is reported once.</param>
+/// <param name="report">where a failure is told (the tool's stderr, the console's operation).</param>
+public sealed class ReplayEvents(
+    Func<CancellationToken, Task<IOutcomeEvents>> events,
+    Func<Task<IJobStore>> store,
+    WebhookOutbox webhooks,
+    Action<string> report,
+    TimeProvider clock)
+{
+    private const int InFlight = 256;
+    private Task<IOutcomeEvents>? _events;
+    private IJobStore? _store;
+    private bool _storeFailed;
+
+    /// <summary>Gets the event publisher ready now, while the replay publishes, so the first batch does not wait for it.</summary>
+    public void Prepare(CancellationToken cancellationToken) => _events ??= events(cancellationToken);
+
+    public async Task AnnounceAsync(IReadOnlyList<DeadLetter> replayed, CancellationToken cancellationToken)
+    {
+        if (replayed.Count == 0)
+            return;
+        try
+        {
+            await PublishAsync(replayed, cancellationToken);
+        }
+        catch (PublishFailedException ex)
+        {
+            report($"the jobs were replayed, but their EmailReplayed events were not all published: {ex.Message}");
+        }
+        await RecordAsync(replayed, cancellationToken);
+        await EnqueueWebhooksAsync(replayed, cancellationToken);
+    }
+
+    private async Task PublishAsync(IReadOnlyList<DeadLetter> replayed, CancellationToken cancellationToken)
+    {
+        IOutcomeEvents publisher;
+        try
+        {
+            publisher = await (_events ??= events(cancellationToken));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            throw new PublishFailedException(ex.GetBaseException().Message, mayHaveArrived: false, ex);
+        }
+        var now = clock.GetUtcNow();
+        // Many confirms in flight at once, as for the replays themselves.
+        foreach (var chunk in replayed.Chunk(InFlight))
+            await Task.WhenAll(chunk.Select(letter =>
+                publisher.PublishAsync(new EmailReplayed(letter.Id, letter.Replays + 1, now, letter.Client), cancellationToken)));
+    }
+
+    /// <summary>
+    /// Each replayed job's status becomes <c>replayed</c> in the deployment's job store (the same file or Redis the API
+    /// reads), and its entry leaves the console's index. A store that is away costs the statuses, which the worker writes
+    /// again as the jobs go on, and leaves stale entries until the index is rebuilt.
+    /// </summary>
+    private async Task RecordAsync(IReadOnlyList<DeadLetter> replayed, CancellationToken cancellationToken)
+    {
+        if (_storeFailed)
+            return;
+        try
+        {
+            _store ??= await store();
+            var now = clock.GetUtcNow();
+            await _store.RemoveDeadLettersAsync([.. replayed.Select(letter => letter.Id)], cancellationToken);
+            foreach (var chunk in replayed.Where(letter => !letter.IsInbound).Chunk(InFlight))
+                await Task.WhenAll(chunk.Select(letter => _store.SetStatusAsync(
+                    new JobStatus(letter.Id, JobStatus.Replayed, now, Replays: letter.Replays + 1, Client: letter.Client), cancellationToken)));
+        }
+        catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex) || ex is StackExchange.Redis.RedisConnectionException)
+        {
+            _storeFailed = true;
+            report($"the jobs were replayed, but their status could not be recorded: {ex.Message}");
+        }
+    }
+
+    /// <summary>An <c>email.replayed</c> callback for each replayed job whose client has a webhook.</summary>
+    private async Task EnqueueWebhooksAsync(IReadOnlyList<DeadLetter> replayed, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        try
+        {
+            foreach (var chunk in replayed.Where(letter => webhooks.Wants(letter.Client)).Chunk(InFlight))
+                await Task.WhenAll(chunk.Select(letter =>
+                {
+                    JobCodec.TryDecode(letter.Body, out var job, out _);
+                    return webhooks.EnqueueAsync(WebhookEvents.For(WebhookEvent.Replayed, JobStatus.Replayed, letter.Id, letter.Client, job, now,
+                        replays: letter.Replays + 1), cancellationToken);
+                }));
+        }
+        catch (PublishFailedException ex)
+        {
+            report($"the jobs were replayed, but their email.replayed callbacks were not all queued: {ex.Message}");
+        }
+    }
+}
