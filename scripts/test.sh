@@ -73,6 +73,9 @@ fi
 # An independent DKIM verifier for DkimTests, and a real MTA's bounces for PostfixBounceTests.
 ensure_dkim_verifier_installed
 ensure_postfix_installed
+# A real browser for the operator console's tests (ConsoleTests).
+ensure_chromium_installed
+export CHROMIUM_PATH="${CHROMIUM_PATH:-$(command -v chromium)}"
 
 log=$(mktemp)
 set +e

@@ -65,6 +65,10 @@ DEV_KEY=$(new_api_key)
 export Clients__dev__KeyHashes__0="$(key_hash "$DEV_KEY")"
 export Clients__dev__AllowedFrom__0="Notifications <no-reply@example.com>"
 export Clients__dev__AllowedFrom__1="alerts@example.com"
+# An operator client for the console (http://127.0.0.1:$API_PORT/console): signs in with its key, sends nothing.
+OPS_KEY=$(new_api_key)
+export Clients__ops__KeyHashes__0="$(key_hash "$OPS_KEY")"
+export Clients__ops__Operator=true
 export RabbitMq__Uri="amqp://notifications:notifications@127.0.0.1:$AMQP_PORT/"
 export Smtp__Host=127.0.0.1 Smtp__Port="$SMTP_PORT" Smtp__Security=None
 # List mail's one-click unsubscribe links point at this API; a new secret each run (links of an earlier run stop working).
@@ -86,6 +90,7 @@ cat >&2 <<INFO
   RabbitMQ UI      http://127.0.0.1:15672   (notifications / notifications)
   smtp4dev UI      http://127.0.0.1:$SMTP_UI_PORT
   OpenAPI          http://127.0.0.1:$API_PORT/openapi/v1.json
+  Console          http://127.0.0.1:$API_PORT/console   (sign in with the operator key of client "ops": $OPS_KEY)
 
   API key of client "dev" (new each run; scripts/new-key.sh makes keys for real clients):
     $DEV_KEY

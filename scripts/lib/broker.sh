@@ -53,6 +53,12 @@ ensure_postfix_installed() {
   fi
 }
 
+# Debian's Chromium, which the console's browser tests (Playwright) launch by path: no browser download.
+ensure_chromium_installed() {
+  command -v chromium > /dev/null && return 0
+  apt_install chromium
+}
+
 # Redocly's CLI (pinned) in .tools/redocly, for the OpenAPI lint test; npm and Node from the machine.
 ensure_redocly_installed() {
   [ -x .tools/redocly/node_modules/.bin/redocly ] && return 0

@@ -3,6 +3,7 @@ using Notifications.Api.Backpressure;
 using Notifications.Api.Health;
 using Notifications.Api.Sending;
 using Notifications.Api.Clients;
+using Notifications.Api.Console;
 using Microsoft.Extensions.Options;
 using Notifications.Core.Clients;
 using MassTransit;
@@ -30,6 +31,8 @@ public static class NotificationsApi
         {
             Args = args,
             ContentRootPath = AppContext.BaseDirectory,
+            // The console's pages are compiled into this assembly, whichever program hosts it (tests run it in theirs).
+            ApplicationName = typeof(NotificationsApi).Assembly.GetName().Name,
         });
         configure?.Invoke(builder.Configuration);
 
@@ -53,6 +56,7 @@ public static class NotificationsApi
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PausedClients>());
         builder.Services.AddProblemDetails();
         builder.AddClientAuthentication();
+        builder.AddOperatorConsole();
         builder.Services.AddClientRateLimiting();
         builder.Services.AddOpenApi(openApi => openApi.AddDocumentTransformer<BearerKeyDocument>()
             .AddDocumentTransformer<Documentation.ApiDocument>());
@@ -73,6 +77,7 @@ public static class NotificationsApi
         app.MapSuppressions();
         app.MapTemplates();
         app.MapUnsubscribe();
+        app.MapOperatorConsole();
         app.MapOpenApi(); // /openapi/v1.json, open like /health and /metrics
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });

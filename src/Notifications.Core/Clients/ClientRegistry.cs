@@ -57,6 +57,18 @@ public sealed class ClientRegistry
         return found;
     }
 
+    /// <summary>
+    /// A short name of the key a client signed in with (the first 16 hex digits of its hash's hash): a console session
+    /// ends when the key it began with is no longer configured. Says nothing usable about the key.
+    /// </summary>
+    public static string Fingerprint(string key) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(HashOf(key))))[..16];
+
+    /// <summary>Whether this client still has the key of <paramref name="fingerprint"/> (<see cref="Fingerprint"/>).</summary>
+    public bool HasKey(Client client, string fingerprint) =>
+        _keys.Any(entry => ReferenceEquals(entry.Client, client)
+            && Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Convert.ToHexStringLower(entry.Hash))))[..16] == fingerprint);
+
     /// <summary>The lowercase hex SHA-256 of a key, as <c>Clients:&lt;name&gt;:KeyHashes</c> holds it.</summary>
     public static string HashOf(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 }

@@ -26,7 +26,7 @@ public sealed partial class ClientsOptionsValidator : IValidateOptions<ClientsOp
                 else if (!owners.TryAdd(hash, client))
                     failures.Add($"{at}:KeyHashes:{i} is also a key of client '{owners[hash]}'");
             }
-            if (settings.AllowedFrom.Count == 0)
+            if (settings.AllowedFrom.Count == 0 && !settings.Operator)
                 failures.Add($"{at}:AllowedFrom needs at least one sender (the first is the client's default from)");
             for (var i = 0; i < settings.AllowedFrom.Count; i++)
                 if (!EmailAddresses.TryParseMailbox(settings.AllowedFrom[i], out _, out var error))

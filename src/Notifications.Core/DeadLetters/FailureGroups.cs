@@ -17,7 +17,7 @@ public static partial class FailureGroups
         text = Hex().Replace(text, "<id>");
         text = Number().Replace(text, match => IsReplyCode(match.Value) ? match.Value : "<n>");
         text = Spaces().Replace(text, " ").Trim();
-        return text.Length <= 160 ? text : text[..160];
+        return text.Length <= 160 ? text : text[..160].TrimEnd();
     }
 
     /// <summary>A short stable key for (kind, normalized error), typed by operators.</summary>

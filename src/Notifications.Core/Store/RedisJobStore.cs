@@ -13,11 +13,15 @@ public sealed partial class RedisJobStore(Task<IConnectionMultiplexer> redis, IO
     private const string Sent = "sent";
 
     // Compare-and-set of a status by its place in the job's life, so a late event never overwrites a later state; with
-    // ARGV[11] set, only while the status is that one (a cancel against a worker taking the due job).
+    // ARGV[11] set, only while the status is that one (a cancel against a worker taking the due job). Every status is
+    // appended to the job's history (KEYS[2]) as it comes, whether or not it changed the status.
     private const string SetStatusScript = """
         if ARGV[11] ~= '' then
             if redis.call('HGET', KEYS[1], 'status') ~= ARGV[11] then return 0 end
-        else
+        end
+        redis.call('RPUSH', KEYS[2], ARGV[12])
+        redis.call('PEXPIRE', KEYS[2], ARGV[6])
+        if ARGV[11] == '' then
             local current = redis.call('HGET', KEYS[1], 'ord')
             if current and tonumber(current) > tonumber(ARGV[7]) then return 0 end
         end
@@ -127,10 +131,21 @@ public sealed partial class RedisJobStore(Task<IConnectionMultiplexer> redis, IO
     public Task SetStatusAsync(JobStatus status, CancellationToken cancellationToken) => SetStatusAsync(Db, status);
 
     public async Task<bool> TryChangeStatusAsync(JobStatus status, string expected, CancellationToken cancellationToken) =>
-        (long)await Db.ScriptEvaluateAsync(SetStatusScript, [keyPrefix + "status:" + status.JobId], StatusArguments(status, expected)) == 1;
+        (long)await Db.ScriptEvaluateAsync(SetStatusScript, StatusKeys(status.JobId), StatusArguments(status, expected)) == 1;
 
     private Task SetStatusAsync(IDatabaseAsync db, JobStatus status) =>
-        db.ScriptEvaluateAsync(SetStatusScript, [keyPrefix + "status:" + status.JobId], StatusArguments(status, expected: ""));
+        db.ScriptEvaluateAsync(SetStatusScript, StatusKeys(status.JobId), StatusArguments(status, expected: ""));
+
+    private RedisKey[] StatusKeys(string jobId) => [keyPrefix + "status:" + jobId, keyPrefix + "history:" + jobId];
+
+    public async Task<IReadOnlyList<JobStatus>> GetHistoryAsync(string jobId, CancellationToken cancellationToken)
+    {
+        var history = new List<JobStatus>();
+        foreach (var value in await Db.ListRangeAsync(keyPrefix + "history:" + jobId))
+            if (!value.IsNullOrEmpty && JsonSerializer.Deserialize((string)value!, StatusHistoryJsonContext.Default.JobStatus) is { } status)
+                history.Add(status);
+        return history;
+    }
 
     private RedisValue[] StatusArguments(JobStatus status, string expected) =>
         [
@@ -145,6 +160,7 @@ public sealed partial class RedisJobStore(Task<IConnectionMultiplexer> redis, IO
             status.Client ?? "",
             status.Recipients is { IsEmpty: false } recipients ? recipients.ToJson() : "",
             expected,
+            JsonSerializer.Serialize(status, StatusHistoryJsonContext.Default.JobStatus),
         ];
 
     public async Task<JobStatus?> GetStatusAsync(string jobId, CancellationToken cancellationToken)

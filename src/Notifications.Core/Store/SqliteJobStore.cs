@@ -49,6 +49,9 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable, IDispo
             CREATE TABLE IF NOT EXISTS reputation (client TEXT PRIMARY KEY, sent INTEGER NOT NULL DEFAULT 0, paused_at INTEGER, paused_reason TEXT);
             CREATE TABLE IF NOT EXISTS reputation_events (client TEXT NOT NULL, key TEXT NOT NULL, complaint INTEGER NOT NULL, seq INTEGER NOT NULL,
                 PRIMARY KEY (client, key));
+            CREATE TABLE IF NOT EXISTS status_history (seq INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT NOT NULL, status TEXT NOT NULL,
+                at INTEGER NOT NULL, attempt INTEGER, kind TEXT, error TEXT, replays INTEGER NOT NULL, client TEXT, recipients TEXT, expires INTEGER NOT NULL);
+            CREATE INDEX IF NOT EXISTS status_history_job ON status_history (job_id, seq);
             CREATE TABLE IF NOT EXISTS dead_letters (id TEXT PRIMARY KEY, entry TEXT NOT NULL, detail TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS dead_letters_version (one INTEGER PRIMARY KEY CHECK (one = 1), version INTEGER NOT NULL);
             INSERT OR IGNORE INTO dead_letters_version (one, version) VALUES (1, 0);
@@ -127,6 +130,32 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable, IDispo
             ("$attempt", status.Attempt), ("$kind", status.Kind), ("$error", status.Error), ("$expires", Expires()),
             ("$ord", status.Order), ("$replays", status.Replays), ("$client", status.Client),
             ("$recipients", status.Recipients is { IsEmpty: false } r ? r.ToJson() : null));
+        WriteHistory(store, status);
+    }
+
+    private void WriteHistory(SqliteStatements store, JobStatus status) =>
+        store.Execute("""
+            INSERT INTO status_history (job_id, status, at, attempt, kind, error, replays, client, recipients, expires)
+                VALUES ($id, $status, $at, $attempt, $kind, $error, $replays, $client, $recipients, $expires)
+            """, ("$id", status.JobId), ("$status", status.Status), ("$at", status.At.ToUnixTimeMilliseconds()),
+            ("$attempt", status.Attempt), ("$kind", status.Kind), ("$error", status.Error), ("$replays", status.Replays),
+            ("$client", status.Client), ("$recipients", status.Recipients is { IsEmpty: false } r ? r.ToJson() : null), ("$expires", Expires()));
+
+    public Task<IReadOnlyList<JobStatus>> GetHistoryAsync(string jobId, CancellationToken cancellationToken)
+    {
+        using var connection = Open();
+        using var command = Command(connection, """
+            SELECT status, at, attempt, kind, error, replays, client, recipients FROM status_history
+            WHERE job_id = $id AND expires > $now ORDER BY seq
+            """, ("$id", jobId), ("$now", Now()));
+        using var reader = command.ExecuteReader();
+        var history = new List<JobStatus>();
+        while (reader.Read())
+            history.Add(new JobStatus(jobId, reader.GetString(0), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)),
+                reader.IsDBNull(2) ? null : reader.GetInt32(2), reader.IsDBNull(3) ? null : reader.GetString(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetInt32(5), reader.IsDBNull(6) ? null : reader.GetString(6),
+                RecipientOutcomes.FromJson(reader.IsDBNull(7) ? null : reader.GetString(7))));
+        return Task.FromResult<IReadOnlyList<JobStatus>>(history);
     }
 
     public Task<bool> TryChangeStatusAsync(JobStatus status, string expected, CancellationToken cancellationToken) => _writer.RunAsync(store =>
@@ -137,8 +166,14 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable, IDispo
             """, ("$id", status.JobId), ("$status", status.Status), ("$at", status.At.ToUnixTimeMilliseconds()),
             ("$attempt", status.Attempt), ("$kind", status.Kind), ("$error", status.Error), ("$expires", Expires()),
             ("$ord", status.Order), ("$replays", status.Replays), ("$client", status.Client),
-            ("$recipients", status.Recipients is { IsEmpty: false } r ? r.ToJson() : null), ("$expected", expected), ("$now", Now())) == 1,
-        cancellationToken);
+            ("$recipients", status.Recipients is { IsEmpty: false } r ? r.ToJson() : null), ("$expected", expected), ("$now", Now())) == 1
+            && WroteHistory(store, status), cancellationToken);
+
+    private bool WroteHistory(SqliteStatements store, JobStatus status)
+    {
+        WriteHistory(store, status);
+        return true;
+    }
 
     public Task<JobStatus?> GetStatusAsync(string jobId, CancellationToken cancellationToken)
     {
@@ -202,9 +237,10 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable, IDispo
             SELECT address, reason, source, client, at, list FROM suppressions
             WHERE address > $after AND ($source IS NULL OR source = $source) AND ($client IS NULL OR client = $client)
                 AND ($reason IS NULL OR instr(lower(reason), lower($reason)) > 0)
+                AND ($address IS NULL OR instr(address, lower($address)) > 0)
             ORDER BY address LIMIT $limit
             """, ("$after", query.Cursor ?? ""), ("$source", query.Source), ("$client", query.Client), ("$reason", query.ReasonContains),
-            ("$limit", query.Limit + 1));
+            ("$address", query.AddressContains), ("$limit", query.Limit + 1));
         using var reader = command.ExecuteReader();
         var items = new List<Suppression>();
         while (reader.Read())
@@ -229,6 +265,7 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable, IDispo
             DELETE FROM idempotency_keys WHERE expires < $now;
             DELETE FROM sends WHERE expires < $now;
             DELETE FROM statuses WHERE expires < $now;
+            DELETE FROM status_history WHERE expires < $now;
             """, ("$now", now));
     }
 

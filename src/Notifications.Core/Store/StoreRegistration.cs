@@ -37,6 +37,9 @@ public static class StoreRegistration
         return builder;
     }
 
+    /// <summary>The process's one store object, for what needs several of its uses at once (a replay: statuses and the dead-letter index).</summary>
+    public static IJobStore JobStore(IServiceProvider services) => services.GetRequiredKeyedService<IJobStore>(JobStoreKey);
+
     /// <summary>The store <c>Store:Kind</c> names, connected (for a program without a host: <c>dlq</c>).</summary>
     public static async Task<IJobStore> CreateAsync(IOptions<StoreOptions> options, TimeProvider clock)
     {

@@ -36,10 +36,12 @@ public sealed record SuppressionPage(IReadOnlyList<Suppression> Items, string? N
 /// <summary>What to list: a page size, where to start, and filters.</summary>
 /// <param name="Client">only entries of this client (null: all).</param>
 /// <param name="ReasonContains">only entries whose reason contains this text, without regard to case.</param>
-public sealed record SuppressionQuery(string? Cursor = null, int Limit = 100, string? Source = null, string? ReasonContains = null, string? Client = null)
+public sealed record SuppressionQuery(string? Cursor = null, int Limit = 100, string? Source = null, string? ReasonContains = null, string? Client = null,
+    string? AddressContains = null)
 {
     public bool Matches(Suppression entry) =>
         (Source is null || entry.Source == Source)
+        && (AddressContains is null || entry.Address.Contains(AddressContains, StringComparison.OrdinalIgnoreCase))
         && (Client is null || entry.Client == Client)
         && (ReasonContains is null || entry.Reason.Contains(ReasonContains, StringComparison.OrdinalIgnoreCase));
 }

@@ -315,6 +315,55 @@ public abstract class JobStoreTests
         Assert.False(await store.ResumeClientAsync(client, default));
         Assert.False((await store.RecordReputationAsync("other" + client, 0, [], 20, default)).Paused);
     }
+
+    private static Notifications.Core.DeadLetters.IndexedDeadLetter Dead(string id, string domain, DateTimeOffset at) => new(
+        new Notifications.Core.DeadLetters.DeadLetterEntry(id, "transient", "SMTP 451 4.4.1 <address>: timed out", "abcd1234",
+            $"SMTP 451 4.4.1 <bob@{domain}>: timed out", "tests", domain, $"bob@{domain}", "Your invoice", at, 4, 0, "normal"),
+        new Notifications.Core.DeadLetters.DeadLetterDetail(new Dictionary<string, string> { ["x-attempts"] = "4" }, "{\"id\":\"" + id + "\"}", false));
+
+    [Fact]
+    public async Task The_dead_letter_index_adds_replaces_removes_and_moves_its_version_with_every_change()
+    {
+        var store = await CreateAsync();
+        var reader = await CreateAsync(); // the API's store, another process
+        var at = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        var start = await reader.DeadLetterIndexVersionAsync(default);
+
+        await store.IndexDeadLettersAsync([Dead("a", "one.example", at), Dead("b", "two.example", at)], default);
+        var afterAdd = await reader.DeadLetterIndexVersionAsync(default);
+        Assert.NotEqual(start, afterAdd);
+        Assert.Equal(["a", "b"], (await reader.LoadDeadLettersAsync(default)).Select(e => e.Id).Order());
+
+        await store.IndexDeadLettersAsync([Dead("a", "three.example", at)], default); // parked again: replaced, not doubled
+        Assert.Equal(["three.example", "two.example"], (await reader.LoadDeadLettersAsync(default)).Select(e => e.Domain).Order());
+        var one = await reader.GetDeadLetterAsync("a", default);
+        Assert.Equal(at, one!.Entry.DiedAt);
+        Assert.Equal("4", one.Detail.Headers["x-attempts"]);
+        Assert.Equal("{\"id\":\"a\"}", one.Detail.Body);
+
+        await store.RemoveDeadLettersAsync(["a", "nosuch"], default);
+        Assert.NotEqual(afterAdd, await reader.DeadLetterIndexVersionAsync(default));
+        Assert.Equal(["b"], (await reader.LoadDeadLettersAsync(default)).Select(e => e.Id));
+        Assert.Null(await reader.GetDeadLetterAsync("a", default));
+    }
+
+    [Fact]
+    public async Task A_jobs_history_keeps_every_status_in_the_order_written_even_one_that_came_late()
+    {
+        var store = await CreateAsync();
+        var id = Guid.NewGuid().ToString();
+        var now = DateTimeOffset.UtcNow;
+        await store.SetStatusAsync(new JobStatus(id, JobStatus.Queued, now, Client: "tests"), default);
+        await store.SetStatusAsync(new JobStatus(id, JobStatus.Retrying, now.AddSeconds(1), Attempt: 1, Error: "SMTP 451 later"), default);
+        await store.MarkSentAsync(id, new JobStatus(id, JobStatus.Sent, now.AddSeconds(2), Attempt: 2), default);
+        await store.SetStatusAsync(new JobStatus(id, JobStatus.Retrying, now.AddSeconds(1), Attempt: 1, Error: "late twin"), default);
+
+        var history = await store.GetHistoryAsync(id, default);
+        Assert.Equal([JobStatus.Queued, JobStatus.Retrying, JobStatus.Sent, JobStatus.Retrying], history.Select(s => s.Status));
+        Assert.Equal("SMTP 451 later", history[1].Error);
+        Assert.Equal(JobStatus.Sent, (await store.GetStatusAsync(id, default))!.Status); // the late one did not change the status
+        Assert.Empty(await store.GetHistoryAsync(Guid.NewGuid().ToString(), default));
+    }
 }
 
 public sealed class SqliteJobStoreTests : JobStoreTests
