@@ -141,6 +141,8 @@ public sealed class ConsoleTests(ConsoleTests.Stack stack) : IClassFixture<Conso
 
         // The dead-letter page, narrowed to the domain: one group, its reason with the address taken out.
         await page.GotoAsync("/console/dead-letters");
+        if (Environment.GetEnvironmentVariable("CONSOLE_SCREENSHOT") is { Length: > 0 } screenshot)
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot, FullPage = true }); // docs/console-dead-letters.png
         await page.FillAsync("#domain", broken);
         await page.GetByRole(AriaRole.Button, new() { Name = "Search" }).ClickAsync();
         await page.WaitForURLAsync(url => url.Contains("domain=", StringComparison.Ordinal));

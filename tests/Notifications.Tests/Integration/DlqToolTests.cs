@@ -317,6 +317,37 @@ public sealed class DlqToolTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Reindex_rebuilds_the_consoles_index_from_the_queue_and_replay_and_delete_take_their_letters_out_of_it()
+    {
+        // Letters the broker dead-lettered by itself, or parked while the store was away: in the queue, not in the index.
+        // (The domain is the first recipient's, example.com, not one named in the error.)
+        var replayed = await DeadLetterAsync("transient", "SMTP 451 4.4.1 <bob@example.org>: timed out", attempts: 4);
+        var deleted = await DeadLetterAsync("delivery-limit", "delivery limit reached", attempts: 0);
+        var kept = await DeadLetterAsync("permanent", "SMTP 550 5.7.1 policy", attempts: 1);
+        var store = new Notifications.Core.Store.SqliteJobStore(Microsoft.Extensions.Options.Options.Create(
+            new Notifications.Core.Store.StoreOptions { Path = _store }));
+        await store.IndexDeadLettersAsync([new Notifications.Core.DeadLetters.IndexedDeadLetter(
+            new Notifications.Core.DeadLetters.DeadLetterEntry("gone-long-ago", "transient", "r", "k", "e", "", "", "", "", DateTimeOffset.UtcNow, 1, 0, "normal"),
+            new Notifications.Core.DeadLetters.DeadLetterDetail(new Dictionary<string, string>(), "", false))], default);
+
+        var run = await RunAsync("reindex");
+
+        Assert.Equal(0, run.Exit);
+        Assert.Contains("3 dead letter(s)", run.Out);
+        Assert.Contains("1 entry of letters no longer there removed", run.Out);
+        Assert.Equal(new[] { deleted, kept, replayed }.Order(), (await store.LoadDeadLettersAsync(default)).Select(e => e.Id).Order());
+        var entry = (await store.GetDeadLetterAsync(replayed, default))!.Entry;
+        Assert.Equal(("transient", "example.com", "SMTP 451 4.4.1 <<address>>: timed out"), (entry.Kind, entry.Domain, entry.Reason));
+        await CountIsAsync(Names.DeadQueue, 3); // the queue is left as it was
+
+        Assert.Equal(0, (await RunAsync("replay", replayed)).Exit);
+        Assert.Equal(0, (await RunAsync("delete", deleted)).Exit);
+        Assert.Equal([kept], (await store.LoadDeadLettersAsync(default)).Select(e => e.Id));
+        Assert.Equal(2, (await RunAsync("reindex", "--queue", "webhook.dead")).Exit); // the console indexes email.dead only
+        await store.DisposeAsync();
+    }
+
+    [Fact]
     public async Task Delete_all_without_a_terminal_refuses_unless_yes()
     {
         await DeadLetterAsync("poison", "garbage", attempts: 1);
