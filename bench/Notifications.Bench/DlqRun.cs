@@ -61,7 +61,11 @@ public sealed class DlqRun(string root, Uri broker, string prefix, int count)
     }
 
     /// <returns>the seconds it took, process start included, and its peak working set (VmHWM).</returns>
-    private async Task<(double Seconds, long PeakBytes)> RunDlqAsync(params string[] arguments)
+    private Task<(double Seconds, long PeakBytes)> RunDlqAsync(params string[] arguments) =>
+        RunDlqAsync(new Dictionary<string, string>(), arguments);
+
+    /// <param name="environment">settings beyond the broker's (the console's stage points it at a job store).</param>
+    public async Task<(double Seconds, long PeakBytes)> RunDlqAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         var dll = Path.Combine(root, "src", "Notifications.Dlq", "bin", ServiceUnderTest.Configuration,
             Path.GetFileName(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)), "dlq.dll");
@@ -72,6 +76,8 @@ public sealed class DlqRun(string root, Uri broker, string prefix, int count)
         start.Environment["RabbitMq__Uri"] = broker.ToString();
         start.Environment["RabbitMq__Prefix"] = prefix;
         start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
+        foreach (var (key, value) in environment)
+            start.Environment[key] = value;
         var clock = Stopwatch.StartNew();
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();

@@ -16,6 +16,7 @@ public sealed class BenchResults
     public PipelineResult? Cluster { get; set; }
     public SigningResult? Signing { get; set; }
     public InboundResult? Inbound { get; set; }
+    public ConsoleResult? Console { get; set; }
 
     /// <summary>The lower of the broker's and the relay's ceilings, when both were measured.</summary>
     public double? Ceiling => BrokerCeiling is { } b && RelayCeiling is { } r ? Math.Min(b.Consume, Math.Min(b.Publish, r)) : null;
@@ -26,5 +27,6 @@ public sealed class BenchResults
             && Pipeline.EachSideAlone?.ExactlyOnce is null or "ok" && Pipeline.UnderAFlood?.ExactlyOnce is null or "ok"))
         && (Dlq?.All(d => d.ExactlyOnce == "ok") ?? true) && Throttled?.ExactlyOnce is null or "ok"
         && Priority?.ExactlyOnce is null or "ok" && Webhooks?.ExactlyOnce is null or "ok"
-        && Mixed?.ExactlyOnce is null or "ok" && Cluster?.ExactlyOnce is null or "ok" && Signing?.ExactlyOnce is null or "ok";
+        && Mixed?.ExactlyOnce is null or "ok" && Cluster?.ExactlyOnce is null or "ok" && Signing?.ExactlyOnce is null or "ok"
+        && Console?.ExactlyOnce is null or "ok";
 }

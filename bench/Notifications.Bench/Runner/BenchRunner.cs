@@ -10,7 +10,7 @@ public static class BenchRunner
     public static readonly IReadOnlyList<IBenchStage> Stages =
     [
         new BrokerStage(), new RelayStage(), new PipelineStage(), new PeerStage(), new DlqStage(), new ThrottleStage(),
-        new PriorityStage(), new SuppressionsStage(), new WebhooksStage(), new MixedStage(), new SigningStage(), new InboundStage(), new ClusterStage(),
+        new PriorityStage(), new SuppressionsStage(), new WebhooksStage(), new MixedStage(), new SigningStage(), new InboundStage(), new ConsoleStage(), new ClusterStage(),
     ];
 
     /// <returns>the exit code: 0 when every job of every stage arrived exactly once.</returns>
@@ -81,6 +81,7 @@ public static class BenchRunner
             cluster = results.Cluster,
             signing = results.Signing,
             inbound = results.Inbound,
+            console = results.Console,
             targets = targets.Select(t => new { target = t.Name, met = t.Met, figures = t.Met is null ? null : t.Figures }),
         }, new JsonSerializerOptions { WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals }));
         Console.Error.WriteLine($"figures written to {outFile}");

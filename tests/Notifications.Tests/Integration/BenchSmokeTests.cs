@@ -17,7 +17,7 @@ public sealed class BenchSmokeTests
         var dll = Path.Combine(folder, "Notifications.Bench.dll");
         Assert.True(File.Exists(dll), $"{dll} is missing: build the solution (dotnet build Notifications.sln)");
         var output = Path.Combine(Path.GetTempPath(), $"bench-smoke-{Guid.NewGuid():N}.json");
-        var start = new ProcessStartInfo("dotnet", [dll, "--count", "40", "--clients", "4", "--only", "pipeline,peer,dlq,throttle,priority,suppressions,webhooks,mixed,signing", "--out", output])
+        var start = new ProcessStartInfo("dotnet", [dll, "--count", "40", "--clients", "4", "--only", "pipeline,peer,dlq,throttle,priority,suppressions,webhooks,mixed,signing,console", "--out", output])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
