@@ -87,7 +87,6 @@ public sealed class ConsoleOperations(
     IServiceProvider services,
     WebhookOutbox webhooks,
     OperatorActions actions,
-    DeadLetterView view,
     IHostApplicationLifetime lifetime,
     TimeProvider clock,
     ILogger<ConsoleOperations> logger)
@@ -210,21 +209,10 @@ public sealed class ConsoleOperations(
     private async IAsyncEnumerable<DeadLetter> Choose(ConsoleOperation operation, DeadLetterQueue dlq,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        // What the index says does not match is passed over without reading it (at 100,000 letters, reading each cost more
-        // than the broker's delivery); a letter the index does not know, or says matches, is judged by its own content.
-        var index = (await view.CurrentAsync(cancellationToken)).Entries;
-        var known = new HashSet<string>(index.Count, StringComparer.Ordinal);
-        var matching = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var entry in index)
-        {
-            known.Add(entry.Id);
-            if (operation.Filter.Matches(entry))
-                matching.Add(entry.Id);
-        }
         await foreach (var letter in dlq.StreamAsync(int.MaxValue, cancellationToken))
         {
             operation.CountExamined();
-            if (known.Contains(letter.Id) && !matching.Contains(letter.Id) || !operation.Filter.Matches(letter, clock.GetUtcNow()))
+            if (!operation.Filter.Matches(letter, clock.GetUtcNow()))
             {
                 dlq.Keep(letter);
                 continue;

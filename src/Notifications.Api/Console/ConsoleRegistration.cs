@@ -60,6 +60,7 @@ public static class ConsoleRegistration
         }).AddApplicationPart(typeof(ConsoleRegistration).Assembly);
         builder.AddReputationOptions();
         builder.Services.AddSingleton<DeadLetterView>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<DeadLetterView>());
         builder.Services.AddSingleton<ConsoleOperations>();
         builder.Services.AddSingleton<OperatorActions>();
         return builder;

@@ -4,35 +4,61 @@ using Notifications.Core.Store;
 namespace Notifications.Api.Console;
 
 /// <summary>
-/// The console's reading of the dead-letter index: every entry in memory (100,000 take about 60 MB), loaded again only when
-/// the index's version moved, newest first. Groups, filters, searches and pages run over that copy, so a page at 100,000
-/// dead letters costs one version read and a scan in memory.
+/// The console's reading of the dead-letter index: every entry in memory, newest first, loaded again when the index's
+/// version moved. Groups, filters, searches and pages run over that copy, so a page at 100,000 dead letters costs one
+/// version read and a scan in memory. A reload of 100,000 entries takes seconds: a page waits for it at most
+/// <see cref="FreshnessWait"/> and is otherwise served from the copy before it, saying so (<see cref="Snapshot.Stale"/>);
+/// the first copy is loaded when the API starts.
 /// </summary>
-public sealed class DeadLetterView(IDeadLetterIndex index)
+public sealed class DeadLetterView(IDeadLetterIndex index, ILogger<DeadLetterView> logger) : BackgroundService
 {
-    private readonly SemaphoreSlim _loading = new(1, 1);
-    private Snapshot _snapshot = new(-1, []);
+    /// <summary>How long a page waits for a reload before it is served from the copy it has.</summary>
+    public static readonly TimeSpan FreshnessWait = TimeSpan.FromMilliseconds(300);
 
-    public sealed record Snapshot(long Version, IReadOnlyList<DeadLetterEntry> Entries);
+    private readonly object _gate = new();
+    private Snapshot _snapshot = new(-1, [], Stale: false);
+    private Task<Snapshot>? _reload;
+
+    /// <param name="Stale">the index changed and the reload is still running: this is the copy from before.</param>
+    public sealed record Snapshot(long Version, IReadOnlyList<DeadLetterEntry> Entries, bool Stale);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await CurrentAsync(stoppingToken);
+        }
+        catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
+        {
+            logger.LogWarning("The console's dead-letter index could not be loaded at start ({Reason}); the first page will try again", ex.Message);
+        }
+    }
 
     public async Task<Snapshot> CurrentAsync(CancellationToken cancellationToken)
     {
         var version = await index.DeadLetterIndexVersionAsync(cancellationToken);
-        if (_snapshot.Version == version)
-            return _snapshot;
-        await _loading.WaitAsync(cancellationToken);
-        try
+        Task<Snapshot> reload;
+        lock (_gate)
         {
             if (_snapshot.Version == version)
                 return _snapshot;
-            var entries = await index.LoadDeadLettersAsync(cancellationToken);
-            var sorted = entries.OrderByDescending(entry => entry.DiedAt).ThenBy(entry => entry.Id, StringComparer.Ordinal).ToArray();
-            return _snapshot = new Snapshot(version, sorted);
+            reload = _reload is { IsCompleted: false } running ? running : _reload = LoadAsync(version);
         }
-        finally
-        {
-            _loading.Release();
-        }
+        if (_snapshot.Version < 0)
+            return await reload.WaitAsync(cancellationToken); // nothing to show before it
+        var done = await Task.WhenAny(reload, Task.Delay(FreshnessWait, cancellationToken));
+        return done == reload ? await reload : _snapshot with { Stale = true };
+    }
+
+    private async Task<Snapshot> LoadAsync(long version)
+    {
+        var entries = await index.LoadDeadLettersAsync(CancellationToken.None);
+        var sorted = entries.OrderByDescending(entry => entry.DiedAt).ThenBy(entry => entry.Id, StringComparer.Ordinal).ToArray();
+        var loaded = new Snapshot(version, sorted, Stale: false);
+        lock (_gate)
+            if (loaded.Version > _snapshot.Version)
+                _snapshot = loaded;
+        return loaded;
     }
 
     public sealed record Group(string Kind, string Reason, string Domain, string Client, int Count, DateTimeOffset FirstSeen, DateTimeOffset LastSeen)

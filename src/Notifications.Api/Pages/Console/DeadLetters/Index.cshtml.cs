@@ -20,6 +20,7 @@ public sealed class IndexModel(DeadLetterView view) : ConsolePage
     public int Matching { get; private set; }
     public int Total { get; private set; }
     public int PageNumber { get; private set; }
+    public bool Stale { get; private set; }
     public IReadOnlyList<string> Kinds { get; private set; } = [];
     public IReadOnlyList<string> Clients { get; private set; } = [];
 
@@ -29,6 +30,7 @@ public sealed class IndexModel(DeadLetterView view) : ConsolePage
         Filter = FilterOf(kind, reason, domain, client, q);
         var snapshot = await view.CurrentAsync(cancellationToken);
         Total = snapshot.Entries.Count;
+        Stale = snapshot.Stale;
         var matching = Filter.IsEmpty ? snapshot.Entries : snapshot.Entries.Where(Filter.Matches).ToList();
         Matching = matching.Count;
         Groups = DeadLetterView.GroupsOf(matching);
