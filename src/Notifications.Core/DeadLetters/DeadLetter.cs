@@ -13,6 +13,9 @@ public sealed record DeadLetter(
     byte[] Body,
     IReadOnlyBasicProperties Properties)
 {
+    /// <summary>The channel of the DLQ this letter was read through; null for a letter from elsewhere (an export, the worker).</summary>
+    internal DeadLetterQueue.Segment? Source { get; init; }
+
     public string Id => Properties.MessageId ?? "(no id)";
 
     public IDictionary<string, object?>? Headers => Properties.Headers;

@@ -11,16 +11,23 @@ namespace Notifications.Core.DeadLetters;
 /// acked (removed) is returned with one requeue at the end — a classic queue puts requeued messages
 /// back in their place, so looking never loses or reorders anything, even if this process dies.
 /// </summary>
+/// <remarks>
+/// Letters are read through a few channels one after the other (<see cref="Segment"/>), each holding at most a few thousand
+/// unacked: the broker finds the message of a single ack by walking its channel's unacked messages from the oldest, so one
+/// channel holding 98,000 letters left in place made each removal behind them cost a walk past all of them (a group of 2,000
+/// among 100,000 took minutes of broker CPU).
+/// </remarks>
 public sealed class DeadLetterQueue : IAsyncDisposable
 {
+    private readonly IConnection _connection;
+    // Declares and counts; the first segment reads through it too.
     private readonly IChannel _channel;
-    // Deliveries neither removed nor returned yet: what a final nack may cover.
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, byte> _unsettled = new();
-
+    private readonly List<Segment> _segments = [];
     private readonly TimeProvider _clock;
 
-    private DeadLetterQueue(IChannel channel, string name, TimeProvider clock)
+    private DeadLetterQueue(IConnection connection, IChannel channel, string name, TimeProvider clock)
     {
+        _connection = connection;
         _channel = channel;
         _clock = clock;
         Name = name;
@@ -31,11 +38,7 @@ public sealed class DeadLetterQueue : IAsyncDisposable
     /// <exception cref="DlqFailure">the DLQ does not exist (a wrong prefix?).</exception>
     public static async Task<DeadLetterQueue> OpenAsync(IConnection connection, string queue, TimeProvider clock, CancellationToken cancellationToken)
     {
-        // One delivery handed over at a time: the connection's dispatch concurrency (Worker:Concurrency) would let
-        // deliveries overtake each other, and an export or a listing must keep queue order.
-        var channel = await connection.CreateChannelAsync(
-            new CreateChannelOptions(publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false,
-                consumerDispatchConcurrency: 1), cancellationToken);
+        var channel = await OpenChannelAsync(connection, cancellationToken);
         try
         {
             await channel.QueueDeclarePassiveAsync(queue, cancellationToken);
@@ -45,8 +48,14 @@ public sealed class DeadLetterQueue : IAsyncDisposable
             await channel.DisposeAsync();
             throw new DlqFailure($"there is no queue '{queue}' on this broker; check --prefix / RabbitMq:Prefix");
         }
-        return new DeadLetterQueue(channel, queue, clock);
+        return new DeadLetterQueue(connection, channel, queue, clock);
     }
+
+    // One delivery handed over at a time: the connection's dispatch concurrency (Worker:Concurrency) would let
+    // deliveries overtake each other, and an export or a listing must keep queue order.
+    private static Task<IChannel> OpenChannelAsync(IConnection connection, CancellationToken cancellationToken) =>
+        connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: false, publisherConfirmationTrackingEnabled: false,
+            consumerDispatchConcurrency: 1), cancellationToken);
 
     /// <summary>Messages ready in the queue now.</summary>
     public async Task<uint> CountAsync(CancellationToken cancellationToken) =>
@@ -72,10 +81,10 @@ public sealed class DeadLetterQueue : IAsyncDisposable
     /// <remarks>
     /// Through a consumer with a prefetch, not basic.get (a round trip per message). The count to expect is the queue's
     /// when the read starts; it ends early only when nothing arrives for a second and nothing is left ready (someone
-    /// else took messages meanwhile). Letters the caller keeps
-    /// (<see cref="Keep"/>: not chosen for a replay, or only looked at) stay unacked and fill the prefetch: when the reader
-    /// waits with the window half full of them, the consumer is started again with a larger prefetch (a prefetch applies to consumers started after it is set;
-    /// the deliveries held stay with the channel).
+    /// else took messages meanwhile). Letters the caller keeps (<see cref="Keep"/>: not chosen for a replay, or only looked
+    /// at) stay unacked and fill the prefetch: when the reader waits with the window half full of them, the consumer is
+    /// started again with a larger prefetch (a prefetch applies to consumers started after it is set; the deliveries held
+    /// stay with the channel), and once a channel holds <see cref="SegmentHeld"/> the reading goes on through a new one.
     /// </remarks>
     public async IAsyncEnumerable<DeadLetter> StreamAsync(int limit, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -85,47 +94,32 @@ public sealed class DeadLetterQueue : IAsyncDisposable
             yield break;
         // Not SingleReader: that kind cannot tell its Count, which the quiet end asks.
         var arrived = System.Threading.Channels.Channel.CreateUnbounded<DeadLetter>();
-        var consumer = new AsyncEventingBasicConsumer(_channel);
-        consumer.ReceivedAsync += (_, delivery) =>
-        {
-            _unsettled.TryAdd(delivery.DeliveryTag, Held);
-            arrived.Writer.TryWrite(new DeadLetter(delivery.DeliveryTag, delivery.Body.ToArray(), delivery.BasicProperties));
-            return Task.CompletedTask;
-        };
-        var prefetch = Math.Min(expected, Window);
-        var tag = await ConsumeAsync(consumer, prefetch, cancellationToken);
+        var segment = _segments.Count == 0 ? new Segment(_channel, arrived.Writer) : await NewSegmentAsync(arrived.Writer, cancellationToken);
+        if (_segments.Count == 0)
+            _segments.Add(segment);
+        await segment.ConsumeAsync(Name, Math.Min(expected, Window), cancellationToken);
         try
         {
-            var quietSeconds = 0;
             for (var handed = 0; handed < expected; handed++)
             {
+                // Letters the caller leaves in place fill the window: make room before the deliveries stop, not after.
+                if (segment.Kept > segment.Prefetch - Math.Min(Window / 2, expected - handed))
+                    segment = await MakeRoomAsync(segment, arrived.Writer, cancellationToken);
                 DeadLetter? next = null;
                 while (next is null)
                 {
                     if (arrived.Reader.TryRead(out next))
                         break;
-                    if (prefetch != 0 && Volatile.Read(ref _kept) > prefetch - Window / 2)
-                    {
-                        // Letters the caller leaves in place fill the window: widen it past them.
-                        await _channel.BasicCancelAsync(tag, noWait: false, cancellationToken);
-                        var wider = Volatile.Read(ref _kept) + Window;
-                        prefetch = wider > ushort.MaxValue ? 0 : wider;
-                        tag = await ConsumeAsync(consumer, prefetch, cancellationToken);
-                        continue;
-                    }
                     using var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                     quiet.CancelAfter(QuietEnd);
                     try
                     {
                         await arrived.Reader.WaitToReadAsync(quiet.Token);
-                        quietSeconds = 0;
                     }
                     catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                     {
-                        // Nothing for a second. Over only if nothing is left ready (someone else took messages meanwhile);
-                        // without a prefetch limit every message may be on its way to us (not ready): wait longer then.
-                        quietSeconds++;
-                        if ((prefetch != 0 || quietSeconds >= UnlimitedQuietEnd) && arrived.Reader.Count == 0 && await CountAsync(cancellationToken) == 0)
+                        // Nothing for a second: over if nothing is left ready (someone else took messages meanwhile).
+                        if (arrived.Reader.Count == 0 && await CountAsync(cancellationToken) == 0)
                             yield break;
                     }
                 }
@@ -134,28 +128,54 @@ public sealed class DeadLetterQueue : IAsyncDisposable
         }
         finally
         {
-            if (_channel.IsOpen)
-                await _channel.BasicCancelAsync(tag, noWait: false, CancellationToken.None);
+            if (segment.Channel.IsOpen)
+                await segment.StopAsync(CancellationToken.None);
         }
+    }
+
+    /// <summary>
+    /// Widens the window of <paramref name="segment"/> past the letters it holds, or once it holds <see cref="SegmentHeld"/>,
+    /// goes on through a new channel. The consumer is stopped first, so deliveries stay in queue order.
+    /// </summary>
+    private async Task<Segment> MakeRoomAsync(Segment segment, System.Threading.Channels.ChannelWriter<DeadLetter> arrived,
+        CancellationToken cancellationToken)
+    {
+        await segment.StopAsync(cancellationToken);
+        if (segment.Kept + Window <= SegmentHeld)
+        {
+            await segment.ConsumeAsync(Name, segment.Kept + Window, cancellationToken);
+            return segment;
+        }
+        var next = await NewSegmentAsync(arrived, cancellationToken);
+        await next.ConsumeAsync(Name, Window, cancellationToken);
+        return next;
+    }
+
+    private async Task<Segment> NewSegmentAsync(System.Threading.Channels.ChannelWriter<DeadLetter> arrived, CancellationToken cancellationToken)
+    {
+        var segment = new Segment(await OpenChannelAsync(_connection, cancellationToken), arrived);
+        _segments.Add(segment);
+        return segment;
     }
 
     /// <summary>Bodies on their way to the reader beyond the ones it holds: the memory a long read takes.</summary>
     public const int Window = 3_000;
 
+    /// <summary>
+    /// Letters one channel holds at most before reading goes on through another: what a single ack may have to walk past.
+    /// 100,000 letters left in place take 13 channels of the 2,047 a connection may open.
+    /// </summary>
+    public const int SegmentHeld = 8_000;
+
     private static readonly TimeSpan QuietEnd = TimeSpan.FromSeconds(1);
-    private const int UnlimitedQuietEnd = 10;
 
     /// <summary>
     /// The caller leaves this letter in place (not chosen): it stays unacked until the end, and the window grows past it.
     /// </summary>
-    public void Keep(DeadLetter letter) => Interlocked.Increment(ref _kept);
-
-    private int _kept;
-
-    private async Task<string> ConsumeAsync(AsyncEventingBasicConsumer consumer, int prefetch, CancellationToken cancellationToken)
+    public void Keep(DeadLetter letter)
     {
-        await _channel.BasicQosAsync(0, (ushort)prefetch, false, cancellationToken);
-        return await _channel.BasicConsumeAsync(Name, autoAck: false, consumer, cancellationToken);
+        if (letter.Source is { } segment)
+            Interlocked.Increment(ref segment.Kept);
     }
 
     /// <summary>
@@ -165,10 +185,10 @@ public sealed class DeadLetterQueue : IAsyncDisposable
     /// </summary>
     public async Task RemoveAsync(DeadLetter letter, CancellationToken cancellationToken)
     {
-        if (!_unsettled.TryUpdate(letter.DeliveryTag, Removed, Held))
+        if (letter.Source is not { } segment || !segment.Unsettled.TryUpdate(letter.DeliveryTag, Removed, Held))
             return; // settled already, or removed twice: a second ack of a tag is a channel error
-        if (Interlocked.Increment(ref _pendingRemovals) >= AckBatch)
-            await SettleRemovalsAsync(cancellationToken);
+        if (Interlocked.Increment(ref segment.PendingRemovals) >= AckBatch)
+            await segment.SettleRemovalsAsync(cancellationToken);
     }
 
     /// <summary>Removals acked together: the broker handles one frame instead of this many.</summary>
@@ -176,67 +196,32 @@ public sealed class DeadLetterQueue : IAsyncDisposable
 
     private const byte Held = 0;
     private const byte Removed = 1;
-    private int _pendingRemovals;
-    private readonly SemaphoreSlim _settling = new(1, 1);
-
-    private async Task SettleRemovalsAsync(CancellationToken cancellationToken)
-    {
-        await _settling.WaitAsync(cancellationToken);
-        try
-        {
-            Interlocked.Exchange(ref _pendingRemovals, 0);
-            var lowestHeld = ulong.MaxValue;
-            var removed = new List<ulong>();
-            foreach (var (tag, state) in _unsettled)
-            {
-                if (state == Removed)
-                    removed.Add(tag);
-                else if (tag < lowestHeld)
-                    lowestHeld = tag;
-            }
-            if (removed.Count == 0)
-                return;
-            // Every unsettled tag below the lowest held one is removed: one ack with multiple covers them all.
-            var below = removed.Where(tag => tag < lowestHeld).ToList();
-            if (below.Count > 0)
-            {
-                var upTo = below.Max();
-                await _channel.BasicAckAsync(upTo, multiple: true, cancellationToken);
-                foreach (var tag in below)
-                    _unsettled.TryRemove(tag, out _);
-            }
-            foreach (var tag in removed.Where(tag => tag > lowestHeld))
-            {
-                await _channel.BasicAckAsync(tag, multiple: false, cancellationToken);
-                _unsettled.TryRemove(tag, out _);
-            }
-        }
-        finally
-        {
-            _settling.Release();
-        }
-    }
 
     /// <summary>
-    /// Puts back everything read and not removed, in its place: one nack with <c>multiple</c> up to the highest tag still
-    /// held (never a tag already acked: the broker answers that with a channel error, "unknown delivery tag").
+    /// Puts back everything read and not removed, in its place: on each channel, one nack with <c>multiple</c> up to the
+    /// highest tag still held (never a tag already acked: the broker answers that with a channel error, "unknown delivery tag").
     /// </summary>
-    /// <exception cref="DlqFailure">the broker closed the channel on us (a protocol error): the run is reported failed.</exception>
+    /// <exception cref="DlqFailure">the broker closed a channel on us (a protocol error): the run is reported failed.</exception>
     public async Task ReturnRestAsync()
     {
-        if (_channel.CloseReason is { Initiator: ShutdownInitiator.Peer } closed)
+        if (_segments.Select(segment => segment.Channel.CloseReason).FirstOrDefault(reason => reason is { Initiator: ShutdownInitiator.Peer }) is { } closed)
             throw new DlqFailure($"the broker closed the channel to {Name}: {closed.ReplyCode} {closed.ReplyText}; " +
                 "what was not replayed or deleted is back in the queue");
-        if (_unsettled.IsEmpty || !_channel.IsOpen)
+        var returning = 0;
+        uint? before = null;
+        foreach (var segment in _segments.Where(segment => !segment.Unsettled.IsEmpty && segment.Channel.IsOpen))
+        {
+            await segment.SettleRemovalsAsync(CancellationToken.None);
+            if (segment.Unsettled.IsEmpty)
+                continue;
+            before ??= await CountAsync(CancellationToken.None);
+            returning += segment.Unsettled.Count;
+            await segment.Channel.BasicNackAsync(segment.Unsettled.Keys.Max(), multiple: true, requeue: true);
+            segment.Unsettled.Clear();
+            segment.Kept = 0;
+        }
+        if (before is null)
             return;
-        await SettleRemovalsAsync(CancellationToken.None);
-        if (_unsettled.IsEmpty)
-            return;
-        var returning = _unsettled.Count;
-        var before = await CountAsync(CancellationToken.None);
-        var highest = _unsettled.Keys.Max();
-        await _channel.BasicNackAsync(highest, multiple: true, requeue: true);
-        _unsettled.Clear();
         // The broker puts a large return back a while after the nack: wait until they are ready again, so the next
         // command (an export, then a replay) sees every letter. Bounded: someone else may take some meanwhile.
         var started = _clock.GetTimestamp();
@@ -255,8 +240,104 @@ public sealed class DeadLetterQueue : IAsyncDisposable
         }
         finally
         {
-            // Closing the channel hands anything still unacked back to the queue as well.
+            // Closing a channel hands anything still unacked back to the queue as well.
+            foreach (var segment in _segments.Where(segment => segment.Channel != _channel))
+                await segment.Channel.DisposeAsync();
             await _channel.DisposeAsync();
+        }
+    }
+
+    /// <summary>One channel the DLQ is read through, and the deliveries it holds.</summary>
+    internal sealed class Segment
+    {
+        private readonly AsyncEventingBasicConsumer _consumer;
+        private readonly SemaphoreSlim _settling = new(1, 1);
+        private string? _tag;
+        private TaskCompletionSource? _stopped;
+
+        public Segment(IChannel channel, System.Threading.Channels.ChannelWriter<DeadLetter> arrived)
+        {
+            Channel = channel;
+            _consumer = new AsyncEventingBasicConsumer(channel);
+            _consumer.ReceivedAsync += (_, delivery) =>
+            {
+                Unsettled.TryAdd(delivery.DeliveryTag, Held);
+                arrived.TryWrite(new DeadLetter(delivery.DeliveryTag, delivery.Body.ToArray(), delivery.BasicProperties) { Source = this });
+                return Task.CompletedTask;
+            };
+            // Through the dispatcher that hands the deliveries over: every delivery before the cancel is handed over by then.
+            _consumer.UnregisteredAsync += (_, _) =>
+            {
+                _stopped?.TrySetResult();
+                return Task.CompletedTask;
+            };
+        }
+
+        public IChannel Channel { get; }
+
+        /// <summary>Deliveries neither removed nor returned yet: what a final nack may cover.</summary>
+        public readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, byte> Unsettled = new();
+
+        /// <summary>Letters the reader left in place on this channel.</summary>
+        public int Kept;
+
+        public int PendingRemovals;
+
+        public int Prefetch { get; private set; }
+
+        public async Task ConsumeAsync(string queue, int prefetch, CancellationToken cancellationToken)
+        {
+            Prefetch = prefetch;
+            _stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            await Channel.BasicQosAsync(0, (ushort)Math.Min(prefetch, ushort.MaxValue), false, cancellationToken);
+            _tag = await Channel.BasicConsumeAsync(queue, autoAck: false, _consumer, cancellationToken);
+        }
+
+        /// <summary>Cancels the consumer and returns once every delivery sent before the cancel was handed over.</summary>
+        public async Task StopAsync(CancellationToken cancellationToken)
+        {
+            if (_tag is null)
+                return;
+            await Channel.BasicCancelAsync(_tag, noWait: false, cancellationToken);
+            _tag = null;
+            await _stopped!.Task.WaitAsync(cancellationToken);
+        }
+
+        public async Task SettleRemovalsAsync(CancellationToken cancellationToken)
+        {
+            await _settling.WaitAsync(cancellationToken);
+            try
+            {
+                Interlocked.Exchange(ref PendingRemovals, 0);
+                var lowestHeld = ulong.MaxValue;
+                var removed = new List<ulong>();
+                foreach (var (tag, state) in Unsettled)
+                {
+                    if (state == Removed)
+                        removed.Add(tag);
+                    else if (tag < lowestHeld)
+                        lowestHeld = tag;
+                }
+                if (removed.Count == 0)
+                    return;
+                // Every unsettled tag below the lowest held one is removed: one ack with multiple covers them all.
+                var below = removed.Where(tag => tag < lowestHeld).ToList();
+                if (below.Count > 0)
+                {
+                    await Channel.BasicAckAsync(below.Max(), multiple: true, cancellationToken);
+                    foreach (var tag in below)
+                        Unsettled.TryRemove(tag, out _);
+                }
+                foreach (var tag in removed.Where(tag => tag > lowestHeld))
+                {
+                    await Channel.BasicAckAsync(tag, multiple: false, cancellationToken);
+                    Unsettled.TryRemove(tag, out _);
+                }
+            }
+            finally
+            {
+                _settling.Release();
+            }
         }
     }
 }

@@ -98,6 +98,40 @@ public sealed class DlqToolTests : IAsyncLifetime
         Assert.Empty(log.NewErrors("unknown delivery tag", "unexpected method", "PRECONDITION_FAILED - unknown"));
     }
 
+    [Fact]
+    public async Task A_few_chosen_among_more_left_in_place_than_one_channel_holds_are_replayed_and_the_rest_keeps_its_order()
+    {
+        // Past DeadLetterQueue.SegmentHeld twice: the letters left in place are held through three channels.
+        const int count = 2 * DeadLetterQueue.SegmentHeld + 2_000;
+        var log = BrokerLog.Start();
+        var letters = Enumerable.Range(0, count).Select(i =>
+        {
+            var id = Guid.CreateVersion7().ToString();
+            var properties = JobProperties.ForNewJob(Job(id));
+            properties.Headers![JobHeaders.FailureKind] = i % 10 == 0 ? "permanent" : "transient";
+            properties.Headers[JobHeaders.LastError] = "SMTP 451 4.3.0 try again later";
+            return (Id: id, Properties: properties, Body: JobCodec.Encode(Job(id)));
+        }).ToList();
+        await _queues.PublishRawManyAsync(TopologyNames.DeadKey, letters.Select(l => (l.Properties, l.Body)));
+        var before = Path.Combine(Path.GetTempPath(), $"dlq-export-{Guid.NewGuid():N}.jsonl");
+        var after = Path.Combine(Path.GetTempPath(), $"dlq-export-{Guid.NewGuid():N}.jsonl");
+        Assert.Equal(0, (await RunAsync("export", "--out", before)).Exit);
+        var queueOrder = File.ReadLines(before).Select(line => ExportFormat.FromLine(line, 0).Id).ToList();
+
+        var replay = await RunAsync("replay", "--all", "--kind", "permanent");
+
+        Assert.Equal((0, ""), (replay.Exit, replay.Err));
+        await CountIsAsync(Names.SendQueue, count / 10);
+        await CountIsAsync(Names.DeadQueue, count - count / 10);
+        var permanent = letters.Where((_, i) => i % 10 == 0).Select(l => l.Id).ToHashSet();
+        Assert.Equal(permanent, (await _queues.TakeAsync(Names.SendQueue)).Select(m => m.Properties.MessageId!).ToHashSet());
+        Assert.Equal(0, (await RunAsync("export", "--out", after)).Exit);
+        Assert.Equal(queueOrder.Where(id => !permanent.Contains(id)), File.ReadLines(after).Select(line => ExportFormat.FromLine(line, 0).Id));
+        File.Delete(before);
+        File.Delete(after);
+        Assert.Empty(log.NewErrors("unknown delivery tag", "unexpected method", "PRECONDITION_FAILED - unknown"));
+    }
+
     /// <summary>The queue's count settles at <paramref name="expected"/> (messages returned when a channel closes are requeued a moment later) and stays.</summary>
     private async Task CountIsAsync(string queue, int expected)
     {
