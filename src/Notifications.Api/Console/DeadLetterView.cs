@@ -7,26 +7,37 @@ namespace Notifications.Api.Console;
 /// The console's reading of the dead-letter index: every entry in memory, newest first, loaded again when the index's
 /// version moved. Groups, filters, searches and pages run over that copy, so a page at 100,000 dead letters costs one
 /// version read and a scan in memory. A reload of 100,000 entries takes seconds: a page waits for it at most
-/// <see cref="FreshnessWait"/> and is otherwise served from the copy before it, saying so (<see cref="Snapshot.Stale"/>);
-/// the first copy is loaded when the API starts.
+/// <see cref="FreshnessWait"/> and is otherwise served from the copy before it, saying so (<see cref="Snapshot.Stale"/>).
+/// The first copy is loaded when the API starts (100,000 entries: 1-2 s); a page asked for before it is there waits at most
+/// <see cref="FirstLoadWait"/> and then says the index is loading (<see cref="Snapshot.Loading"/>).
 /// </summary>
 public sealed class DeadLetterView(IDeadLetterIndex index, ILogger<DeadLetterView> logger) : BackgroundService
 {
     /// <summary>How long a page waits for a reload before it is served from the copy it has.</summary>
     public static readonly TimeSpan FreshnessWait = TimeSpan.FromMilliseconds(300);
 
+    /// <summary>How long a page waits for the first load before it says the index is loading.</summary>
+    public static readonly TimeSpan FirstLoadWait = TimeSpan.FromMilliseconds(700);
+
     private readonly object _gate = new();
     private Snapshot _snapshot = new(-1, [], Stale: false);
     private Task<Snapshot>? _reload;
 
     /// <param name="Stale">the index changed and the reload is still running: this is the copy from before.</param>
-    public sealed record Snapshot(long Version, IReadOnlyList<DeadLetterEntry> Entries, bool Stale);
+    /// <param name="Loading">the first load since the API started is still running: no entries yet.</param>
+    public sealed record Snapshot(long Version, IReadOnlyList<DeadLetterEntry> Entries, bool Stale, bool Loading = false);
+
+    /// <summary>The index for a page: the first load waited for at most <see cref="FirstLoadWait"/>.</summary>
+    public Task<Snapshot> CurrentAsync(CancellationToken cancellationToken) => CurrentAsync(FirstLoadWait, cancellationToken);
+
+    /// <summary>The index loaded, however long the first load takes: for a count an operator confirms.</summary>
+    public Task<Snapshot> LoadedAsync(CancellationToken cancellationToken) => CurrentAsync(Timeout.InfiniteTimeSpan, cancellationToken);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
         {
-            await CurrentAsync(stoppingToken);
+            await LoadedAsync(stoppingToken);
         }
         catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
         {
@@ -34,7 +45,7 @@ public sealed class DeadLetterView(IDeadLetterIndex index, ILogger<DeadLetterVie
         }
     }
 
-    public async Task<Snapshot> CurrentAsync(CancellationToken cancellationToken)
+    private async Task<Snapshot> CurrentAsync(TimeSpan firstLoadWait, CancellationToken cancellationToken)
     {
         var version = await index.DeadLetterIndexVersionAsync(cancellationToken);
         Task<Snapshot> reload;
@@ -44,10 +55,12 @@ public sealed class DeadLetterView(IDeadLetterIndex index, ILogger<DeadLetterVie
                 return _snapshot;
             reload = _reload is { IsCompleted: false } running ? running : _reload = LoadAsync(version);
         }
-        if (_snapshot.Version < 0)
-            return await reload.WaitAsync(cancellationToken); // nothing to show before it
-        var done = await Task.WhenAny(reload, Task.Delay(FreshnessWait, cancellationToken));
-        return done == reload ? await reload : _snapshot with { Stale = true };
+        var first = _snapshot.Version < 0; // nothing to show before it
+        var done = await Task.WhenAny(reload, Task.Delay(first ? firstLoadWait : FreshnessWait, cancellationToken));
+        if (done == reload)
+            return await reload;
+        cancellationToken.ThrowIfCancellationRequested();
+        return first ? new Snapshot(-1, [], Stale: false, Loading: true) : _snapshot with { Stale = true };
     }
 
     private async Task<Snapshot> LoadAsync(long version)

@@ -20,7 +20,8 @@ public sealed class IndexModel(BrokerConnection broker, TopologyNames names, Dea
 
     public List<QueueCount> Queues { get; } = [];
     public long? DeadInQueue { get; private set; }
-    public int DeadIndexed { get; private set; }
+    /// <summary>Entries in the console's index; null while the API is still reading it after a start.</summary>
+    public int? DeadIndexed { get; private set; }
     public long WaitingToRetry { get; private set; }
     public string? BrokerProblem { get; private set; }
     public List<(string Client, string Reason)> Paused { get; } = [];
@@ -28,7 +29,8 @@ public sealed class IndexModel(BrokerConnection broker, TopologyNames names, Dea
 
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
-        DeadIndexed = (await view.CurrentAsync(cancellationToken)).Entries.Count;
+        var snapshot = await view.CurrentAsync(cancellationToken);
+        DeadIndexed = snapshot.Loading ? null : snapshot.Entries.Count;
         foreach (var client in clients.All)
             if (paused.ReasonFor(client.Name) is { } reason)
                 Paused.Add((client.Name, reason));

@@ -28,7 +28,7 @@ public sealed class JobsModel(IJobStatuses statuses, IDeadLetterIndex index, Dea
         if (Query.Contains('@'))
         {
             IsAddress = true;
-            var matching = (await view.CurrentAsync(cancellationToken)).Entries
+            var matching = (await view.LoadedAsync(cancellationToken)).Entries
                 .Where(entry => entry.Recipients.Contains(Query, StringComparison.OrdinalIgnoreCase)).ToList();
             DeadLettersOfRecipientCount = matching.Count;
             DeadLettersOfRecipient = matching.Take(100).ToList();

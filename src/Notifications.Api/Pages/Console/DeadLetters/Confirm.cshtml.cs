@@ -46,7 +46,7 @@ public sealed class ConfirmModel(DeadLetterView view, ConsoleOperations operatio
             Problem = "Choose replay, delete or reindex.";
             return false;
         }
-        var snapshot = await view.CurrentAsync(cancellationToken);
+        var snapshot = await view.LoadedAsync(cancellationToken);
         if (Action == "reindex")
         {
             Matching = snapshot.Entries.Count;

@@ -21,6 +21,9 @@ public sealed class IndexModel(DeadLetterView view) : ConsolePage
     public int Total { get; private set; }
     public int PageNumber { get; private set; }
     public bool Stale { get; private set; }
+
+    /// <summary>The API started a moment ago and is still reading the index: the page says so and reloads itself.</summary>
+    public bool Loading { get; private set; }
     public IReadOnlyList<string> Kinds { get; private set; } = [];
     public IReadOnlyList<string> Clients { get; private set; } = [];
 
@@ -31,6 +34,7 @@ public sealed class IndexModel(DeadLetterView view) : ConsolePage
         var snapshot = await view.CurrentAsync(cancellationToken);
         Total = snapshot.Entries.Count;
         Stale = snapshot.Stale;
+        Loading = snapshot.Loading;
         var matching = Filter.IsEmpty ? snapshot.Entries : snapshot.Entries.Where(Filter.Matches).ToList();
         Matching = matching.Count;
         Groups = DeadLetterView.GroupsOf(matching);
