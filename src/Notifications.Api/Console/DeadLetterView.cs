@@ -17,15 +17,26 @@ public sealed class DeadLetterView(IDeadLetterIndex index, ILogger<DeadLetterVie
     public static readonly TimeSpan FreshnessWait = TimeSpan.FromMilliseconds(300);
 
     /// <summary>How long a page waits for the first load before it says the index is loading.</summary>
-    public static readonly TimeSpan FirstLoadWait = TimeSpan.FromMilliseconds(700);
+    public static readonly TimeSpan FirstLoadWait = TimeSpan.FromMilliseconds(500);
 
     private readonly object _gate = new();
-    private Snapshot _snapshot = new(-1, [], Stale: false);
+    private Snapshot _snapshot = Snapshot.Empty(loading: false);
     private Task<Snapshot>? _reload;
 
     /// <param name="Stale">the index changed and the reload is still running: this is the copy from before.</param>
     /// <param name="Loading">the first load since the API started is still running: no entries yet.</param>
-    public sealed record Snapshot(long Version, IReadOnlyList<DeadLetterEntry> Entries, bool Stale, bool Loading = false);
+    /// <param name="Groups">every entry's group, worked out once per load: the page most asked for, without a filter.</param>
+    /// <param name="Kinds">the failure kinds present, for the filter's choices; <paramref name="Clients"/> likewise.</param>
+    public sealed record Snapshot(long Version, IReadOnlyList<DeadLetterEntry> Entries, bool Stale, bool Loading,
+        IReadOnlyList<Group> Groups, IReadOnlyList<string> Kinds, IReadOnlyList<string> Clients)
+    {
+        public static Snapshot Empty(bool loading) => new(-1, [], Stale: false, loading, [], [], []);
+
+        public static Snapshot Of(long version, IReadOnlyList<DeadLetterEntry> entries) => new(version, entries, Stale: false, Loading: false,
+            GroupsOf(entries),
+            entries.Select(entry => entry.Kind).Distinct().Order(StringComparer.Ordinal).ToList(),
+            entries.Select(entry => entry.Client).Distinct().Order(StringComparer.Ordinal).ToList());
+    }
 
     /// <summary>The index for a page: the first load waited for at most <see cref="FirstLoadWait"/>.</summary>
     public Task<Snapshot> CurrentAsync(CancellationToken cancellationToken) => CurrentAsync(FirstLoadWait, cancellationToken);
@@ -53,21 +64,22 @@ public sealed class DeadLetterView(IDeadLetterIndex index, ILogger<DeadLetterVie
         {
             if (_snapshot.Version == version)
                 return _snapshot;
-            reload = _reload is { IsCompleted: false } running ? running : _reload = LoadAsync(version);
+            // On the thread pool: a store's load may not yield at all (SQLite reads synchronously), and it must not run under the lock.
+            reload = _reload is { IsCompleted: false } running ? running : _reload = Task.Run(() => LoadAsync(version));
         }
         var first = _snapshot.Version < 0; // nothing to show before it
         var done = await Task.WhenAny(reload, Task.Delay(first ? firstLoadWait : FreshnessWait, cancellationToken));
         if (done == reload)
             return await reload;
         cancellationToken.ThrowIfCancellationRequested();
-        return first ? new Snapshot(-1, [], Stale: false, Loading: true) : _snapshot with { Stale = true };
+        return first ? Snapshot.Empty(loading: true) : _snapshot with { Stale = true };
     }
 
     private async Task<Snapshot> LoadAsync(long version)
     {
         var entries = await index.LoadDeadLettersAsync(CancellationToken.None);
         var sorted = entries.OrderByDescending(entry => entry.DiedAt).ThenBy(entry => entry.Id, StringComparer.Ordinal).ToArray();
-        var loaded = new Snapshot(version, sorted, Stale: false);
+        var loaded = Snapshot.Of(version, sorted);
         lock (_gate)
             if (loaded.Version > _snapshot.Version)
                 _snapshot = loaded;

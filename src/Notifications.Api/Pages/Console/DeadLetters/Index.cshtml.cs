@@ -37,11 +37,11 @@ public sealed class IndexModel(DeadLetterView view) : ConsolePage
         Loading = snapshot.Loading;
         var matching = Filter.IsEmpty ? snapshot.Entries : snapshot.Entries.Where(Filter.Matches).ToList();
         Matching = matching.Count;
-        Groups = DeadLetterView.GroupsOf(matching);
+        Groups = Filter.IsEmpty ? snapshot.Groups : DeadLetterView.GroupsOf(matching);
         PageNumber = Math.Clamp(page, 1, Math.Max(1, (Matching + PageSize - 1) / PageSize));
         Letters = matching.Skip((PageNumber - 1) * PageSize).Take(PageSize).ToList();
-        Kinds = snapshot.Entries.Select(entry => entry.Kind).Distinct().Order(StringComparer.Ordinal).ToList();
-        Clients = snapshot.Entries.Select(entry => entry.Client).Distinct().Order(StringComparer.Ordinal).ToList();
+        Kinds = snapshot.Kinds;
+        Clients = snapshot.Clients;
     }
 
     public static DeadLetterFilter FilterOf(string? kind, string? reason, string? domain, string? client, string? q, string? id = null) =>
