@@ -29,7 +29,8 @@ public static class TelemetryRegistration
             })
             .WithMetrics(meter =>
             {
-                meter.AddMeter(NotificationsTelemetry.Name);
+                // The runtime's own meter (.NET 9+): allocations, GC pauses, thread pool, for operators and the benchmark.
+                meter.AddMeter(NotificationsTelemetry.Name, "System.Runtime");
                 metrics?.Invoke(meter);
             });
         return builder;
