@@ -11,7 +11,7 @@ public static class Cleanup
         await using var connection = await factory.CreateConnectionAsync();
         var names = new Notifications.Core.Topology.TopologyNames(prefix);
         string[] queues = [.. Notifications.Core.Topology.TopologyDefinition.Queues(names).Select(q => q.Name),
-            prefix + "mt.email.send", prefix + "ceiling", prefix + "email.status"];
+            prefix + "mt.email.send", prefix + "ceiling", prefix + "email.status", prefix + "peer.email.send"];
         foreach (var queue in queues)
         {
             await using var channel = await connection.CreateChannelAsync();
@@ -22,7 +22,7 @@ public static class Cleanup
             .Where(t => t.Namespace == "Notifications.Contracts")
             .Select(t => $"{prefix}{t.Namespace}:{t.Name}");
         string[] exchanges = [names.Exchange, .. eventExchanges, prefix + "email.status", prefix + "mt.email.send",
-            prefix + "mt.Notifications.Core.Contract:EmailJob"];
+            prefix + "mt.Notifications.Core.Contract:EmailJob", prefix + "peer.email.send", prefix + "peer.Notifications.Bench.Peer:PeerJob"];
         foreach (var exchange in exchanges)
         {
             await using var channel = await connection.CreateChannelAsync();

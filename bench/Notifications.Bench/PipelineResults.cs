@@ -17,7 +17,7 @@ public sealed record PipelineResult(
     double AcceptedPerSecond, double DeliveredPerSecond,
     Percentile PostLatencyMs, Percentile EndToEndMs,
     string ExactlyOnce, MemorySamples Memory, double[] DeliveredPerSecondByTenth, Dictionary<string, double> CpuMsPerJob,
-    ApartResult? EachSideAlone, FloodResult? UnderAFlood);
+    ApartResult? EachSideAlone, FloodResult? UnderAFlood, GcFigures? WorkerGc = null);
 
 /// <param name="ApiCpuMsPerRefusal">the API's CPU per 401 while the flood ran alone.</param>
 public sealed record FloodResult(

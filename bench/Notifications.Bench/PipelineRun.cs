@@ -13,17 +13,23 @@ namespace Notifications.Bench;
 /// <param name="mainOnly">only the pipeline under the HTTP clients: no "each side alone", no flood.</param>
 public sealed partial class PipelineRun(string root, Uri broker, string prefix, BenchSink sink, int count, int clients,
     int prefetch = PipelineRun.Prefetch, int concurrency = PipelineRun.Concurrency, int connections = PipelineRun.Connections,
-    IReadOnlyDictionary<string, string>? extraSettings = null, bool mainOnly = false)
+    IReadOnlyDictionary<string, string>? extraSettings = null, bool mainOnly = false, int warmUpSeconds = 0)
 {
     public const int Prefetch = 64, Concurrency = 16, Connections = 16; // the shipped defaults (appsettings.json)
     private const int MaxWarmUp = 500;
 
+    /// <summary>Jobs sent through before measuring (pools, connections, the first JIT): a quarter of the count, at most 500.</summary>
+    public static int WarmUpFor(int count) => Math.Clamp(count / 4, 10, MaxWarmUp);
+
     /// <summary>A key made for this run only.</summary>
     private static readonly string Key = "ntf_bench_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+
+    private int _workerMetricsPort;
 
     public async Task<PipelineResult> RunAsync()
     {
         var apiPort = HttpLoad.FreePort();
+        _workerMetricsPort = HttpLoad.FreePort();
         var common = new Dictionary<string, string>
         {
             ["RabbitMq__Uri"] = broker.ToString(),
@@ -36,7 +42,8 @@ public sealed partial class PipelineRun(string root, Uri broker, string prefix, 
             ["Smtp__Connections"] = connections.ToString(),
             ["Api__MaxQueueDepth"] = "0",
             ["Serilog__MinimumLevel__Default"] = "Warning",
-            ["OpenTelemetry__WorkerMetricsPort"] = "0",
+            // The worker's Prometheus endpoint: its allocations and GC pauses per phase (RuntimeCounters).
+            ["OpenTelemetry__WorkerMetricsPort"] = _workerMetricsPort.ToString(),
             ["Urls"] = $"http://127.0.0.1:{apiPort}",
             // Keys are required, as shipped: the HTTP clients authenticate as client "bench" (no rate limit).
             ["Clients__bench__KeyHashes__0"] = ClientRegistry.HashOf(Key),
@@ -68,13 +75,7 @@ public sealed partial class PipelineRun(string root, Uri broker, string prefix, 
         };
         await HttpLoad.WaitReadyAsync(http);
 
-        // Warm-up (JIT, pools, connections), then measure from a clean sink.
-        var warmUp = Math.Clamp(count / 4, 10, MaxWarmUp);
-        sink.Reset();
-        await HttpLoad.PostAllAsync(http, HttpLoad.Bodies(warmUp, "warm"), clients, new ConcurrentDictionary<string, long>(), new ConcurrentBag<double>());
-        if (!await sink.WaitForAsync(warmUp, TimeSpan.FromSeconds(30)))
-            throw new TimeoutException($"warm-up: the sink saw {sink.Count} of {warmUp} mails");
-        sink.Reset();
+        await HttpLoad.WarmUpAsync(http, sink, WarmUpFor(count), clients, warmUpSeconds);
 
         var bodies = HttpLoad.Bodies(count, "job");
         var posted = new ConcurrentDictionary<string, long>();
@@ -82,6 +83,8 @@ public sealed partial class PipelineRun(string root, Uri broker, string prefix, 
         var memory = new MemorySamples { ApiStart = api.WorkingSetBytes, WorkerStart = worker.WorkingSetBytes };
         var cpu = new CpuMeter().Add("api", () => api.CpuTime).Add("worker", () => worker.CpuTime)
             .Add("bench (HTTP clients + sink)", CpuMeter.Self).Add("broker", CpuMeter.Broker);
+        var workerGc = new RuntimeCounters(_workerMetricsPort);
+        await workerGc.StartAsync();
         cpu.Start();
         var tenths = new long[11];
         var started = Stopwatch.GetTimestamp();
@@ -94,6 +97,7 @@ public sealed partial class PipelineRun(string root, Uri broker, string prefix, 
         var complete = await sink.WaitForAsync(posted.Count, TimeSpan.FromSeconds(30));
         var deliveredAt = sink.Arrivals.Values.Max(a => a[0]); // the last mail, not the end of the wait
         var cpuPerJob = cpu.PerJobMs(posted.Count);
+        var gc = await workerGc.StopAsync(posted.Count);
         if (!complete)
             await stopSampling.CancelAsync(); // a tenth never reached stays NaN; the sink's counts below are another phase's
         await sampler;
@@ -117,7 +121,8 @@ public sealed partial class PipelineRun(string root, Uri broker, string prefix, 
             byTenth,
             cpuPerJob,
             apart,
-            flood);
+            flood,
+            gc);
     }
 
     /// <summary>A phase starts from an empty sink, with nothing posted yet.</summary>

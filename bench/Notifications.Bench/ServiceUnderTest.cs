@@ -27,12 +27,23 @@ public sealed class ServiceUnderTest : IDisposable
 
     private static string BuildFolder => AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar);
 
-    public static ServiceUnderTest Start(string root, string project, IReadOnlyDictionary<string, string> environment)
+    public static ServiceUnderTest Start(string root, string project, IReadOnlyDictionary<string, string> environment) =>
+        Environment.GetEnvironmentVariable("BENCH_PUBLISHED") is { Length: > 0 } published
+            ? StartDll(Path.Combine(published, project, project + ".dll"), project, [], environment)
+            : Start(Path.Combine(root, "src", project), project, [], environment);
+
+    /// <summary>A program of this repository in <paramref name="folder"/> (its Release build), with <paramref name="args"/>.</summary>
+    public static ServiceUnderTest Start(string folder, string project, IEnumerable<string> args, IReadOnlyDictionary<string, string> environment)
     {
-        var dll = Path.Combine(root, "src", project, "bin", Configuration, Framework, project + ".dll");
+        var dll = Path.Combine(folder, "bin", Configuration, Framework, project + ".dll");
+        return StartDll(dll, project, args, environment);
+    }
+
+    private static ServiceUnderTest StartDll(string dll, string project, IEnumerable<string> args, IReadOnlyDictionary<string, string> environment)
+    {
         if (!File.Exists(dll))
             throw new FileNotFoundException($"build it first: dotnet build -c {Configuration} ({dll} is missing)");
-        var start = new ProcessStartInfo("dotnet", [dll]) { WorkingDirectory = Path.GetDirectoryName(dll)!, RedirectStandardOutput = true };
+        var start = new ProcessStartInfo("dotnet", [dll, .. args]) { WorkingDirectory = Path.GetDirectoryName(dll)!, RedirectStandardOutput = true };
         foreach (var (key, value) in environment)
             start.Environment[key] = value;
         var process = Process.Start(start)!;

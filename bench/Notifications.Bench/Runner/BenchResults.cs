@@ -7,6 +7,7 @@ public sealed class BenchResults
     public double? RelayCeiling { get; set; }
     public PipelineResult? Pipeline { get; set; }
     public PeerResult? Peer { get; set; }
+    public FairPeerResult? FairPeer { get; set; }
     public List<DlqResult>? Dlq { get; set; }
     public ThrottledResult? Throttled { get; set; }
     public PriorityResult? Priority { get; set; }
@@ -28,5 +29,5 @@ public sealed class BenchResults
         && (Dlq?.All(d => d.ExactlyOnce == "ok") ?? true) && Throttled?.ExactlyOnce is null or "ok"
         && Priority?.ExactlyOnce is null or "ok" && Webhooks?.ExactlyOnce is null or "ok"
         && Mixed?.ExactlyOnce is null or "ok" && Cluster?.ExactlyOnce is null or "ok" && Signing?.ExactlyOnce is null or "ok"
-        && Console?.ExactlyOnce is null or "ok";
+        && Console?.ExactlyOnce is null or "ok" && FairPeer?.ExactlyOnce is null or "ok";
 }

@@ -9,7 +9,7 @@ public static class BenchRunner
     /// <summary>Every stage, in the order they run and report.</summary>
     public static readonly IReadOnlyList<IBenchStage> Stages =
     [
-        new BrokerStage(), new RelayStage(), new PipelineStage(), new PeerStage(), new DlqStage(), new ThrottleStage(),
+        new BrokerStage(), new RelayStage(), new PipelineStage(), new FairPeerStage(), new PeerStage(), new DlqStage(), new ThrottleStage(),
         new PriorityStage(), new SuppressionsStage(), new WebhooksStage(), new MixedStage(), new SigningStage(), new InboundStage(), new ConsoleStage(), new ClusterStage(),
     ];
 
@@ -42,7 +42,7 @@ public static class BenchRunner
         var table = new ReportTable();
         table.Line($"Machine: {machine.cores} cores, {machine.memoryGiB} GiB, RabbitMQ {machine.broker}, .NET {machine.dotnet}. " +
             $"Jobs {o.Count}, clients {o.Clients}, prefetch {o.Prefetch}, concurrency {o.Concurrency}, " +
-            $"SMTP connections {o.Connections}, relay reply delay {o.RelayDelayMs} ms." +
+            $"SMTP connections {o.Connections}, relay reply delay {o.RelayDelayMs} ms, warm-up {o.WarmUpSeconds} s (pipeline, fair peer, signing)." +
             (ServiceUnderTest.Configuration == "Release" ? "" : $" {ServiceUnderTest.Configuration} build: figures not representative."));
         table.Line();
         table.Line("| measure | value |");
@@ -63,7 +63,7 @@ public static class BenchRunner
             machine,
             settings = new
             {
-                o.Count, o.Clients, o.RelayDelayMs, build = ServiceUnderTest.Configuration, stages = o.Stages.Order().ToArray(),
+                o.Count, o.Clients, o.RelayDelayMs, o.WarmUpSeconds, build = ServiceUnderTest.Configuration, stages = o.Stages.Order().ToArray(),
                 prefetch = o.Prefetch, concurrency = o.Concurrency, smtpConnections = o.Connections,
                 brokerCeilingInFlight = BrokerCeiling.InFlight, brokerCeilingPrefetch = BrokerCeiling.Prefetch,
             },
@@ -72,6 +72,7 @@ public static class BenchRunner
             pipeline = results.Pipeline,
             massTransitPeerPerSecond = results.Peer?.DeliveredPerSecond,
             massTransitPeerCpuMsPerJob = results.Peer?.CpuMsPerJob,
+            fairPeer = results.FairPeer,
             dlq = results.Dlq,
             throttledRelay = results.Throttled,
             priority = results.Priority,

@@ -23,5 +23,5 @@ public sealed class ReportTable
     public static string Mb(long bytes) => (bytes / 1024.0 / 1024).ToString("0", CultureInfo.InvariantCulture);
 
     /// <summary>A working set at the end within 10 % of its value at a tenth of the run.</summary>
-    public static bool Flat(long atTenth, long atEnd) => Math.Abs(atEnd - atTenth) <= 0.1 * atTenth;
+    public static bool Flat(long atTenth, long atEnd, double within = 0.1) => Math.Abs(atEnd - atTenth) <= within * atTenth;
 }

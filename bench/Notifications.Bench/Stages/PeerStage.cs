@@ -17,7 +17,7 @@ public sealed class PeerStage : IBenchStage
     {
         if (context.Results.Peer is not { } peer)
             return;
-        table.Row("MassTransit 8.5 peer: delivered", $"{peer.DeliveredPerSecond:0} mail/s");
-        table.Row("MassTransit 8.5 peer: CPU ms per job", ReportTable.Cpu(peer.CpuMsPerJob));
+        table.Row("MassTransit 8.5 peer, worker side only (a prebuilt mail published from the bench): delivered", $"{peer.DeliveredPerSecond:0} mail/s");
+        table.Row("MassTransit peer, worker side only: CPU ms per job", ReportTable.Cpu(peer.CpuMsPerJob));
     }
 }

@@ -12,7 +12,7 @@ public sealed class PipelineStage : IBenchStage
         var o = context.Options;
         Console.Error.WriteLine($"pipeline ({o.Count} jobs, {o.Clients} clients)...");
         context.Results.Pipeline = await new PipelineRun(context.Root, context.Broker, context.Prefix, context.Sink, o.Count, o.Clients,
-            o.Prefetch, o.Concurrency, o.Connections).RunAsync();
+            o.Prefetch, o.Concurrency, o.Connections, warmUpSeconds: o.WarmUpSeconds).RunAsync();
     }
 
     public void Report(BenchContext context, ReportTable table)
@@ -33,6 +33,9 @@ public sealed class PipelineStage : IBenchStage
             $"{ReportTable.Mb(memory.WorkerStart)} / {ReportTable.Mb(memory.WorkerTenth)} / {ReportTable.Mb(memory.WorkerEnd)} MB");
         table.Row("API working set: start / 10 % / end", $"{ReportTable.Mb(memory.ApiStart)} / {ReportTable.Mb(memory.ApiTenth)} / {ReportTable.Mb(memory.ApiEnd)} MB");
         table.Row("pipeline: CPU ms per job", ReportTable.Cpu(pipeline.CpuMsPerJob));
+        if (pipeline.WorkerGc is { } gc)
+            table.Row("worker: allocated per mail; share of the run paused in GC (System.Runtime meter, scraped)",
+                $"{gc.AllocatedBytesPerJob / 1024:0.0} KB; {100 * gc.GcPauseShare:0.0} %");
         if (pipeline.EachSideAlone is { } apart)
             ReportApart(context, table, apart);
         if (pipeline.UnderAFlood is { } flood)

@@ -29,7 +29,7 @@ public sealed class SigningStage : IBenchStage
             var rsa = DkimKey.Load(new DkimKeyOptions { Domain = "example.com", Selector = "bench-rsa", KeyFile = rsaFile }, "bench RSA");
             var ed = DkimKey.Load(new DkimKeyOptions { Domain = "example.com", Selector = "bench-ed", KeyFile = edFile }, "bench Ed25519");
             var mails = Math.Clamp(context.Options.Count / 10, 50, 2_000);
-            Console.Error.WriteLine($"DKIM signing cost ({mails} mails per key), then the pipeline with both signatures...");
+            Console.Error.WriteLine($"DKIM signing cost ({mails} mails per key), then the pipeline with RSA, then with Ed25519...");
             Measure(null, 50); // warm-up
             Measure(rsa, 20);
             Measure(ed, 20);
@@ -38,15 +38,17 @@ public sealed class SigningStage : IBenchStage
             var edMs = Measure(ed, mails) - unsigned;
             var (rsaPrimitive, edPrimitive) = Primitives(rsaFile, edFile, mails);
 
+            var bodyHash = BodyHash(mails);
             var o = context.Options;
-            var settings = new Dictionary<string, string>
-            {
-                ["Dkim__Keys__0__Domain"] = "example.com", ["Dkim__Keys__0__Selector"] = "bench-rsa", ["Dkim__Keys__0__KeyFile"] = rsaFile,
-                ["Dkim__Keys__1__Domain"] = "example.com", ["Dkim__Keys__1__Selector"] = "bench-ed", ["Dkim__Keys__1__KeyFile"] = edFile,
-            };
-            var pipeline = await new PipelineRun(context.Root, context.Broker, context.PrefixFor("signing"), context.Sink, o.Count, o.Clients,
-                o.Prefetch, o.Concurrency, o.Connections, settings, mainOnly: true).RunAsync();
-            context.Results.Signing = new SigningResult(mails, unsigned, rsaMs, edMs, rsaPrimitive, edPrimitive, pipeline);
+            async Task<PipelineResult> PipelineWith(string stage, string selector, string file) =>
+                await new PipelineRun(context.Root, context.Broker, context.PrefixFor(stage), context.Sink, o.Count, o.Clients,
+                    o.Prefetch, o.Concurrency, o.Connections, new Dictionary<string, string>
+                    {
+                        ["Dkim__Keys__0__Domain"] = "example.com", ["Dkim__Keys__0__Selector"] = selector, ["Dkim__Keys__0__KeyFile"] = file,
+                    }, mainOnly: true, warmUpSeconds: o.WarmUpSeconds).RunAsync();
+            var withRsa = await PipelineWith("signing-rsa", "bench-rsa", rsaFile);
+            var withEd = await PipelineWith("signing-ed", "bench-ed", edFile);
+            context.Results.Signing = new SigningResult(mails, unsigned, rsaMs, edMs, rsaPrimitive, edPrimitive, bodyHash, withRsa, withEd);
         }
         finally
         {
@@ -92,6 +94,20 @@ public sealed class SigningStage : IBenchStage
         return (rsaMs, (Process.GetCurrentProcess().TotalProcessorTime - started).TotalMilliseconds / count);
     }
 
+    /// <summary>CPU ms to hash the whole written mail once with SHA-256: more than DKIM's body hash needs (it hashes the body only).</summary>
+    private static double BodyHash(int count)
+    {
+        var message = MimeMessageFactory.Build(SampleJob.Job("bench-hash"));
+        message.Prepare(EncodingConstraint.SevenBit);
+        using var buffer = new MemoryStream();
+        message.WriteTo(buffer);
+        var bytes = buffer.ToArray();
+        var started = Process.GetCurrentProcess().TotalProcessorTime;
+        for (var i = 0; i < count * 10; i++)
+            SHA256.HashData(bytes);
+        return (Process.GetCurrentProcess().TotalProcessorTime - started).TotalMilliseconds / (count * 10);
+    }
+
     private static (string Rsa, string Ed25519) WriteKeys(string folder)
     {
         using var rsa = RSA.Create(2048);
@@ -109,19 +125,27 @@ public sealed class SigningStage : IBenchStage
     {
         if (context.Results.Signing is not { } s)
             return;
-        table.Row($"DKIM: CPU per mail to sign (build, 7-bit, write: {s.UnsignedMs:0.000} ms unsigned), {s.Mails} mails",
-            $"RSA 2048 {s.RsaMs:0.000} ms (the primitive alone: {s.RsaPrimitiveMs:0.000} ms, {s.RsaMs / s.RsaPrimitiveMs:0.0}×), " +
-            $"Ed25519 {s.Ed25519Ms:0.000} ms (alone: {s.Ed25519PrimitiveMs:0.000} ms, {s.Ed25519Ms / s.Ed25519PrimitiveMs:0.0}×)");
+        table.Row($"DKIM: CPU per mail to sign on top of building and writing it ({s.UnsignedMs:0.000} ms unsigned), {s.Mails} mails",
+            $"RSA 2048 {s.RsaMs:0.000} ms (primitive {s.RsaPrimitiveMs:0.000} + one SHA-256 of the mail {s.BodyHashMs:0.000} ms: " +
+            $"{s.RsaMs / (s.RsaPrimitiveMs + s.BodyHashMs):0.00}×), Ed25519 {s.Ed25519Ms:0.000} ms (primitive {s.Ed25519PrimitiveMs:0.000} + " +
+            $"{s.BodyHashMs:0.000} ms: {s.Ed25519Ms / (s.Ed25519PrimitiveMs + s.BodyHashMs):0.00}×)");
         var unsigned = context.Results.Pipeline;
-        table.Row("pipeline with RSA and Ed25519 signatures on every mail: delivered",
-            $"{s.Pipeline.DeliveredPerSecond:0} mail/s" + (unsigned is null ? "" : $" (unsigned, same run: {unsigned.DeliveredPerSecond:0})") +
-            $"; CPU {ReportTable.Cpu(s.Pipeline.CpuMsPerJob)}; each once: {s.Pipeline.ExactlyOnce}");
+        table.Row("pipeline delivered: unsigned / RSA 2048 / Ed25519 on every mail",
+            $"{(unsigned is null ? "not run" : unsigned.DeliveredPerSecond.ToString("0"))} / {s.WithRsa.DeliveredPerSecond:0} / " +
+            $"{s.WithEd25519.DeliveredPerSecond:0} mail/s; CPU ms per job with RSA {ReportTable.Cpu(s.WithRsa.CpuMsPerJob)}, with Ed25519 " +
+            $"{ReportTable.Cpu(s.WithEd25519.CpuMsPerJob)}; each once: {s.WithRsa.ExactlyOnce}, {s.WithEd25519.ExactlyOnce}");
     }
 }
 
 /// <param name="UnsignedMs">CPU ms per mail to build, prepare and write a mail without signing it; the others are on top of it.</param>
+/// <param name="BodyHashMs">CPU ms of one SHA-256 over the whole written mail: the hashing a signature cannot avoid, and then some.</param>
 public sealed record SigningResult(int Mails, double UnsignedMs, double RsaMs, double Ed25519Ms, double RsaPrimitiveMs, double Ed25519PrimitiveMs,
-    PipelineResult Pipeline)
+    double BodyHashMs, PipelineResult WithRsa, PipelineResult WithEd25519)
 {
-    public string ExactlyOnce => Pipeline.ExactlyOnce;
+    public string? ExactlyOnce => WithRsa.ExactlyOnce == "ok" ? WithEd25519.ExactlyOnce : WithRsa.ExactlyOnce;
+
+    /// <summary>The issue's bar: signing within 1.2× of the primitive plus hashing once.</summary>
+    public bool RsaNearPrimitive => RsaMs <= 1.2 * (RsaPrimitiveMs + BodyHashMs);
+
+    public bool Ed25519NearPrimitive => Ed25519Ms <= 1.2 * (Ed25519PrimitiveMs + BodyHashMs);
 }
