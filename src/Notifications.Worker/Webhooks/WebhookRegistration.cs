@@ -38,6 +38,9 @@ public static class WebhookRegistration
                 PooledConnectionLifetime = TimeSpan.FromMinutes(2),
                 ConnectTimeout = TimeSpan.FromSeconds(5),
             })
+            // The factory's own request logging (a scope and two entries per POST) costs CPU on every callback; the sender
+            // logs what came of each one itself.
+            .RemoveAllLoggers()
             .AddResilienceHandler("webhooks", (pipeline, context) =>
             {
                 var options = context.ServiceProvider.GetRequiredService<IOptions<WebhookOptions>>().Value;

@@ -19,9 +19,10 @@ namespace Notifications.Worker.Webhooks;
 /// POST (<see cref="WebhookRequests"/>) → posts it (<see cref="WebhookPoster"/>) → records what came of it
 /// (<see cref="WebhookRetries"/>). A 2xx is delivered; any other answer, a timeout or a refused connection goes to the next
 /// retry queue (<c>Webhooks:Delays</c>), then <c>webhook.dead</c>; <c>410 Gone</c> goes to <c>webhook.dead</c> at once. One
-/// endpoint cannot hold up another: at most <c>Webhooks:ConcurrencyPerEndpoint</c> callbacks are in flight to its URL and
-/// twice as many may wait a second for a free one; the rest wait in the broker (back through the first retry queue,
-/// costing no attempt), and the circuit of its host (scheme, host, port) opens on its own when it keeps failing.
+/// endpoint cannot hold up another: at most <c>Webhooks:ConcurrencyPerEndpoint</c> callbacks are in flight to its URL; the
+/// others wait a second at most for a free slot, and once one waited in vain (the endpoint is slow) only twice as many may
+/// wait and the rest wait in the broker (back through the first retry queue, costing no attempt); the circuit of its
+/// host (scheme, host, port) opens on its own when it keeps failing.
 /// </summary>
 public sealed class WebhookSender(
     BrokerConnection broker,
