@@ -1,5 +1,12 @@
 using System.Diagnostics;
 using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Notifications.Core.Broker;
 using Notifications.Core.Contract;
 using Notifications.Core.Topology;
@@ -11,14 +18,14 @@ namespace Notifications.Bench;
 /// <summary>
 /// What a webhook costs a job: <paramref name="count"/> jobs of client "bench" put straight into <c>email.send</c> and
 /// drained by the real worker (its own process, shipped defaults), once with no webhook configured and once with the
-/// client's webhook pointing at a receiver in this process (HttpListener, answering 204). Worker CPU per job, both ways.
+/// client's webhook pointing at a receiver in this process (Kestrel, answering 204). Worker CPU per job, both ways.
 /// </summary>
 public sealed class WebhookRun(string root, Uri broker, string prefix, BenchSink sink, int count)
 {
     public async Task<WebhookResult> RunAsync()
     {
         var without = await DrainAsync(prefix + "plain.", webhook: null);
-        using var receiver = new CallbackReceiver();
+        await using var receiver = await CallbackReceiver.StartAsync();
         var with = await DrainAsync(prefix + "hooked.", receiver);
         return new WebhookResult(count, without.PerSecond, without.WorkerCpuMs, with.PerSecond, with.WorkerCpuMs, receiver.Count,
             with.CallbacksPerSecond, with.ExactlyOnce && without.ExactlyOnce && receiver.Count == count ? "ok" : $"{receiver.Count} callbacks of {count}");
@@ -85,49 +92,42 @@ public sealed class WebhookRun(string root, Uri broker, string prefix, BenchSink
         }));
     }
 
-    /// <summary>Counts callbacks and answers 204; it does not verify them (the tests do).</summary>
-    private sealed class CallbackReceiver : IDisposable
+    /// <summary>Counts callbacks and answers 204 (Kestrel, keep-alive); it does not verify them (the tests do).</summary>
+    private sealed class CallbackReceiver : IAsyncDisposable
     {
-        private readonly HttpListener _listener = new();
+        private readonly WebApplication _app;
         private int _count;
 
-        public CallbackReceiver()
+        private CallbackReceiver(WebApplication app, string url)
         {
-            var port = HttpLoad.FreePort();
-            Url = $"http://127.0.0.1:{port}/hooks/";
-            _listener.Prefixes.Add(Url);
-            _listener.Start();
-            _ = Task.Run(ServeAsync);
+            _app = app;
+            Url = url;
+        }
+
+        public static async Task<CallbackReceiver> StartAsync()
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+            var app = builder.Build();
+            CallbackReceiver? receiver = null;
+            app.MapPost("/hooks/", async (HttpRequest request) =>
+            {
+                await request.Body.CopyToAsync(Stream.Null);
+                Interlocked.Increment(ref receiver!._count);
+                return Results.NoContent();
+            });
+            await app.StartAsync();
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+            receiver = new CallbackReceiver(app, address.TrimEnd('/') + "/hooks/");
+            return receiver;
         }
 
         public string Url { get; }
 
         public int Count => Volatile.Read(ref _count);
 
-        private async Task ServeAsync()
-        {
-            while (_listener.IsListening)
-            {
-                HttpListenerContext context;
-                try
-                {
-                    context = await _listener.GetContextAsync();
-                }
-                catch (Exception) when (!_listener.IsListening)
-                {
-                    return;
-                }
-                _ = Task.Run(async () =>
-                {
-                    await context.Request.InputStream.CopyToAsync(Stream.Null);
-                    Interlocked.Increment(ref _count);
-                    context.Response.StatusCode = 204;
-                    context.Response.Close();
-                });
-            }
-        }
-
-        public void Dispose() => _listener.Close();
+        public ValueTask DisposeAsync() => _app.DisposeAsync();
     }
 }
 

@@ -16,7 +16,7 @@ public sealed class WebhooksStage : IBenchStage
     {
         if (context.Results.Webhooks is not { } webhooks)
             return;
-        table.Row($"webhooks: worker alone, {webhooks.Count} jobs, no webhook → one client's webhook (HttpListener answering 204)",
+        table.Row($"webhooks: worker alone, {webhooks.Count} jobs, no webhook → one client's webhook (Kestrel answering 204)",
             $"{webhooks.DeliveredPerSecondWithout:0} → {webhooks.DeliveredPerSecondWith:0} mail/s; worker CPU {webhooks.WorkerCpuMsWithout:0.00} → " +
             $"{webhooks.WorkerCpuMsWith:0.00} ms per job (+{webhooks.WorkerCpuMsWith - webhooks.WorkerCpuMsWithout:0.00}); " +
             $"{webhooks.Callbacks} callbacks at {webhooks.CallbacksPerSecond:0}/s; each once: {webhooks.ExactlyOnce}");
