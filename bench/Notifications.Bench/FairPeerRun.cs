@@ -38,7 +38,7 @@ public sealed class FairPeerRun(string root, Uri broker, string prefix, BenchSin
         };
         await HttpLoad.WaitReadyAsync(http);
 
-        await HttpLoad.WarmUpAsync(http, sink, PipelineRun.WarmUpFor(count), clients, warmUpSeconds);
+        await HttpLoad.WarmUpAsync(http, sink, PipelineRun.WarmUpFor(count), clients, warmUpSeconds, batches: false); // the peer has no batch endpoint
 
         var bodies = HttpLoad.Bodies(count, "job");
         var posted = new ConcurrentDictionary<string, long>();

@@ -90,10 +90,10 @@ public static class HttpLoad
 
     /// <summary>
     /// Jobs through the whole path before measuring, ending with an empty sink: <paramref name="jobs"/> first, then rounds
-    /// of 1,000 until <paramref name="seconds"/> have passed. The runtime keeps recompiling hot code for tens of seconds
+    /// of 1,000 (and, with <paramref name="batches"/>, 1,000 more through the batch endpoint) until <paramref name="seconds"/> have passed. The runtime keeps recompiling hot code for tens of seconds
     /// under load (tiered JIT, PGO): without this a run of 20,000 jobs measures mostly that (bench/README.md).
     /// </summary>
-    public static async Task WarmUpAsync(HttpClient http, BenchSink sink, int jobs, int clients, int seconds)
+    public static async Task WarmUpAsync(HttpClient http, BenchSink sink, int jobs, int clients, int seconds, bool batches)
     {
         var clock = Stopwatch.StartNew();
         for (var round = 0; round == 0 || clock.Elapsed < TimeSpan.FromSeconds(seconds); round++)
@@ -101,6 +101,12 @@ public static class HttpLoad
             var size = round == 0 ? jobs : 1_000;
             sink.Reset();
             await PostAllAsync(http, Bodies(size, $"warm{round}"), clients, new ConcurrentDictionary<string, long>(), new ConcurrentBag<double>());
+            // The batch endpoint too: its phase lasts a second or two, all of it in code not yet compiled for speed otherwise.
+            var batched = round == 0 || !batches ? 0 : 1_000;
+            if (batched > 0)
+                await PostBatchesAsync(http, Bodies(batched, $"warmbatch{round}"), PipelineRun.BatchSize, PipelineRun.BatchClients,
+                    new ConcurrentDictionary<string, long>());
+            size += batched;
             if (!await sink.WaitForAsync(size, TimeSpan.FromSeconds(30)))
                 throw new TimeoutException($"warm-up: the sink saw {sink.Count} of {size} mails");
         }

@@ -75,7 +75,7 @@ public sealed partial class PipelineRun(string root, Uri broker, string prefix, 
         };
         await HttpLoad.WaitReadyAsync(http);
 
-        await HttpLoad.WarmUpAsync(http, sink, WarmUpFor(count), clients, warmUpSeconds);
+        await HttpLoad.WarmUpAsync(http, sink, WarmUpFor(count), clients, warmUpSeconds, batches: true);
 
         var bodies = HttpLoad.Bodies(count, "job");
         var posted = new ConcurrentDictionary<string, long>();
