@@ -1,7 +1,7 @@
 using Notifications.Bench;
 
 // dotnet run -c Release --project bench/Notifications.Bench -- [--count 20000] [--clients 64] [--large] [--relay-delay-ms 0]
-//   [--connections N (SMTP; concurrency and prefetch follow)] [--only broker,relay,pipeline,fairpeer,peer,dlq,throttle,priority,suppressions,webhooks,mixed,signing,inbound,console,cluster] [--out FILE.json]
+//   [--connections N (SMTP; concurrency and prefetch follow)] [--memory-count 100000] [--only broker,relay,pipeline,fairpeer,memory,peer,dlq,throttle,priority,suppressions,webhooks,mixed,signing,inbound,console,cluster] [--out FILE.json]
 // One file per stage (Stages/), run in order by BenchRunner; bench/README.md has the figures of past runs.
 BenchOptions options;
 try

@@ -6,6 +6,9 @@ public sealed class BenchResults
     public (double Publish, double Consume)? BrokerCeiling { get; set; }
     public double? RelayCeiling { get; set; }
     public PipelineResult? Pipeline { get; set; }
+
+    /// <summary>The pipeline alone over <c>--memory-count</c> jobs, for its working sets.</summary>
+    public PipelineResult? Memory { get; set; }
     public PeerResult? Peer { get; set; }
     public FairPeerResult? FairPeer { get; set; }
     public List<DlqResult>? Dlq { get; set; }
@@ -29,5 +32,6 @@ public sealed class BenchResults
         && (Dlq?.All(d => d.ExactlyOnce == "ok") ?? true) && Throttled?.ExactlyOnce is null or "ok"
         && Priority?.ExactlyOnce is null or "ok" && Webhooks?.ExactlyOnce is null or "ok"
         && Mixed?.ExactlyOnce is null or "ok" && Cluster?.ExactlyOnce is null or "ok" && Signing?.ExactlyOnce is null or "ok"
-        && Console?.ExactlyOnce is null or "ok" && FairPeer?.ExactlyOnce is null or "ok";
+        && Console?.ExactlyOnce is null or "ok" && FairPeer?.ExactlyOnce is null or "ok"
+        && (Memory is null || (Memory.ExactlyOnce == "ok" && Memory.Errors == 0));
 }

@@ -9,7 +9,7 @@ public static class BenchRunner
     /// <summary>Every stage, in the order they run and report.</summary>
     public static readonly IReadOnlyList<IBenchStage> Stages =
     [
-        new BrokerStage(), new RelayStage(), new PipelineStage(), new FairPeerStage(), new PeerStage(), new DlqStage(), new ThrottleStage(),
+        new BrokerStage(), new RelayStage(), new PipelineStage(), new FairPeerStage(), new MemoryStage(), new PeerStage(), new DlqStage(), new ThrottleStage(),
         new PriorityStage(), new SuppressionsStage(), new WebhooksStage(), new MixedStage(), new SigningStage(), new InboundStage(), new ConsoleStage(), new ClusterStage(),
     ];
 
@@ -63,7 +63,7 @@ public static class BenchRunner
             machine,
             settings = new
             {
-                o.Count, o.Clients, o.RelayDelayMs, o.WarmUpSeconds, build = ServiceUnderTest.Configuration, stages = o.Stages.Order().ToArray(),
+                o.Count, o.Clients, o.RelayDelayMs, o.WarmUpSeconds, o.MemoryCount, build = ServiceUnderTest.Configuration, stages = o.Stages.Order().ToArray(),
                 prefetch = o.Prefetch, concurrency = o.Concurrency, smtpConnections = o.Connections,
                 brokerCeilingInFlight = BrokerCeiling.InFlight, brokerCeilingPrefetch = BrokerCeiling.Prefetch,
             },
@@ -73,6 +73,7 @@ public static class BenchRunner
             massTransitPeerPerSecond = results.Peer?.DeliveredPerSecond,
             massTransitPeerCpuMsPerJob = results.Peer?.CpuMsPerJob,
             fairPeer = results.FairPeer,
+            memory = results.Memory,
             dlq = results.Dlq,
             throttledRelay = results.Throttled,
             priority = results.Priority,

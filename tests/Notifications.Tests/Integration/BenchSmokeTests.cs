@@ -17,8 +17,8 @@ public sealed class BenchSmokeTests
         var dll = Path.Combine(folder, "Notifications.Bench.dll");
         Assert.True(File.Exists(dll), $"{dll} is missing: build the solution (dotnet build Notifications.sln)");
         var output = Path.Combine(Path.GetTempPath(), $"bench-smoke-{Guid.NewGuid():N}.json");
-        var start = new ProcessStartInfo("dotnet", [dll, "--count", "40", "--clients", "4", "--warm-up-seconds", "0", "--only",
-            "pipeline,fairpeer,peer,dlq,throttle,priority,suppressions,webhooks,mixed,signing,console", "--out", output])
+        var start = new ProcessStartInfo("dotnet", [dll, "--count", "40", "--clients", "4", "--warm-up-seconds", "0", "--memory-count", "40", "--only",
+            "pipeline,fairpeer,memory,peer,dlq,throttle,priority,suppressions,webhooks,mixed,signing,console", "--out", output])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -49,6 +49,7 @@ public sealed class BenchSmokeTests
             Assert.Equal(0, pipeline.GetProperty("Errors").GetInt32());
             Assert.True(figures.RootElement.GetProperty("massTransitPeerPerSecond").GetDouble() > 0);
             Assert.Equal("ok", figures.RootElement.GetProperty("fairPeer").GetProperty("ExactlyOnce").GetString());
+            Assert.Equal("ok", figures.RootElement.GetProperty("memory").GetProperty("ExactlyOnce").GetString());
             Assert.Equal("ok", figures.RootElement.GetProperty("dlq")[0].GetProperty("ExactlyOnce").GetString());
             Assert.Equal("ok", figures.RootElement.GetProperty("throttledRelay").GetProperty("ExactlyOnce").GetString());
             Assert.Equal("ok", figures.RootElement.GetProperty("signing").GetProperty("ExactlyOnce").GetString());
