@@ -49,6 +49,9 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable, IDispo
             CREATE TABLE IF NOT EXISTS reputation (client TEXT PRIMARY KEY, sent INTEGER NOT NULL DEFAULT 0, paused_at INTEGER, paused_reason TEXT);
             CREATE TABLE IF NOT EXISTS reputation_events (client TEXT NOT NULL, key TEXT NOT NULL, complaint INTEGER NOT NULL, seq INTEGER NOT NULL,
                 PRIMARY KEY (client, key));
+            -- The window's sums read this index alone (no row lookups): a report recorded against a client with thousands of events
+            -- cost 3.6 ms of CPU scanning them through the primary key (bench, inbound).
+            CREATE INDEX IF NOT EXISTS reputation_events_window ON reputation_events (client, seq, complaint);
             CREATE TABLE IF NOT EXISTS status_history (seq INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT NOT NULL, status TEXT NOT NULL,
                 at INTEGER NOT NULL, attempt INTEGER, kind TEXT, error TEXT, replays INTEGER NOT NULL, client TEXT, recipients TEXT, expires INTEGER NOT NULL);
             CREATE INDEX IF NOT EXISTS status_history_job ON status_history (job_id, seq);
