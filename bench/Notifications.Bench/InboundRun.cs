@@ -20,7 +20,7 @@ public static class InboundRun
     public const int Sessions = 8;
     private const string Domain = "bounces.example.com";
 
-    public static async Task<InboundResult> RunAsync(Uri broker, string prefix, int count)
+    public static async Task<InboundResult> RunAsync(Uri broker, string prefix, int count, int warmUpSeconds)
     {
         var folder = Directory.CreateTempSubdirectory("bench-inbound-").FullName;
         var port = FreePort();
@@ -43,7 +43,10 @@ public static class InboundRun
         try
         {
             var returnPath = new ReturnPath(Options.Create(new BouncesOptions { Domain = Domain, Secret = settings["Bounces:Secret"]! }));
-            var jobs = Enumerable.Range(0, count).Select(_ => Guid.CreateVersion7().ToString()).ToList();
+            // Warm-up rounds of 1,000 reports (their jobs too) until warmUpSeconds passed, then the measured count.
+            const int WarmUpRound = 1_000;
+            var rounds = warmUpSeconds == 0 ? 0 : Math.Max(1, warmUpSeconds * 300 / WarmUpRound); // at most; the clock decides
+            var jobs = Enumerable.Range(0, count + rounds * WarmUpRound).Select(_ => Guid.CreateVersion7().ToString()).ToList();
             var store = new SqliteJobStore(Options.Create(new StoreOptions { Path = settings["Store:Path"]! }));
             await Task.WhenAll(jobs.Select(id => store.SetStatusAsync(new JobStatus(id, JobStatus.Sent, DateTimeOffset.UtcNow, 1, Client: "bench"), default)));
             await store.DisposeAsync();
@@ -56,29 +59,45 @@ public static class InboundRun
             await worker.StartAsync();
             await Task.Delay(TimeSpan.FromSeconds(2)); // connected, topology declared, consuming
 
-            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-            var clock = Stopwatch.StartNew();
             var refused = 0;
-            await Task.WhenAll(Enumerable.Range(0, Sessions).Select(async session =>
+            async Task SendAsync(List<(string Rcpt, byte[] Body)> batch) => await Task.WhenAll(Enumerable.Range(0, Sessions).Select(async session =>
             {
                 using var client = new TcpClient { NoDelay = true };
                 await client.ConnectAsync("127.0.0.1", port);
                 var smtp = new Session(client.GetStream());
                 await smtp.ReplyAsync();
                 await smtp.CommandAsync("EHLO mail.example.net");
-                for (var i = session; i < reports.Count; i += Sessions)
-                    if (!(await smtp.DeliverAsync(reports[i].Rcpt, reports[i].Body)).StartsWith("250", StringComparison.Ordinal))
+                for (var i = session; i < batch.Count; i += Sessions)
+                    if (!(await smtp.DeliverAsync(batch[i].Rcpt, batch[i].Body)).StartsWith("250", StringComparison.Ordinal))
                         Interlocked.Increment(ref refused);
                 await smtp.CommandAsync("QUIT");
             }));
+            async Task WaitRecordedAsync(int total, Stopwatch since)
+            {
+                while (recorded.Value < total && since.Elapsed < TimeSpan.FromMinutes(5))
+                    await Task.Delay(20);
+            }
+
+            var warm = Stopwatch.StartNew();
+            var warmed = 0;
+            for (var round = 0; round < rounds && warm.Elapsed < TimeSpan.FromSeconds(warmUpSeconds); round++)
+            {
+                await SendAsync(reports.GetRange(count + round * WarmUpRound, WarmUpRound));
+                warmed += WarmUpRound;
+                await WaitRecordedAsync(warmed, warm);
+            }
+            refused = 0;
+
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            var clock = Stopwatch.StartNew();
+            await SendAsync(reports.GetRange(0, count));
             var received = clock.Elapsed;
-            while (recorded.Value < count && clock.Elapsed < TimeSpan.FromMinutes(5))
-                await Task.Delay(20);
+            await WaitRecordedAsync(warmed + count, clock);
             var done = clock.Elapsed;
             var cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds;
             await worker.StopAsync();
             await inbound.StopAsync();
-            return new InboundResult(count, refused, count / received.TotalSeconds, recorded.Value / done.TotalSeconds, recorded.Value, cpuMs / count,
+            return new InboundResult(count, refused, count / received.TotalSeconds, (recorded.Value - warmed) / done.TotalSeconds, recorded.Value - warmed, cpuMs / count,
                 reports[0].Body.Length);
         }
         finally

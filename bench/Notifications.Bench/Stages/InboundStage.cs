@@ -9,7 +9,7 @@ public sealed class InboundStage : IBenchStage
     {
         var count = Math.Clamp(context.Options.Count / 4, 500, 20_000);
         Console.Error.WriteLine($"inbound receiver ({count} DSNs over {InboundRun.Sessions} SMTP sessions, read and recorded by the worker)...");
-        context.Results.Inbound = await InboundRun.RunAsync(context.Broker, context.PrefixFor("inbound"), count);
+        context.Results.Inbound = await InboundRun.RunAsync(context.Broker, context.PrefixFor("inbound"), count, context.Options.WarmUpSeconds);
     }
 
     public void Report(BenchContext context, ReportTable table)
