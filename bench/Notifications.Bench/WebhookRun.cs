@@ -20,7 +20,9 @@ namespace Notifications.Bench;
 /// drained by the real worker (its own process, shipped defaults), once with no webhook configured and once with the
 /// client's webhook pointing at a receiver in this process (Kestrel, answering 204). Worker CPU per job, both ways.
 /// </summary>
-public sealed class WebhookRun(string root, Uri broker, string prefix, BenchSink sink, int count)
+/// <param name="warmUp">jobs drained before the measured <paramref name="count"/> (their callbacks too): the worker's first
+/// seconds are JIT, and more so with the webhook's code to compile.</param>
+public sealed class WebhookRun(string root, Uri broker, string prefix, BenchSink sink, int count, int warmUp = 0)
 {
     public async Task<WebhookResult> RunAsync()
     {
@@ -28,7 +30,8 @@ public sealed class WebhookRun(string root, Uri broker, string prefix, BenchSink
         await using var receiver = await CallbackReceiver.StartAsync();
         var with = await DrainAsync(prefix + "hooked.", receiver);
         return new WebhookResult(count, without.PerSecond, without.WorkerCpuMs, with.PerSecond, with.WorkerCpuMs, receiver.Count,
-            with.CallbacksPerSecond, with.ExactlyOnce && without.ExactlyOnce && receiver.Count == count ? "ok" : $"{receiver.Count} callbacks of {count}");
+            with.CallbacksPerSecond, with.ExactlyOnce && without.ExactlyOnce && receiver.Count == warmUp + count ? "ok"
+                : $"{receiver.Count} callbacks of {warmUp + count}");
     }
 
     private async Task<(double PerSecond, double WorkerCpuMs, double CallbacksPerSecond, bool ExactlyOnce)> DrainAsync(string runPrefix,
@@ -53,21 +56,23 @@ public sealed class WebhookRun(string root, Uri broker, string prefix, BenchSink
         {
             using var worker = ServiceUnderTest.Start(root, "Notifications.Worker", environment);
             var cpu = new CpuMeter().Add("worker", () => worker.CpuTime);
-            // Timed from the first mail: the worker's start-up (JIT, connections) is not a cost per job.
-            await sink.WaitForAsync(1, TimeSpan.FromSeconds(60));
+            // Timed from the first mail after the warm-up: the worker's start-up (JIT, connections) is not a cost per job.
+            var total = warmUp + count;
+            await sink.WaitForAsync(warmUp + 1, TimeSpan.FromSeconds(60 + warmUp / 200));
+            var warmCallbacks = webhook?.Count ?? 0;
             cpu.Start();
             var started = Stopwatch.GetTimestamp();
-            var complete = await sink.WaitForAsync(count, TimeSpan.FromSeconds(30));
+            var complete = await sink.WaitForAsync(total, TimeSpan.FromSeconds(30));
             var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
             var callbacksPerSecond = 0.0;
             if (webhook is not null)
             {
-                while (webhook.Count < count && Stopwatch.GetElapsedTime(started).TotalSeconds < seconds + 60)
+                while (webhook.Count < total && Stopwatch.GetElapsedTime(started).TotalSeconds < seconds + 60)
                     await Task.Delay(20);
-                callbacksPerSecond = webhook.Count / Stopwatch.GetElapsedTime(started).TotalSeconds;
+                callbacksPerSecond = (webhook.Count - warmCallbacks) / Stopwatch.GetElapsedTime(started).TotalSeconds;
             }
             var workerCpu = cpu.PerJobMs(count - 1).GetValueOrDefault("worker");
-            var once = complete && sink.Arrivals.Count == count && sink.Arrivals.Values.All(a => a.Count == 1);
+            var once = complete && sink.Arrivals.Count == total && sink.Arrivals.Values.All(a => a.Count == 1);
             return ((count - 1) / seconds, workerCpu, callbacksPerSecond, once);
         }
         finally
@@ -83,7 +88,7 @@ public sealed class WebhookRun(string root, Uri broker, string prefix, BenchSink
         var next = -1;
         await Task.WhenAll(Enumerable.Range(0, BrokerCeiling.InFlight).Select(async _ =>
         {
-            while (Interlocked.Increment(ref next) < count)
+            while (Interlocked.Increment(ref next) < warmUp + count)
             {
                 var job = SampleJob.Job(Guid.CreateVersion7().ToString()) with { Client = "bench" };
                 await publisher.BasicPublishAsync(names.Exchange, TopologyNames.SendKey, mandatory: true, JobProperties.ForNewJob(job),
