@@ -2,7 +2,7 @@
 # The benchmark, run by hand: broker and relay ceilings, the real pipeline (API + worker, Release,
 # their own processes), and the MassTransit peer, all in one run. Prints a Markdown table and writes
 # every figure to bench/results/*.json. Without RABBITMQ_URI it starts (and removes) a throwaway node.
-#   scripts/bench.sh [--count 20000] [--clients 64] [--large] [--relay-delay-ms 0] [--out FILE.json]
+#   scripts/bench.sh [--count 20000] [--clients 64] [--large] [--relay-delay-ms 0] [--warm-up-seconds 30] [--memory-count 100000] [--only STAGES] [--out FILE.json]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/broker.sh

@@ -34,6 +34,7 @@ public static class InboundRun
             ["Bounces:Listen"] = $"127.0.0.1:{port}",
             ["Smtp:Port"] = "1", // nothing is sent: the worker only reads email.inbound here
             ["Serilog:MinimumLevel:Default"] = "Warning",
+            ["Serilog:MinimumLevel:Override:Microsoft.Hosting.Lifetime"] = "Warning", // the hosts run in the bench process: keep its output the table
             ["OpenTelemetry:WorkerMetricsPort"] = "0",
             ["OpenTelemetry:InboundMetricsPort"] = "0",
             ["Clients:bench:KeyHashes:0"] = new string('0', 64),
