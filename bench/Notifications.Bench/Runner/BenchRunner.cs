@@ -42,7 +42,7 @@ public static class BenchRunner
         var table = new ReportTable();
         table.Line($"Machine: {machine.cores} cores, {machine.memoryGiB} GiB, RabbitMQ {machine.broker}, .NET {machine.dotnet}. " +
             $"Jobs {o.Count}, clients {o.Clients}, prefetch {o.Prefetch}, concurrency {o.Concurrency}, " +
-            $"SMTP connections {o.Connections}, relay reply delay {o.RelayDelayMs} ms, warm-up {o.WarmUpSeconds} s (pipeline, fair peer, signing)." +
+            $"SMTP connections {o.Connections}, relay reply delay {o.RelayDelayMs} ms, warm-up {o.WarmUpSeconds} s (pipeline, fair peer, memory, webhooks, signing, inbound)." +
             (ServiceUnderTest.Configuration == "Release" ? "" : $" {ServiceUnderTest.Configuration} build: figures not representative."));
         table.Line();
         table.Line("| measure | value |");
