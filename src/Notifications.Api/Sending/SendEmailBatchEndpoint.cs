@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -45,23 +46,11 @@ public static class SendEmailBatchEndpoint
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeLimit)
             sizeLimit.MaxRequestBodySize = maxBytes;
 
-        JsonArray items;
-        try
-        {
-            var node = await JsonNode.ParseAsync(http.Request.Body, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false },
-                cancellationToken: cancellationToken);
-            if (node is not JsonArray array)
-                return Invalid("body", "the body must be a JSON array of jobs");
-            items = array;
-        }
-        catch (JsonException ex)
-        {
-            return Invalid("body", $"not valid JSON: {ex.Message.Split(" Path:", 2)[0]}");
-        }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return TooLarge(maxBytes);
-        }
+        // One document for the whole batch: each item's own bytes are its body (no tree of nodes, no writing it out again).
+        using var document = await ParseAsync(http, maxBytes, cancellationToken);
+        if (document.Error is { } error)
+            return error;
+        var items = document.Items!;
         if (items.Count == 0 || items.Count > api.Value.MaxBatch)
             return Invalid("body", $"a batch holds 1 to {api.Value.MaxBatch} jobs (Api:MaxBatch), not {items.Count}");
         var logger = loggers.CreateLogger(typeof(SendEmailBatchEndpoint));
@@ -86,7 +75,7 @@ public static class SendEmailBatchEndpoint
     }
 
     /// <summary>One item, whatever happens to it: a failure of one item is its own answer, never the batch's.</summary>
-    private static async Task<BatchItemResult> AcceptItemAsync(HttpContext http, JobIntake intake, JsonNode? item, int index,
+    private static async Task<BatchItemResult> AcceptItemAsync(HttpContext http, JobIntake intake, JsonElement item, int index,
         ILogger logger, CancellationToken cancellationToken)
     {
         try
@@ -101,21 +90,27 @@ public static class SendEmailBatchEndpoint
         }
     }
 
-    private static async Task<BatchItemResult> AcceptItemCoreAsync(HttpContext http, JobIntake intake, JsonNode? item,
+    private static async Task<BatchItemResult> AcceptItemCoreAsync(HttpContext http, JobIntake intake, JsonElement item,
         CancellationToken cancellationToken)
     {
-        if (item is not JsonObject job)
+        if (item.ValueKind != JsonValueKind.Object)
             return BatchItemResult.Invalid(new Dictionary<string, string[]> { ["body"] = ["an item must be a JSON object"] });
         var key = "";
-        if (job.TryGetPropertyValue(IdempotencyKeyField, out var keyNode))
+        byte[] body;
+        if (item.TryGetProperty(IdempotencyKeyField, out var keyElement))
         {
-            if (keyNode is not JsonValue value || !value.TryGetValue<string>(out var text))
+            if (keyElement.ValueKind != JsonValueKind.String)
                 return BatchItemResult.Invalid(new Dictionary<string, string[]> { [IdempotencyKeyField] = ["a string of printable ASCII"] });
-            key = text;
-            job = (JsonObject)job.DeepClone();
+            key = keyElement.GetString()!;
+            // The key is bound to the job without it, as a single POST's key is bound to its body.
+            var job = (JsonObject)JsonNode.Parse(JsonMarshal.GetRawUtf8Value(item))!;
             job.Remove(IdempotencyKeyField);
+            body = JsonSerializer.SerializeToUtf8Bytes(job);
         }
-        var body = JsonSerializer.SerializeToUtf8Bytes(job);
+        else
+        {
+            body = JsonMarshal.GetRawUtf8Value(item).ToArray();
+        }
         if (body.Length > intake.MaxRequestBytes)
             return new BatchItemResult(null, StatusCodes.Status413PayloadTooLarge, null, "Job too large",
                 $"The job is larger than {intake.MaxRequestBytes} bytes (Email:MaxRequestBytes).");
@@ -123,6 +118,37 @@ public static class SendEmailBatchEndpoint
         if (readError is not null)
             return BatchItemResult.From(readError);
         return BatchItemResult.From(await intake.AcceptAsync(http, mail!, body, key, cancellationToken));
+    }
+
+    /// <summary>The body as one JSON document and its items, or the answer to give instead (not JSON, not an array, too large).</summary>
+    private static async Task<ParsedBatch> ParseAsync(HttpContext http, long maxBytes, CancellationToken cancellationToken)
+    {
+        JsonDocument document;
+        try
+        {
+            document = await JsonDocument.ParseAsync(http.Request.Body, new JsonDocumentOptions { AllowDuplicateProperties = false },
+                cancellationToken);
+        }
+        catch (JsonException ex)
+        {
+            return new ParsedBatch(null, null, Invalid("body", $"not valid JSON: {ex.Message.Split(" Path:", 2)[0]}"));
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return new ParsedBatch(null, null, TooLarge(maxBytes));
+        }
+        if (document.RootElement.ValueKind != JsonValueKind.Array)
+        {
+            document.Dispose();
+            return new ParsedBatch(null, null, Invalid("body", "the body must be a JSON array of jobs"));
+        }
+        return new ParsedBatch(document, [.. document.RootElement.EnumerateArray()], null);
+    }
+
+    private sealed record ParsedBatch(JsonDocument? Document, List<JsonElement>? Items,
+        Results<Ok<List<BatchItemResult>>, ValidationProblem, ProblemHttpResult>? Error) : IDisposable
+    {
+        public void Dispose() => Document?.Dispose();
     }
 
     private static ValidationProblem Invalid(string field, string message) =>
