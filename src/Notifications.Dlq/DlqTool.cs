@@ -4,6 +4,7 @@ using Notifications.Core.Store;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Notifications.Core.Broker;
+using Notifications.Core.Events;
 using Notifications.Core.Clients;
 using Notifications.Core.Webhooks;
 using Notifications.Core.Topology;
@@ -33,6 +34,11 @@ public static class DlqTool
             await error.WriteLineAsync($"dlq: {ex.Message}\n{DlqArguments.Usage}");
             return ExitCodes.Usage;
         }
+
+        // A replay announces what it replayed: the code that writes those events is compiled now, while the tool reads its
+        // settings and connects, instead of in front of the first thousand events (0.3 s on two cores).
+        if (parsed is { Verb: "replay", DryRun: false, Queue: DlqQueue.Email })
+            _ = Task.Run(EnvelopeEvents.WarmUp<Contracts.EmailReplayed>, CancellationToken.None);
 
         RabbitMqOptions options;
         StoreOptions storeOptions;
@@ -71,10 +77,18 @@ public static class DlqTool
             await error.WriteLineAsync($"dlq: broker unreachable at {SafeUri.Redact(options.Uri)}: {ex.GetBaseException().Message}");
             return ExitCodes.Failure;
         }
-        await using var publisher = new ConfirmedPublisher(broker, names, wrapped);
+        await using var publisher = new ConfirmedPublisher(broker, names, wrapped, channels: 1);
         var webhooks = new WebhookOutbox(publisher, new ClientRegistry(Options.Create(clientsOptions)));
-        await using var resources = new ToolResources(options, Options.Create(storeOptions), Clock);
-        var replayEvents = new ReplayEvents(resources.StartEventsAsync, resources.StoreAsync, webhooks, line => error.WriteLine($"dlq: {line}"), Clock);
+        await using var resources = new ToolResources(Options.Create(storeOptions), Clock);
+        // MassTransit's envelopes through a confirmed channel of the tool's own, not a bus: a bus cost more to start than a replay
+        // of thousands takes. Not the replays' channel: behind its window of replays awaiting their confirms, the events lagged.
+        await using var eventChannel = new ConfirmedPublisher(broker, names, wrapped, channels: 1);
+        var events = new EnvelopeEvents(eventChannel, options);
+        var replayEvents = new ReplayEvents(async cancel =>
+        {
+            await events.PrepareAsync<Contracts.EmailReplayed>(cancel);
+            return events;
+        }, resources.StoreAsync, webhooks, line => error.WriteLine($"dlq: {line}"), Clock);
         var context = new DlqContext(broker.Current!, publisher, names, output, error,
             readLine ?? Console.ReadLine, isTerminal ?? !Console.IsInputRedirected, Clock, replayEvents, parsed.Queue, resources.StoreAsync);
 

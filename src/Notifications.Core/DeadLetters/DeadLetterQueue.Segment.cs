@@ -19,7 +19,7 @@ public sealed partial class DeadLetterQueue
             _consumer = new AsyncEventingBasicConsumer(channel);
             _consumer.ReceivedAsync += (_, delivery) =>
             {
-                Unsettled.TryAdd(delivery.DeliveryTag, Held);
+                Unsettled.TryAdd(delivery.DeliveryTag, HeldState);
                 arrived.TryWrite(new DeadLetter(delivery.DeliveryTag, delivery.Body.ToArray(), delivery.BasicProperties) { Source = this });
                 return Task.CompletedTask;
             };
@@ -41,6 +41,9 @@ public sealed partial class DeadLetterQueue
 
         public int PendingRemovals;
 
+        /// <summary>Removed letters left unacked behind one in flight: few enough that the prefetch window keeps delivering.</summary>
+        private const int DeferredAtMost = Window / 4;
+
         public int Prefetch { get; private set; }
 
         public async Task ConsumeAsync(string queue, int prefetch, CancellationToken cancellationToken)
@@ -61,32 +64,40 @@ public sealed partial class DeadLetterQueue
             await _stopped!.Task.WaitAsync(cancellationToken);
         }
 
-        public async Task SettleRemovalsAsync(CancellationToken cancellationToken)
+        /// <param name="final">no removal follows (the rest is returned next): ack every removed one now.</param>
+        public async Task SettleRemovalsAsync(CancellationToken cancellationToken, bool final = false)
         {
             await _settling.WaitAsync(cancellationToken);
             try
             {
                 Interlocked.Exchange(ref PendingRemovals, 0);
-                var lowestHeld = ulong.MaxValue;
+                ulong lowestHeld = ulong.MaxValue, lowestKept = ulong.MaxValue;
                 var removed = new List<ulong>();
                 foreach (var (tag, state) in Unsettled)
                 {
-                    if (state == Removed)
+                    if (state == RemovedState)
                         removed.Add(tag);
-                    else if (tag < lowestHeld)
-                        lowestHeld = tag;
+                    else if (state == KeptState)
+                        lowestKept = Math.Min(lowestKept, tag);
+                    else
+                        lowestHeld = Math.Min(lowestHeld, tag);
                 }
                 if (removed.Count == 0)
                     return;
-                // Every unsettled tag below the lowest held one is removed: one ack with multiple covers them all.
-                var below = removed.Where(tag => tag < lowestHeld).ToList();
+                // Every removed tag below the lowest one not removed: one ack with multiple covers them all.
+                var lowestLeft = Math.Min(lowestHeld, lowestKept);
+                var below = removed.Where(tag => tag < lowestLeft).ToList();
                 if (below.Count > 0)
                 {
                     await Channel.BasicAckAsync(below.Max(), multiple: true, cancellationToken);
                     foreach (var tag in below)
                         Unsettled.TryRemove(tag, out _);
                 }
-                foreach (var tag in removed.Where(tag => tag > lowestHeld))
+                // Above it, one by one: a kept letter below blocks a multiple for good; a letter in flight below usually
+                // settles by the next batch, unless this is the last or so many wait that the prefetch window would fill.
+                var above = removed.Where(tag => tag > lowestLeft).ToList();
+                var waitForFlight = !final && above.Count(tag => tag > lowestHeld) < DeferredAtMost;
+                foreach (var tag in above.Where(tag => !waitForFlight || tag < lowestHeld))
                 {
                     await Channel.BasicAckAsync(tag, multiple: false, cancellationToken);
                     Unsettled.TryRemove(tag, out _);

@@ -173,28 +173,34 @@ public sealed partial class DeadLetterQueue : IAsyncDisposable
     /// </summary>
     public void Keep(DeadLetter letter)
     {
-        if (letter.Source is { } segment)
+        if (letter.Source is { } segment && segment.Unsettled.TryUpdate(letter.DeliveryTag, KeptState, HeldState))
             Interlocked.Increment(ref segment.Kept);
     }
 
     /// <summary>
     /// Removes one message for good: call only once its copy is safe elsewhere, or to delete it. Removals are settled
-    /// in batches (<see cref="AckBatch"/>): one ack with <c>multiple</c> for every removed tag below the lowest one still
-    /// held or in flight, single acks above it; whatever is pending is settled before the rest is returned.
+    /// in batches (<see cref="AckBatch"/>): one ack with <c>multiple</c> for every removed tag below the lowest one not
+    /// removed; a single ack for one that a kept letter below it will always block; one above a letter still in flight waits
+    /// for the next batch, which usually covers it with the <c>multiple</c> (a replay's confirms come back out of order across
+    /// its channels, and acking those one by one cost the broker a walk of the unacked list each). Whatever is pending is settled
+    /// before the rest is returned.
     /// </summary>
     public async Task RemoveAsync(DeadLetter letter, CancellationToken cancellationToken)
     {
-        if (letter.Source is not { } segment || !segment.Unsettled.TryUpdate(letter.DeliveryTag, Removed, Held))
+        if (letter.Source is not { } segment || !segment.Unsettled.TryUpdate(letter.DeliveryTag, RemovedState, HeldState))
             return; // settled already, or removed twice: a second ack of a tag is a channel error
-        if (Interlocked.Increment(ref segment.PendingRemovals) >= AckBatch)
+        if (Interlocked.Increment(ref segment.PendingRemovals) == AckBatch) // one caller settles; the others go on
             await segment.SettleRemovalsAsync(cancellationToken);
     }
 
     /// <summary>Removals acked together: the broker handles one frame instead of this many.</summary>
     public const int AckBatch = 256;
 
-    private const byte Held = 0;
-    private const byte Removed = 1;
+    // A delivery's state while unsettled: handed over (the caller has not decided yet, or its copy is in flight), removed
+    // (to be acked), or kept (stays in the queue: returned at the end).
+    private const byte HeldState = 0;
+    private const byte RemovedState = 1;
+    private const byte KeptState = 2;
 
     /// <summary>
     /// Puts back everything read and not removed, in its place: on each channel, one nack with <c>multiple</c> up to the
@@ -210,7 +216,7 @@ public sealed partial class DeadLetterQueue : IAsyncDisposable
         uint? before = null;
         foreach (var segment in _segments.Where(segment => !segment.Unsettled.IsEmpty && segment.Channel.IsOpen))
         {
-            await segment.SettleRemovalsAsync(CancellationToken.None);
+            await segment.SettleRemovalsAsync(CancellationToken.None, final: true);
             if (segment.Unsettled.IsEmpty)
                 continue;
             before ??= await CountAsync(CancellationToken.None);

@@ -12,8 +12,8 @@ namespace Notifications.Core.DeadLetters;
 /// <c>replayed</c> and its removal from the console's index in the job store, and an <c>email.replayed</c> callback for
 /// clients with a webhook. A failure here is reported; the replay stands.
 /// </summary>
-/// <param name="events">the event publisher, got when first needed (the <c>dlq</c> tool starts its bus then).</param>
-/// <param name="store">the job store, got when first needed; a failure to get it is reported once.</param>
+/// <param name="events">the event publisher, got when first needed.</param>
+/// <param name="store">the job store, got when first needed (or by <see cref="Prepare"/>); a failure to get it is reported once.</param>
 /// <param name="report">where a failure is told (the tool's stderr, the console's operation).</param>
 public sealed class ReplayEvents(
     Func<CancellationToken, Task<IOutcomeEvents>> events,
@@ -24,26 +24,44 @@ public sealed class ReplayEvents(
 {
     private const int InFlight = 256;
     private Task<IOutcomeEvents>? _events;
-    private IJobStore? _store;
+    private Task<IJobStore>? _store;
     private bool _storeFailed;
 
-    /// <summary>Gets the event publisher ready now, while the replay publishes, so the first batch does not wait for it.</summary>
-    public void Prepare(CancellationToken cancellationToken) => _events ??= events(cancellationToken);
+    /// <summary>Gets the event publisher and the job store ready now, while the replay publishes, so the first batch does not wait for them.</summary>
+    public void Prepare(CancellationToken cancellationToken)
+    {
+        _events ??= events(cancellationToken);
+        _store ??= Task.Run(store, CancellationToken.None);
+    }
 
     public async Task AnnounceAsync(IReadOnlyList<DeadLetter> replayed, CancellationToken cancellationToken)
     {
         if (replayed.Count == 0)
             return;
+        // Independent of each other: side by side, a batch takes as long as the slowest of them, not their sum.
+        await Task.WhenAll(AnnounceEventsAsync(replayed, cancellationToken), RecordAsync(replayed, cancellationToken),
+            EnqueueWebhooksAsync(replayed, cancellationToken));
+    }
+
+    private async Task AnnounceEventsAsync(IReadOnlyList<DeadLetter> replayed, CancellationToken cancellationToken)
+    {
         try
         {
             await PublishAsync(replayed, cancellationToken);
         }
         catch (PublishFailedException ex)
         {
-            report($"the jobs were replayed, but their EmailReplayed events were not all published: {ex.Message}");
+            Report($"the jobs were replayed, but their EmailReplayed events were not all published: {ex.Message}");
         }
-        await RecordAsync(replayed, cancellationToken);
-        await EnqueueWebhooksAsync(replayed, cancellationToken);
+    }
+
+    private readonly Lock _reporting = new();
+
+    /// <summary>The three parts of a batch run at once; where they report is one writer.</summary>
+    private void Report(string line)
+    {
+        lock (_reporting)
+            report(line);
     }
 
     private async Task PublishAsync(IReadOnlyList<DeadLetter> replayed, CancellationToken cancellationToken)
@@ -75,17 +93,16 @@ public sealed class ReplayEvents(
             return;
         try
         {
-            _store ??= await store();
+            var jobStore = await (_store ??= store());
             var now = clock.GetUtcNow();
-            await _store.RemoveDeadLettersAsync([.. replayed.Select(letter => letter.Id)], cancellationToken);
-            foreach (var chunk in replayed.Where(letter => !letter.IsInbound).Chunk(InFlight))
-                await Task.WhenAll(chunk.Select(letter => _store.SetStatusAsync(
-                    new JobStatus(letter.Id, JobStatus.Replayed, now, Replays: letter.Replays + 1, Client: letter.Client), cancellationToken)));
+            await jobStore.RemoveDeadLettersAsync([.. replayed.Select(letter => letter.Id)], cancellationToken);
+            await jobStore.SetStatusesAsync([.. replayed.Where(letter => !letter.IsInbound).Select(letter =>
+                new JobStatus(letter.Id, JobStatus.Replayed, now, Replays: letter.Replays + 1, Client: letter.Client))], cancellationToken);
         }
         catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex) || ex is StackExchange.Redis.RedisConnectionException)
         {
             _storeFailed = true;
-            report($"the jobs were replayed, but their status could not be recorded: {ex.Message}");
+            Report($"the jobs were replayed, but their status could not be recorded: {ex.Message}");
         }
     }
 
@@ -105,7 +122,7 @@ public sealed class ReplayEvents(
         }
         catch (PublishFailedException ex)
         {
-            report($"the jobs were replayed, but their email.replayed callbacks were not all queued: {ex.Message}");
+            Report($"the jobs were replayed, but their email.replayed callbacks were not all queued: {ex.Message}");
         }
     }
 }

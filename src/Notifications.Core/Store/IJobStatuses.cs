@@ -6,6 +6,13 @@ public interface IJobStatuses
     /// <summary>Records a status unless one later in the job's life (<see cref="JobStatus.Order"/>) is already recorded.</summary>
     Task SetStatusAsync(JobStatus status, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Records each of <paramref name="statuses"/> as <see cref="SetStatusAsync"/> does, together (a replay's thousand): one
+    /// write for many instead of a task each.
+    /// </summary>
+    Task SetStatusesAsync(IReadOnlyCollection<JobStatus> statuses, CancellationToken cancellationToken) =>
+        Task.WhenAll(statuses.Select(status => SetStatusAsync(status, cancellationToken)));
+
     Task<JobStatus?> GetStatusAsync(string jobId, CancellationToken cancellationToken);
 
     /// <summary>

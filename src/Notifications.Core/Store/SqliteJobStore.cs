@@ -120,6 +120,17 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable, IDispo
         return true;
     }, cancellationToken);
 
+    /// <summary>In writes of up to 256 statuses (one transaction each, as the writer bounds them): one write lock held briefly.</summary>
+    public Task SetStatusesAsync(IReadOnlyCollection<JobStatus> statuses, CancellationToken cancellationToken) =>
+        Task.WhenAll(statuses.Chunk(StatusesPerWrite).Select(chunk => _writer.RunAsync(store =>
+        {
+            foreach (var status in chunk)
+                WriteStatus(store, status);
+            return true;
+        }, cancellationToken)));
+
+    private const int StatusesPerWrite = 256;
+
     private void WriteStatus(SqliteStatements store, JobStatus status)
     {
         // Events arrive at least once and not always in order: a state earlier in the job's life never overwrites a later one.

@@ -1,36 +1,23 @@
-using MassTransit;
 using Microsoft.Extensions.Options;
-using Notifications.Core.Broker;
-using Notifications.Core.Events;
 using Notifications.Core.Store;
 
 namespace Notifications.Dlq.DeadLetters;
 
-/// <summary>
-/// What the tool starts only when a command needs it, and stops at the end: the MassTransit bus of the replay events
-/// and the job store.
-/// </summary>
-public sealed class ToolResources(RabbitMqOptions broker, IOptions<StoreOptions> storeOptions, TimeProvider clock) : IAsyncDisposable
+/// <summary>What the tool opens only when a command needs it, and closes at the end: the job store.</summary>
+public sealed class ToolResources(IOptions<StoreOptions> storeOptions, TimeProvider clock) : IAsyncDisposable
 {
-    private IBusControl? _bus;
+    private readonly Lock _gate = new();
     private Task<IJobStore>? _store;
 
-    /// <summary>The bus, started (within twice the publish timeout), as an event publisher.</summary>
-    public async Task<IOutcomeEvents> StartEventsAsync(CancellationToken cancellationToken)
+    /// <summary>The store, opened on the first call (a replay opens it beside its first publishes).</summary>
+    public Task<IJobStore> StoreAsync()
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(broker.PublishTimeout * 2);
-        _bus = Bus.Factory.CreateUsingRabbitMq(rabbit => OutcomeEventsRegistration.ConfigureHost(rabbit, broker));
-        await _bus.StartAsync(timeout.Token);
-        return new OutcomeEvents(_bus, Options.Create(broker));
+        lock (_gate)
+            return _store ??= StoreRegistration.CreateAsync(storeOptions, clock);
     }
-
-    public Task<IJobStore> StoreAsync() => _store ??= StoreRegistration.CreateAsync(storeOptions, clock);
 
     public async ValueTask DisposeAsync()
     {
-        if (_bus is not null)
-            await _bus.StopAsync(CancellationToken.None);
         if (_store is { IsCompletedSuccessfully: true })
             switch (_store.Result)
             {

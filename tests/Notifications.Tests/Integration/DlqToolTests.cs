@@ -48,6 +48,27 @@ public sealed class DlqToolTests : IAsyncLifetime
     public async Task DisposeAsync() => await _queues.DeleteAllAsync();
 
     [Fact]
+    public async Task A_MassTransit_subscriber_hears_EmailReplayed_with_replay_count_and_client_for_every_replayed_job()
+    {
+        // The tool writes MassTransit's envelope itself (no bus): a subscriber built as other services build theirs must not tell.
+        await using var subscriber = await SampleSubscriber.StartAsync((await BrokerEnvironment.UriAsync()).ToString(), Names.Prefix);
+        var ids = new List<string>();
+        for (var i = 0; i < 3; i++)
+            ids.Add(await DeadLetterAsync("transient", "SMTP 451 later", attempts: 4, client: "billing"));
+
+        var run = await RunAsync("replay", "--all");
+
+        Assert.Equal(0, run.Exit);
+        await Eventually.TrueAsync(() => ids.All(id => subscriber.Of<Contracts.EmailReplayed>(id).Any()), "EmailReplayed for each replayed job");
+        Assert.All(ids, id =>
+        {
+            var replayed = Assert.Single(subscriber.Of<Contracts.EmailReplayed>(id));
+            Assert.Equal((1, "billing"), (replayed.Replays, replayed.Client));
+            Assert.InRange(replayed.At, DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddSeconds(1));
+        });
+    }
+
+    [Fact]
     public async Task Every_verb_over_more_letters_than_one_prefetch_ends_cleanly_and_changes_the_queue_only_by_what_it_moved()
     {
         const int count = 2_500; // more than the tool's window of 1,000 unacked letters
@@ -447,10 +468,12 @@ public sealed class DlqToolTests : IAsyncLifetime
         Assert.NotEqual(FailureGroups.Key("permanent", a), FailureGroups.Key("transient", a));
     }
 
-    private async Task<string> DeadLetterAsync(string kind, string error, int attempts)
+    private async Task<string> DeadLetterAsync(string kind, string error, int attempts, string? client = null)
     {
         var id = Guid.CreateVersion7().ToString();
         var properties = JobProperties.ForNewJob(Job(id));
+        if (client is not null)
+            properties.Headers![JobHeaders.Client] = client;
         properties.Headers![JobHeaders.Attempts] = attempts;
         properties.Headers[JobHeaders.FailureKind] = kind;
         properties.Headers[JobHeaders.LastError] = error;
