@@ -33,7 +33,8 @@ public sealed class DlqRun(string root, Uri broker, string prefix, int count)
             var verdict = exported == count && inWork == count && stillDead == 0
                 ? "ok"
                 : $"exported {exported}, in {names.SendQueue} {inWork}, still dead {stillDead} of {count}";
-            return new DlqResult(count, count / exportSeconds, count / replaySeconds, verdict, exportPeak, replayPeak);
+            var publishAlone = await PublishAloneSecondsAsync(connection);
+            return new DlqResult(count, count / exportSeconds, count / replaySeconds, verdict, exportPeak, replayPeak, count / publishAlone);
         }
         finally
         {
@@ -51,13 +52,53 @@ public sealed class DlqRun(string root, Uri broker, string prefix, int count)
             while ((n = Interlocked.Increment(ref next)) < count)
             {
                 var job = SampleJob.Job($"dead-{n}");
-                var properties = JobProperties.ForNewJob(job);
-                properties.Headers![JobHeaders.FailureKind] = "transient";
-                properties.Headers[JobHeaders.Attempts] = 4;
-                properties.Headers[JobHeaders.LastError] = "SMTP 451 4.3.0 try again later";
-                await publisher.BasicPublishAsync(names.Exchange, TopologyNames.DeadKey, mandatory: true, properties, JobCodec.Encode(job));
+                await publisher.BasicPublishAsync(names.Exchange, TopologyNames.DeadKey, mandatory: true, DeadProperties(job), JobCodec.Encode(job));
             }
         }));
+    }
+
+    /// <summary>
+    /// What a replay does beyond an export's reading, timed alone: <c>count</c> confirmed publishes of the same messages to a
+    /// quorum queue, on one channel with the tool's window of 1,024 (no process start, no events, no statuses). A replay
+    /// overlaps them with its reading, so its time cannot go below the export's start-up plus these.
+    /// </summary>
+    private async Task<double> PublishAloneSecondsAsync(IConnection connection)
+    {
+        var queue = prefix + "dlq.publish-alone";
+        await using (var setup = await connection.CreateChannelAsync())
+            await setup.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false,
+                arguments: new Dictionary<string, object?> { ["x-queue-type"] = "quorum" });
+        try
+        {
+            const int window = 1_024;
+            await using var publisher = await connection.CreateChannelAsync(ConfirmWindow.ChannelOptions(window));
+            var next = -1;
+            var clock = Stopwatch.StartNew();
+            await Task.WhenAll(Enumerable.Range(0, window).Select(async _ =>
+            {
+                int n;
+                while ((n = Interlocked.Increment(ref next)) < count)
+                {
+                    var job = SampleJob.Job($"dead-{n}");
+                    await publisher.BasicPublishAsync("", queue, mandatory: true, DeadProperties(job), JobCodec.Encode(job));
+                }
+            }));
+            return clock.Elapsed.TotalSeconds;
+        }
+        finally
+        {
+            await using var cleanup = await connection.CreateChannelAsync();
+            await cleanup.QueueDeleteAsync(queue, ifUnused: false, ifEmpty: false);
+        }
+    }
+
+    private static BasicProperties DeadProperties(EmailJob job)
+    {
+        var properties = JobProperties.ForNewJob(job);
+        properties.Headers![JobHeaders.FailureKind] = "transient";
+        properties.Headers[JobHeaders.Attempts] = 4;
+        properties.Headers[JobHeaders.LastError] = "SMTP 451 4.3.0 try again later";
+        return properties;
     }
 
     /// <returns>the seconds it took, process start included, and its peak working set (VmHWM).</returns>
@@ -116,4 +157,6 @@ public sealed class DlqRun(string root, Uri broker, string prefix, int count)
 /// <param name="ExportPerSecond">dead letters a second for <c>dlq export --out</c>, process start included.</param>
 /// <param name="ReplayPerSecond">dead letters a second for <c>dlq replay --all</c>, process start included.</param>
 /// <param name="ExportPeakBytes">the export's peak working set; <paramref name="ReplayPeakBytes"/> the replay's.</param>
-public sealed record DlqResult(int Count, double ExportPerSecond, double ReplayPerSecond, string ExactlyOnce, long ExportPeakBytes, long ReplayPeakBytes);
+/// <param name="PublishAlonePerSecond">the replay's publishes timed alone (see <c>DlqRun.PublishAloneSecondsAsync</c>).</param>
+public sealed record DlqResult(int Count, double ExportPerSecond, double ReplayPerSecond, string ExactlyOnce, long ExportPeakBytes, long ReplayPeakBytes,
+    double PublishAlonePerSecond);

@@ -25,6 +25,9 @@ public sealed class DlqStage : IBenchStage
                 $"{dlq.ExportPerSecond:0} dead letters/s, peak {ReportTable.Mb(dlq.ExportPeakBytes)} MB");
             table.Row($"dlq replay --all (process start included, {dlq.Count:N0} dead letters)",
                 $"{dlq.ReplayPerSecond:0} dead letters/s, peak {ReportTable.Mb(dlq.ReplayPeakBytes)} MB; every one back in the work queue: {dlq.ExactlyOnce}");
+            table.Row($"its publishes alone ({dlq.Count:N0} confirmed to a quorum queue, one channel, no start, events or statuses)",
+                $"{dlq.PublishAlonePerSecond:0}/s: {dlq.Count / dlq.PublishAlonePerSecond:0.00} s beside export {dlq.Count / dlq.ExportPerSecond:0.00} s " +
+                $"and replay {dlq.Count / dlq.ReplayPerSecond:0.00} s");
         }
     }
 }
