@@ -175,7 +175,7 @@ public sealed class ConsoleOperations(
                 await dlq.RemoveAsync(letter, cancellationToken);
                 operation.CountReplayed(letter.Id);
             },
-            announcements.AnnounceAsync, cancellationToken);
+            announcements.Remember, announcements.AnnounceAsync, cancellationToken);
         operation.SetDone(replayed);
         if (stop is not null)
         {

@@ -15,16 +15,17 @@ public static class DeadLetterReplay
 
     /// <param name="publish">puts one letter back, returning once the broker confirmed it.</param>
     /// <param name="afterEach">runs after a letter's confirm (removes it from the DLQ).</param>
+    /// <param name="remember">what a replayed letter's announcement needs of it, kept until its batch is announced.</param>
     /// <param name="announce">tells what follows a replay, for a batch of replayed letters.</param>
     /// <returns>how many were replayed, and why it stopped (null: all done).</returns>
     public static async Task<(int Replayed, string? Stop)> RunAsync(IAsyncEnumerable<DeadLetter> letters, int inFlight,
-        Func<DeadLetter, CancellationToken, Task> publish, Func<DeadLetter, Task> afterEach,
-        Func<IReadOnlyList<DeadLetter>, CancellationToken, Task> announce, CancellationToken cancellationToken)
+        Func<DeadLetter, CancellationToken, Task> publish, Func<DeadLetter, Task> afterEach, Func<DeadLetter, ReplayedLetter> remember,
+        Func<IReadOnlyList<ReplayedLetter>, CancellationToken, Task> announce, CancellationToken cancellationToken)
     {
-        var batch = new List<DeadLetter>(AnnounceBatch);
+        var batch = new List<ReplayedLetter>(AnnounceBatch);
         var replayed = 0;
         string? stop = null;
-        var toAnnounce = System.Threading.Channels.Channel.CreateBounded<List<DeadLetter>>(2);
+        var toAnnounce = System.Threading.Channels.Channel.CreateBounded<List<ReplayedLetter>>(2);
         var announcer = Task.Run(async () =>
         {
             await foreach (var full in toAnnounce.Reader.ReadAllAsync(CancellationToken.None))
@@ -42,7 +43,7 @@ public static class DeadLetterReplay
                     break;
                 }
                 _ = ReplayOneAsync(letter); // awaited below through the window: every permit back means every send finished
-                List<DeadLetter>? full = null;
+                List<ReplayedLetter>? full = null;
                 lock (batch)
                     if (batch.Count >= AnnounceBatch)
                     {
@@ -70,8 +71,9 @@ public static class DeadLetterReplay
                 await publish(letter, cancellationToken);
                 await afterEach(letter);
                 Interlocked.Increment(ref replayed);
+                var kept = remember(letter);
                 lock (batch)
-                    batch.Add(letter);
+                    batch.Add(kept);
             }
             catch (Exception ex)
             {

@@ -34,7 +34,10 @@ public sealed class ReplayEvents(
         _store ??= Task.Run(store, CancellationToken.None);
     }
 
-    public async Task AnnounceAsync(IReadOnlyList<DeadLetter> replayed, CancellationToken cancellationToken)
+    /// <summary>What <see cref="AnnounceAsync"/> will need of a replayed letter: its body only for a client with a webhook.</summary>
+    public ReplayedLetter Remember(DeadLetter letter) => ReplayedLetter.Of(letter, withBody: webhooks.Wants(letter.Client));
+
+    public async Task AnnounceAsync(IReadOnlyList<ReplayedLetter> replayed, CancellationToken cancellationToken)
     {
         if (replayed.Count == 0)
             return;
@@ -43,7 +46,7 @@ public sealed class ReplayEvents(
             EnqueueWebhooksAsync(replayed, cancellationToken));
     }
 
-    private async Task AnnounceEventsAsync(IReadOnlyList<DeadLetter> replayed, CancellationToken cancellationToken)
+    private async Task AnnounceEventsAsync(IReadOnlyList<ReplayedLetter> replayed, CancellationToken cancellationToken)
     {
         try
         {
@@ -64,7 +67,7 @@ public sealed class ReplayEvents(
             report(line);
     }
 
-    private async Task PublishAsync(IReadOnlyList<DeadLetter> replayed, CancellationToken cancellationToken)
+    private async Task PublishAsync(IReadOnlyList<ReplayedLetter> replayed, CancellationToken cancellationToken)
     {
         IOutcomeEvents publisher;
         try
@@ -87,7 +90,7 @@ public sealed class ReplayEvents(
     /// reads), and its entry leaves the console's index. A store that is away costs the statuses, which the worker writes
     /// again as the jobs go on, and leaves stale entries until the index is rebuilt.
     /// </summary>
-    private async Task RecordAsync(IReadOnlyList<DeadLetter> replayed, CancellationToken cancellationToken)
+    private async Task RecordAsync(IReadOnlyList<ReplayedLetter> replayed, CancellationToken cancellationToken)
     {
         if (_storeFailed)
             return;
@@ -107,7 +110,7 @@ public sealed class ReplayEvents(
     }
 
     /// <summary>An <c>email.replayed</c> callback for each replayed job whose client has a webhook.</summary>
-    private async Task EnqueueWebhooksAsync(IReadOnlyList<DeadLetter> replayed, CancellationToken cancellationToken)
+    private async Task EnqueueWebhooksAsync(IReadOnlyList<ReplayedLetter> replayed, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         try
@@ -115,7 +118,9 @@ public sealed class ReplayEvents(
             foreach (var chunk in replayed.Where(letter => webhooks.Wants(letter.Client)).Chunk(InFlight))
                 await Task.WhenAll(chunk.Select(letter =>
                 {
-                    JobCodec.TryDecode(letter.Body, out var job, out _);
+                    EmailJob? job = null;
+                    if (letter.Body is not null)
+                        JobCodec.TryDecode(letter.Body, out job, out _);
                     return webhooks.EnqueueAsync(WebhookEvents.For(WebhookEvent.Replayed, JobStatus.Replayed, letter.Id, letter.Client, job, now,
                         replays: letter.Replays + 1), cancellationToken);
                 }));

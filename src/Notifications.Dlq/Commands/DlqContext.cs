@@ -108,7 +108,11 @@ public sealed class DlqContext(
             replayEvents.Prepare(cancellationToken);
     }
 
+    /// <summary>What announcing a replayed letter needs of it (<see cref="ReplayEvents.Remember"/>).</summary>
+    public ReplayedLetter RememberReplay(DeadLetter letter) =>
+        replayEvents?.Remember(letter) ?? ReplayedLetter.Of(letter, withBody: false);
+
     /// <summary>Tells subscribers, the status query and webhooks that these jobs were replayed; a failure is reported, the replay stands.</summary>
-    public Task AnnounceReplaysAsync(IReadOnlyList<DeadLetter> replayed, CancellationToken cancellationToken) =>
+    public Task AnnounceReplaysAsync(IReadOnlyList<ReplayedLetter> replayed, CancellationToken cancellationToken) =>
         replayed.Count == 0 || replayEvents is null || NotJobs ? Task.CompletedTask : replayEvents.AnnounceAsync(replayed, cancellationToken);
 }

@@ -71,7 +71,8 @@ public static class ReplayCommand
 
     private static Task<(int Replayed, string? Stop)> ReplayAsync(DlqContext context, IAsyncEnumerable<DeadLetter> letters,
         int inFlight, Func<DeadLetter, Task> afterEach, CancellationToken cancellationToken) =>
-        DeadLetterReplay.RunAsync(letters, inFlight, context.ReplayAsync, afterEach, context.AnnounceReplaysAsync, cancellationToken);
+        DeadLetterReplay.RunAsync(letters, inFlight, context.ReplayAsync, afterEach, context.RememberReplay, context.AnnounceReplaysAsync,
+            cancellationToken);
 
     private static bool Chosen(DeadLetter letter, DlqArguments args) =>
         args.All && (args.Kind is null || letter.Kind == args.Kind.Value.ToWire())

@@ -48,6 +48,27 @@ public sealed class DlqToolTests : IAsyncLifetime
     public async Task DisposeAsync() => await _queues.DeleteAllAsync();
 
     [Fact]
+    public async Task Replay_queues_an_email_replayed_callback_with_the_jobs_recipients_only_for_a_client_with_a_webhook()
+    {
+        _settings["Clients:billing:KeyHashes:0"] = Notifications.Core.Clients.ClientRegistry.HashOf(TestClients.NewKey());
+        _settings["Clients:billing:Webhook:Url"] = "https://billing.example.com/mail-events";
+        _settings["Clients:billing:Webhook:Secret"] = "whsec_" + Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+        _settings["Clients:shop:KeyHashes:0"] = Notifications.Core.Clients.ClientRegistry.HashOf(TestClients.NewKey());
+        var billing = await DeadLetterAsync("transient", "SMTP 451 later", attempts: 4, client: "billing");
+        await DeadLetterAsync("transient", "SMTP 451 later", attempts: 4, client: "shop");
+
+        var run = await RunAsync("replay", "--all");
+
+        Assert.Equal(0, run.Exit);
+        var callback = Assert.Single(await _queues.TakeAsync(Names.WebhookSendQueue));
+        using var json = System.Text.Json.JsonDocument.Parse(callback.Body);
+        var data = json.RootElement.GetProperty("data");
+        Assert.Equal(("email.replayed", billing, "billing", 1), (json.RootElement.GetProperty("type").GetString(), data.GetProperty("id").GetString(),
+            data.GetProperty("client").GetString(), data.GetProperty("replays").GetInt32()));
+        Assert.Equal(["alice@example.com"], data.GetProperty("recipients").EnumerateArray().Select(r => r.GetString()));
+    }
+
+    [Fact]
     public async Task A_MassTransit_subscriber_hears_EmailReplayed_with_replay_count_and_client_for_every_replayed_job()
     {
         // The tool writes MassTransit's envelope itself (no bus): a subscriber built as other services build theirs must not tell.
