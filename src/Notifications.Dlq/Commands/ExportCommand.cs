@@ -1,3 +1,4 @@
+using System.Buffers;
 using Notifications.Core.DeadLetters;
 using Notifications.Dlq.Cli;
 
@@ -22,12 +23,20 @@ public static class ExportCommand
         // Written aside and renamed, so a failed export never leaves a half file under the asked name.
         var temporary = args.Out + ".partial";
         var count = 0;
-        await using (var file = new StreamWriter(temporary))
+        await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024, useAsync: true))
         {
+            // Each line written as UTF-8 into one buffer and out to the file, no string per letter.
+            var line = new ArrayBufferWriter<byte>(4_096);
+            await using var json = new System.Text.Json.Utf8JsonWriter(line);
             await foreach (var letter in dlq.StreamAsync(int.MaxValue, cancellationToken))
             {
                 dlq.Keep(letter);
-                await file.WriteLineAsync(DeadLetters.ExportFormat.ToLine(letter).AsMemory(), cancellationToken);
+                line.ResetWrittenCount();
+                json.Reset(line);
+                DeadLetters.ExportFormat.Write(json, letter);
+                json.Flush();
+                line.Write("\n"u8);
+                await file.WriteAsync(line.WrittenMemory, cancellationToken);
                 count++;
             }
         }

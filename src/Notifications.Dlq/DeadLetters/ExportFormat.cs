@@ -1,4 +1,5 @@
 using Notifications.Core.DeadLetters;
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -15,26 +16,42 @@ public static class ExportFormat
 {
     public static string ToLine(DeadLetter letter)
     {
+        var buffer = new ArrayBufferWriter<byte>(4_096);
+        using (var json = new Utf8JsonWriter(buffer))
+            Write(json, letter);
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>
+    /// Writes a letter's line (without its newline) through <paramref name="json"/>, straight as UTF-8: an export of 100,000
+    /// built each as a tree of JSON nodes and then a string allocated 12 KB a letter.
+    /// </summary>
+    public static void Write(Utf8JsonWriter json, DeadLetter letter)
+    {
         var p = letter.Properties;
-        var line = new JsonObject
-        {
-            ["id"] = letter.Id,
-            ["kind"] = letter.Kind,
-            ["lastError"] = letter.LastError,
-            ["attempts"] = letter.Attempts,
-            ["diedAt"] = letter.DiedAt?.ToString("O"),
-            ["properties"] = new JsonObject
-            {
-                ["contentType"] = p.ContentType,
-                ["type"] = p.Type,
-                ["messageId"] = p.MessageId,
-                ["correlationId"] = p.CorrelationId,
-                ["timestamp"] = p.IsTimestampPresent() ? p.Timestamp.UnixTime : null,
-            },
-            ["headers"] = ToJson(letter.Headers),
-            ["body"] = Convert.ToBase64String(letter.Body),
-        };
-        return line.ToJsonString();
+        json.WriteStartObject();
+        json.WriteString("id", letter.Id);
+        json.WriteString("kind", letter.Kind);
+        json.WriteString("lastError", letter.LastError);
+        json.WriteNumber("attempts", letter.Attempts);
+        if (letter.DiedAt is { } diedAt)
+            json.WriteString("diedAt", diedAt.ToString("O"));
+        else
+            json.WriteNull("diedAt");
+        json.WriteStartObject("properties");
+        json.WriteString("contentType", p.ContentType);
+        json.WriteString("type", p.Type);
+        json.WriteString("messageId", p.MessageId);
+        json.WriteString("correlationId", p.CorrelationId);
+        if (p.IsTimestampPresent())
+            json.WriteNumber("timestamp", p.Timestamp.UnixTime);
+        else
+            json.WriteNull("timestamp");
+        json.WriteEndObject();
+        json.WritePropertyName("headers");
+        WriteTable(json, letter.Headers);
+        json.WriteBase64String("body", letter.Body);
+        json.WriteEndObject();
     }
 
     /// <summary>Reads an export back; a line that is not one of ours names its number.</summary>
@@ -64,28 +81,57 @@ public static class ExportFormat
         }
     }
 
-    private static JsonObject ToJson(IDictionary<string, object?>? headers)
+    private static void WriteTable(Utf8JsonWriter json, IDictionary<string, object?>? headers)
     {
-        var json = new JsonObject();
+        json.WriteStartObject();
         if (headers is not null)
             foreach (var (name, value) in headers)
-                json[name] = ToJson(value);
-        return json;
+            {
+                json.WritePropertyName(name);
+                WriteValue(json, value);
+            }
+        json.WriteEndObject();
     }
 
-    private static JsonNode? ToJson(object? value) => value switch
+    private static void WriteValue(Utf8JsonWriter json, object? value)
     {
-        null => null,
-        byte[] bytes => JsonValue.Create(Encoding.UTF8.GetString(bytes)),
-        string s => JsonValue.Create(s),
-        bool b => JsonValue.Create(b),
-        int or long or short or byte or uint or ushort or ulong or sbyte => JsonValue.Create(Convert.ToInt64(value)),
-        float or double or decimal => JsonValue.Create(Convert.ToDouble(value)),
-        AmqpTimestamp stamp => JsonValue.Create(stamp.UnixTime),
-        IDictionary<string, object?> table => ToJson(table),
-        IEnumerable<object?> list => new JsonArray(list.Select(ToJson).ToArray()),
-        _ => JsonValue.Create(value.ToString()),
-    };
+        switch (value)
+        {
+            case null:
+                json.WriteNullValue();
+                break;
+            case byte[] bytes:
+                json.WriteStringValue(Encoding.UTF8.GetString(bytes));
+                break;
+            case string text:
+                json.WriteStringValue(text);
+                break;
+            case bool flag:
+                json.WriteBooleanValue(flag);
+                break;
+            case int or long or short or byte or uint or ushort or ulong or sbyte:
+                json.WriteNumberValue(Convert.ToInt64(value));
+                break;
+            case float or double or decimal:
+                json.WriteNumberValue(Convert.ToDouble(value));
+                break;
+            case AmqpTimestamp stamp:
+                json.WriteNumberValue(stamp.UnixTime);
+                break;
+            case IDictionary<string, object?> table:
+                WriteTable(json, table);
+                break;
+            case IEnumerable<object?> list:
+                json.WriteStartArray();
+                foreach (var item in list)
+                    WriteValue(json, item);
+                json.WriteEndArray();
+                break;
+            default:
+                json.WriteStringValue(value.ToString());
+                break;
+        }
+    }
 
     private static Dictionary<string, object?> FromJson(JsonObject? headers)
     {
@@ -99,7 +145,8 @@ public static class ExportFormat
             result[name] = scalar.GetValueKind() switch
             {
                 JsonValueKind.Number when scalar.TryGetValue<int>(out var i) => i,
-                JsonValueKind.Number => scalar.GetValue<long>(),
+                JsonValueKind.Number when scalar.TryGetValue<long>(out var l) => l,
+                JsonValueKind.Number => scalar.GetValue<double>(), // a float header: reading it as a long failed the whole file
                 JsonValueKind.True or JsonValueKind.False => scalar.GetValue<bool>(),
                 _ => scalar.ToString(),
             };
