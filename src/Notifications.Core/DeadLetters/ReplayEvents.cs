@@ -115,12 +115,11 @@ public sealed class ReplayEvents(
         var now = clock.GetUtcNow();
         try
         {
-            foreach (var chunk in replayed.Where(letter => webhooks.Wants(letter.Client)).Chunk(InFlight))
+            // Remember kept the body exactly for the letters whose client has a webhook: no second lookup per letter.
+            foreach (var chunk in replayed.Where(letter => letter.Body is not null).Chunk(InFlight))
                 await Task.WhenAll(chunk.Select(letter =>
                 {
-                    EmailJob? job = null;
-                    if (letter.Body is not null)
-                        JobCodec.TryDecode(letter.Body, out job, out _);
+                    JobCodec.TryDecode(letter.Body!, out var job, out _);
                     return webhooks.EnqueueAsync(WebhookEvents.For(WebhookEvent.Replayed, JobStatus.Replayed, letter.Id, letter.Client, job, now,
                         replays: letter.Replays + 1), cancellationToken);
                 }));
