@@ -22,7 +22,6 @@ public sealed class DlqRun(string root, Uri broker, string prefix, int count)
         await FillAsync(connection, names);
 
         var export = Path.Combine(Path.GetTempPath(), prefix + "dead.jsonl");
-        Directory.CreateDirectory(_store);
         try
         {
             var (exportSeconds, exportPeak) = await RunDlqAsync("export", "--out", export);
@@ -40,7 +39,7 @@ public sealed class DlqRun(string root, Uri broker, string prefix, int count)
         finally
         {
             File.Delete(export);
-            Directory.Delete(_store, recursive: true);
+            Cleanup.DeleteStore(_store);
         }
     }
 
@@ -103,13 +102,13 @@ public sealed class DlqRun(string root, Uri broker, string prefix, int count)
         return properties;
     }
 
-    /// <returns>the seconds it took, process start included, and its peak working set (VmHWM).</returns>
     // A job store of the run's own, as every other stage has: the default is the machine's shared file, which each run grew by
     // 105,000 statuses (7.6 million history rows, 575 MB here after a few weeks, the replay's status writes 3-8x slower).
-    private readonly string _store = Path.Combine(Path.GetTempPath(), prefix + "store");
+    private readonly string _store = Path.Combine(Path.GetTempPath(), prefix + "dlq.db");
 
+    /// <returns>the seconds it took, process start included, and its peak working set (VmHWM).</returns>
     private Task<(double Seconds, long PeakBytes)> RunDlqAsync(params string[] arguments) =>
-        RunDlqAsync(new Dictionary<string, string> { ["Store__Path"] = Path.Combine(_store, "notifications.db") }, arguments);
+        RunDlqAsync(new Dictionary<string, string> { ["Store__Path"] = _store }, arguments);
 
     /// <param name="environment">settings beyond the broker's (the console's stage points it at a job store).</param>
     public async Task<(double Seconds, long PeakBytes)> RunDlqAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments)
