@@ -57,7 +57,7 @@ public sealed class JobPublication(
         try
         {
             await statuses.SetStatusAsync(new JobStatus(job.Id, job.SendAt is null ? JobStatus.Queued : JobStatus.Scheduled, job.CreatedAt,
-                Client: job.Client), CancellationToken.None);
+                Client: job.Client, SendAt: job.SendAt), CancellationToken.None);
         }
         catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
         {

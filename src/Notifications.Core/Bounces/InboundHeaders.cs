@@ -17,5 +17,11 @@ public static class InboundHeaders
 
     public const string ContentType = "message/rfc822";
 
+    /// <summary>
+    /// The mail header that carries the job's return path (its MAC with it), so a report sent to another address at the
+    /// bounce domain (a feedback loop's fixed address) still finds its job through something the service signed.
+    /// </summary>
+    public const string ReportToken = "X-Report-Token";
+
     public const string Type = "email.inbound.v1";
 }

@@ -7,6 +7,8 @@ namespace Notifications.Core.Bounces;
 /// <param name="ReturnedMessageId">the <c>Message-ID</c> of the returned message or its headers.</param>
 /// <param name="FeedbackType">a complaint's <c>Feedback-Type</c> (abuse, fraud, …).</param>
 /// <param name="Why">for <see cref="ReportKind.Unreadable"/>: what was missing, one line.</param>
+/// <param name="ReturnedTokens">the returned mail's own return paths (its <c>Return-Path</c> and
+/// <see cref="InboundHeaders.ReportToken"/>): claims only, until <see cref="ReturnPath.TryReadJobId"/> verifies one.</param>
 public sealed record InboundReport(
     ReportKind Kind,
     IReadOnlyList<RecipientReport> Recipients,
@@ -14,7 +16,8 @@ public sealed record InboundReport(
     string? ReturnedMessageId = null,
     string? FeedbackType = null,
     string? ReportingMta = null,
-    string? Why = null)
+    string? Why = null,
+    IReadOnlyList<string>? ReturnedTokens = null)
 {
     public static InboundReport Unreadable(string why) => new(ReportKind.Unreadable, [], Why: why);
 }

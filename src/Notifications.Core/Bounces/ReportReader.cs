@@ -36,7 +36,7 @@ public static partial class ReportReader
         if (parts.OfType<MessageFeedbackReport>().FirstOrDefault() is { } feedback)
             return ReadComplaint(feedback, parts);
         if (LooksLikeBounce(message) && ReadPlainBounce(parts) is { Count: > 0 } plain)
-            return new InboundReport(ReportKind.DeliveryStatus, plain, ReturnedMessageId: ReturnedMessageId(parts));
+            return new InboundReport(ReportKind.DeliveryStatus, plain, ReturnedMessageId: ReturnedMessageId(parts), ReturnedTokens: ReturnedTokens(parts));
         if (IsAutoReply(message))
             return new InboundReport(ReportKind.AutoReply, []);
         return InboundReport.Unreadable(message.Body is MultipartReport report
@@ -83,7 +83,7 @@ public static partial class ReportReader
         if (recipients.Count == 0)
             return InboundReport.Unreadable("a delivery-status report naming no recipient with an action");
         return new InboundReport(ReportKind.DeliveryStatus, recipients, TypedValue(perMessage["Original-Envelope-Id"])?.Trim(),
-            ReturnedMessageId(parts), ReportingMta: TypedValue(perMessage["Reporting-MTA"]));
+            ReturnedMessageId(parts), ReportingMta: TypedValue(perMessage["Reporting-MTA"]), ReturnedTokens: ReturnedTokens(parts));
     }
 
     private static InboundReport ReadComplaint(MessageFeedbackReport feedback, List<MimeEntity> parts)
@@ -95,7 +95,8 @@ public static partial class ReportReader
         var complainant = fields["Original-Rcpt-To"] is { Length: > 0 } rcpt ? Bare(rcpt)
             : Returned(parts)?.To.Mailboxes.ToList() is [var only] ? only.Address : null;
         return new InboundReport(ReportKind.Complaint, complainant is null ? [] : [new RecipientReport(complainant, "complained", null, type)],
-            fields["Original-Envelope-Id"]?.Trim(), ReturnedMessageId(parts), type, fields["Reporting-MTA"] is { } mta ? TypedValue(mta) : null);
+            fields["Original-Envelope-Id"]?.Trim(), ReturnedMessageId(parts), type, fields["Reporting-MTA"] is { } mta ? TypedValue(mta) : null,
+            ReturnedTokens: ReturnedTokens(parts));
     }
 
     private static MimeMessage? Returned(List<MimeEntity> parts) => parts.OfType<MessagePart>().Select(p => p.Message).FirstOrDefault(m => m is not null);
@@ -110,6 +111,28 @@ public static partial class ReportReader
                 return quoted.Groups[1].Value;
         return null;
     }
+
+    /// <summary>
+    /// The return paths the returned mail says it had: its <c>Return-Path</c> (added where it was delivered) and the token
+    /// header the worker put on it, from an attached message or its headers, else from a text part quoting them. At most
+    /// a few: each is only a claim until its MAC verifies.
+    /// </summary>
+    private static List<string> ReturnedTokens(List<MimeEntity> parts)
+    {
+        var tokens = new List<string>();
+        if (Returned(parts) is { } returned)
+            foreach (var header in returned.Headers)
+                if (tokens.Count < MaxTokens && (header.Field.Equals("Return-Path", StringComparison.OrdinalIgnoreCase)
+                    || header.Field.Equals(InboundHeaders.ReportToken, StringComparison.OrdinalIgnoreCase)))
+                    tokens.Add(Bare(header.Value));
+        foreach (var text in parts.OfType<TextPart>().Where(p => !p.IsHtml))
+            foreach (Match quoted in QuotedToken().Matches(text.Text ?? ""))
+                if (tokens.Count < MaxTokens)
+                    tokens.Add(Bare(quoted.Groups[1].Value));
+        return tokens;
+    }
+
+    private const int MaxTokens = 8;
 
     /// <summary>A bounce without a report part: from the mailer daemon or postmaster, or titled as one.</summary>
     private static bool LooksLikeBounce(MimeMessage message) =>
@@ -179,6 +202,9 @@ public static partial class ReportReader
 
     [GeneratedRegex(@"^Message-ID:\s*(<[^>\r\n]+>)", RegexOptions.Multiline | RegexOptions.IgnoreCase)]
     private static partial Regex QuotedMessageId();
+
+    [GeneratedRegex(@"^(?:Return-Path|X-Report-Token):\s*<?([^\s<>]{1,320})>?\s*$", RegexOptions.Multiline | RegexOptions.IgnoreCase)]
+    private static partial Regex QuotedToken();
 
     [GeneratedRegex(@"undeliver|undelivered|delivery (status notification|failure|has failed)|failure notice|returned mail|mail delivery (failed|system)|non-?delivery",
         RegexOptions.IgnoreCase)]

@@ -14,23 +14,29 @@ public sealed partial class RedisJobStore(Task<IConnectionMultiplexer> redis, IO
 
     // Compare-and-set of a status by its place in the job's life, so a late event never overwrites a later state; with
     // ARGV[11] set, only while the status is that one (a cancel against a worker taking the due job). Every status is
-    // appended to the job's history (KEYS[2]) as it comes, whether or not it changed the status.
+    // appended to the job's history (KEYS[2]) as it comes, whether or not it changed the status. A status is never kept
+    // for less time than the one before it was (a scheduled job's lives until its due time plus the retention).
     private const string SetStatusScript = """
         if ARGV[11] ~= '' then
             if redis.call('HGET', KEYS[1], 'status') ~= ARGV[11] then return 0 end
         end
+        local keep = tonumber(ARGV[6])
+        local left = redis.call('PTTL', KEYS[1])
+        if left > keep then keep = left end
         redis.call('RPUSH', KEYS[2], ARGV[12])
-        redis.call('PEXPIRE', KEYS[2], ARGV[6])
+        redis.call('PEXPIRE', KEYS[2], keep)
         if ARGV[11] == '' then
             local current = redis.call('HGET', KEYS[1], 'ord')
             if current and tonumber(current) > tonumber(ARGV[7]) then return 0 end
         end
         local client = ARGV[9]
         if client == '' then client = redis.call('HGET', KEYS[1], 'client') or '' end
+        local mailed = ARGV[13]
+        if mailed == '' then mailed = redis.call('HGET', KEYS[1], 'mailed') or '' end
         redis.call('DEL', KEYS[1])
         redis.call('HSET', KEYS[1], 'status', ARGV[1], 'at', ARGV[2], 'attempt', ARGV[3], 'kind', ARGV[4], 'error', ARGV[5],
-            'ord', ARGV[7], 'replays', ARGV[8], 'client', client, 'recipients', ARGV[10])
-        redis.call('PEXPIRE', KEYS[1], ARGV[6])
+            'ord', ARGV[7], 'replays', ARGV[8], 'client', client, 'recipients', ARGV[10], 'mailed', mailed)
+        redis.call('PEXPIRE', KEYS[1], keep)
         return 1
         """;
 
@@ -154,13 +160,14 @@ public sealed partial class RedisJobStore(Task<IConnectionMultiplexer> redis, IO
             status.Attempt?.ToString(CultureInfo.InvariantCulture) ?? "",
             status.Kind ?? "",
             status.Error ?? "",
-            (long)_options.Retention.TotalMilliseconds,
+            (long)(status.KeepUntil(TimeProvider.System.GetUtcNow(), _options.Retention) - TimeProvider.System.GetUtcNow()).TotalMilliseconds,
             status.Order,
             status.Replays,
             status.Client ?? "",
             status.Recipients is { IsEmpty: false } recipients ? recipients.ToJson() : "",
             expected,
             JsonSerializer.Serialize(status, StatusHistoryJsonContext.Default.JobStatus),
+            status.MailedText() ?? "",
         ];
 
     public async Task<JobStatus?> GetStatusAsync(string jobId, CancellationToken cancellationToken)
@@ -173,7 +180,8 @@ public sealed partial class RedisJobStore(Task<IConnectionMultiplexer> redis, IO
             int.TryParse(fields.GetValueOrDefault("attempt"), CultureInfo.InvariantCulture, out var attempt) ? attempt : null,
             NullIfEmpty(fields.GetValueOrDefault("kind")), NullIfEmpty(fields.GetValueOrDefault("error")),
             int.TryParse(fields.GetValueOrDefault("replays"), CultureInfo.InvariantCulture, out var replays) ? replays : 0,
-            NullIfEmpty(fields.GetValueOrDefault("client")), RecipientOutcomes.FromJson(fields.GetValueOrDefault("recipients")));
+            NullIfEmpty(fields.GetValueOrDefault("client")), RecipientOutcomes.FromJson(fields.GetValueOrDefault("recipients")),
+            JobStatus.MailedOf(fields.GetValueOrDefault("mailed")));
     }
 
     private string SendKey(string jobId) => keyPrefix + "send:" + jobId;

@@ -9,7 +9,7 @@ public sealed partial class SqliteJobStore
                 VALUES ($id, $status, $at, $attempt, $kind, $error, $replays, $client, $recipients, $expires)
             """, ("$id", status.JobId), ("$status", status.Status), ("$at", status.At.ToUnixTimeMilliseconds()),
             ("$attempt", status.Attempt), ("$kind", status.Kind), ("$error", status.Error), ("$replays", status.Replays),
-            ("$client", status.Client), ("$recipients", status.Recipients is { IsEmpty: false } r ? r.ToJson() : null), ("$expires", Expires()));
+            ("$client", status.Client), ("$recipients", status.Recipients is { IsEmpty: false } r ? r.ToJson() : null), ("$expires", Expires(status)));
 
     public Task<IReadOnlyList<JobStatus>> GetHistoryAsync(string jobId, CancellationToken cancellationToken)
     {

@@ -60,7 +60,7 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable, IDispo
             INSERT OR IGNORE INTO dead_letters_version (one, version) VALUES (1, 0);
             """);
         // A file from before statuses were ordered by the job's life: add the columns it lacks.
-        foreach (var (column, type) in new[] { ("ord", "INTEGER NOT NULL DEFAULT 0"), ("replays", "INTEGER NOT NULL DEFAULT 0"), ("client", "TEXT"), ("recipients", "TEXT") })
+        foreach (var (column, type) in new[] { ("ord", "INTEGER NOT NULL DEFAULT 0"), ("replays", "INTEGER NOT NULL DEFAULT 0"), ("client", "TEXT"), ("recipients", "TEXT"), ("mailed", "TEXT") })
             if (Scalar(connection, "SELECT COUNT(*) FROM pragma_table_info('statuses') WHERE name = $name", ("$name", column)) is 0L)
                 Execute(connection, $"ALTER TABLE statuses ADD COLUMN {column} {type}");
         // A file from before list unsubscribes: the address column holds the entry's key (SuppressedAddress.ListKey).
@@ -135,25 +135,26 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable, IDispo
     {
         // Events arrive at least once and not always in order: a state earlier in the job's life never overwrites a later one.
         store.Execute("""
-            INSERT INTO statuses (job_id, status, at, attempt, kind, error, expires, ord, replays, client, recipients)
-                VALUES ($id, $status, $at, $attempt, $kind, $error, $expires, $ord, $replays, $client, $recipients)
+            INSERT INTO statuses (job_id, status, at, attempt, kind, error, expires, ord, replays, client, recipients, mailed)
+                VALUES ($id, $status, $at, $attempt, $kind, $error, $expires, $ord, $replays, $client, $recipients, $mailed)
             ON CONFLICT (job_id) DO UPDATE SET status = $status, at = $at, attempt = $attempt, kind = $kind, error = $error,
-                expires = $expires, ord = $ord, replays = $replays, client = COALESCE($client, statuses.client), recipients = $recipients
+                expires = MAX($expires, statuses.expires), ord = $ord, replays = $replays, client = COALESCE($client, statuses.client),
+                recipients = $recipients, mailed = COALESCE($mailed, statuses.mailed)
                 WHERE statuses.ord <= $ord
             """, ("$id", status.JobId), ("$status", status.Status), ("$at", status.At.ToUnixTimeMilliseconds()),
-            ("$attempt", status.Attempt), ("$kind", status.Kind), ("$error", status.Error), ("$expires", Expires()),
+            ("$attempt", status.Attempt), ("$kind", status.Kind), ("$error", status.Error), ("$expires", Expires(status)),
             ("$ord", status.Order), ("$replays", status.Replays), ("$client", status.Client),
-            ("$recipients", status.Recipients is { IsEmpty: false } r ? r.ToJson() : null));
+            ("$recipients", status.Recipients is { IsEmpty: false } r ? r.ToJson() : null), ("$mailed", status.MailedText()));
         WriteHistory(store, status);
     }
 
     public Task<bool> TryChangeStatusAsync(JobStatus status, string expected, CancellationToken cancellationToken) => _writer.RunAsync(store =>
         store.Execute("""
-            UPDATE statuses SET status = $status, at = $at, attempt = $attempt, kind = $kind, error = $error, expires = $expires,
-                ord = $ord, replays = $replays, client = COALESCE($client, client), recipients = $recipients
+            UPDATE statuses SET status = $status, at = $at, attempt = $attempt, kind = $kind, error = $error, expires = MAX($expires, expires),
+                ord = $ord, replays = $replays, client = COALESCE($client, client), recipients = $recipients, mailed = COALESCE($mailed, mailed)
             WHERE job_id = $id AND status = $expected AND expires > $now
             """, ("$id", status.JobId), ("$status", status.Status), ("$at", status.At.ToUnixTimeMilliseconds()),
-            ("$attempt", status.Attempt), ("$kind", status.Kind), ("$error", status.Error), ("$expires", Expires()),
+            ("$attempt", status.Attempt), ("$kind", status.Kind), ("$error", status.Error), ("$expires", Expires(status)), ("$mailed", status.MailedText()),
             ("$ord", status.Order), ("$replays", status.Replays), ("$client", status.Client),
             ("$recipients", status.Recipients is { IsEmpty: false } r ? r.ToJson() : null), ("$expected", expected), ("$now", Now())) == 1
             && WroteHistory(store, status), cancellationToken);
@@ -161,14 +162,14 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable, IDispo
     public Task<JobStatus?> GetStatusAsync(string jobId, CancellationToken cancellationToken)
     {
         using var connection = Open();
-        using var command = Command(connection, "SELECT status, at, attempt, kind, error, replays, client, recipients FROM statuses WHERE job_id = $id AND expires > $now",
+        using var command = Command(connection, "SELECT status, at, attempt, kind, error, replays, client, recipients, mailed FROM statuses WHERE job_id = $id AND expires > $now",
             ("$id", jobId), ("$now", Now()));
         using var reader = command.ExecuteReader();
         JobStatus? status = reader.Read()
             ? new JobStatus(jobId, reader.GetString(0), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)),
                 reader.IsDBNull(2) ? null : reader.GetInt32(2), reader.IsDBNull(3) ? null : reader.GetString(3),
                 reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetInt32(5), reader.IsDBNull(6) ? null : reader.GetString(6),
-                RecipientOutcomes.FromJson(reader.IsDBNull(7) ? null : reader.GetString(7)))
+                RecipientOutcomes.FromJson(reader.IsDBNull(7) ? null : reader.GetString(7)), JobStatus.MailedOf(reader.IsDBNull(8) ? null : reader.GetString(8)))
             : null;
         return Task.FromResult(status);
     }
@@ -261,6 +262,8 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable, IDispo
     private long Now() => _clock.GetUtcNow().ToUnixTimeMilliseconds();
 
     private long Expires() => Now() + (long)_options.Retention.TotalMilliseconds;
+
+    private long Expires(JobStatus status) => status.KeepUntil(DateTimeOffset.FromUnixTimeMilliseconds(Now()), _options.Retention).ToUnixTimeMilliseconds();
 
     private SqliteConnection Open()
     {

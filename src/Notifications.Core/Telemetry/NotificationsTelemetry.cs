@@ -43,6 +43,8 @@ public sealed class NotificationsTelemetry : IDisposable
         DkimSigned = _meter.CreateCounter<long>("notifications.dkim.signed", "{signature}", "DKIM signatures put on mail");
         Inbound = _meter.CreateCounter<long>("notifications.inbound.messages", "{message}",
             "Messages that came back to the return-path domain, by kind (delivery-status, complaint, auto-reply) and outcome (recorded, unparsed, unmatched, dropped)");
+        InboundIgnored = _meter.CreateCounter<long>("notifications.inbound.ignored", "{recipient}",
+            "Recipients a report named that it may not act on, by reason (not-a-recipient: not one the job mailed; repeated: reported before)");
         Bounces = _meter.CreateCounter<long>("notifications.bounces", "{recipient}", "Bounces reported after the relay accepted the mail, by type (hard, soft)");
         Complaints = _meter.CreateCounter<long>("notifications.complaints", "{complaint}", "Spam complaints (ARF reports), by client");
         Delays = _meter.CreateCounter<long>("notifications.delays", "{recipient}", "Delivery delays reported (DSN Action: delayed)");
@@ -73,6 +75,7 @@ public sealed class NotificationsTelemetry : IDisposable
     public Counter<long> DkimSigned { get; }
     public Counter<long> DkimUnsigned { get; }
     public Counter<long> Inbound { get; }
+    public Counter<long> InboundIgnored { get; }
     public Counter<long> Bounces { get; }
     public Counter<long> Complaints { get; }
     public Counter<long> Delays { get; }

@@ -14,7 +14,9 @@ namespace Notifications.Worker.Bounces;
 /// What a report that came back does to its job: a hard bounce suppresses the address and marks the recipient
 /// <c>bounced</c> (even though the job was <c>sent</c>); a soft bounce is recorded on the job; a delay is only told; a
 /// complaint suppresses the address for the job's client. Both count against the client's reputation. Then the events
-/// and webhooks, each confirmed. Everything here may run twice for one report (a redelivery): each step is idempotent.
+/// and webhooks, each confirmed. Only recipients the relay took this job for are acted on, each once: a report naming
+/// anyone else, or one reported before, changes nothing and is counted (<c>notifications.inbound.ignored</c>).
+/// Everything here may run twice for one report (a redelivery): each step is idempotent.
 /// </summary>
 public sealed partial class BounceRecorder(
     ISuppressions suppressions,
@@ -29,6 +31,24 @@ public sealed partial class BounceRecorder(
     /// <exception cref="Exception">the store or the broker failed: give the report back, it is read again.</exception>
     public async Task RecordAsync(JobStatus job, InboundReport report, CancellationToken cancellationToken)
     {
+        // Reports of one job are read one at a time (the consumer reads several at once), so that "reported before" is
+        // decided on what the last one wrote: one (job, recipient) counts once.
+        var turn = Turns[(int)((uint)StringComparer.Ordinal.GetHashCode(job.JobId) % (uint)Turns.Length)];
+        await turn.WaitAsync(cancellationToken);
+        try
+        {
+            await RecordInTurnAsync(await statuses.GetStatusAsync(job.JobId, cancellationToken) ?? job, report, cancellationToken);
+        }
+        finally
+        {
+            turn.Release();
+        }
+    }
+
+    private static readonly SemaphoreSlim[] Turns = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
+
+    private async Task RecordInTurnAsync(JobStatus job, InboundReport report, CancellationToken cancellationToken)
+    {
         var now = clock.GetUtcNow();
         var outcomes = job.Recipients;
         var counted = new List<ReputationEvent>();
@@ -36,23 +56,40 @@ public sealed partial class BounceRecorder(
         var delays = new List<WebhookEvent>();
         if (report.Kind == ReportKind.Complaint)
         {
-            var complainant = report.Recipients.FirstOrDefault()?.Address;
-            var address = SuppressedAddress.Normalize(complainant);
-            if (address is not null && job.Client is not null)
-                await suppressions.AddSuppressionAsync(new Suppression(address, $"complained: {report.FeedbackType}", Suppression.Complaint, job.Client, now,
-                    Suppression.EveryList), cancellationToken);
-            if (address is not null)
-                outcomes = RecipientOutcomes.With(outcomes, complained: address);
-            counted.Add(ReputationEvent.ComplaintOf(job.JobId, address));
-            telemetry.Complaints.Add(1, new KeyValuePair<string, object?>("client", job.Client ?? ""));
-            LogComplaint(job.JobId, job.Client, report.FeedbackType);
-            var complained = new EmailComplained(job.JobId, address, report.FeedbackType ?? "abuse", now, job.Client);
-            tell.Add((() => events.PublishAsync(complained, cancellationToken),
-                Webhook(WebhookEvent.Complained, "complained", job, address ?? "", now, feedbackType: report.FeedbackType ?? "abuse")));
+            // The complainant must be one the job mailed; a redacted complaint (RFC 6590) names nobody, and counts once for the job.
+            var address = SuppressedAddress.Normalize(report.Recipients.FirstOrDefault()?.Address);
+            if (address is null && report.Recipients.Count > 0 || address is not null && !job.WasMailedTo(address))
+                Ignore("not-a-recipient");
+            else if (address is not null && outcomes?.Complained?.Contains(address, StringComparer.OrdinalIgnoreCase) == true)
+                Ignore("repeated");
+            else
+            {
+                if (address is not null && job.Client is not null)
+                    await suppressions.AddSuppressionAsync(new Suppression(address, $"complained: {report.FeedbackType}", Suppression.Complaint, job.Client,
+                        now, Suppression.EveryList), cancellationToken);
+                if (address is not null)
+                    outcomes = RecipientOutcomes.With(outcomes, complained: address);
+                counted.Add(ReputationEvent.ComplaintOf(job.JobId, address));
+                telemetry.Complaints.Add(1, new KeyValuePair<string, object?>("client", job.Client ?? ""));
+                LogComplaint(job.JobId, job.Client, report.FeedbackType);
+                var complained = new EmailComplained(job.JobId, address, report.FeedbackType ?? "abuse", now, job.Client);
+                tell.Add((() => events.PublishAsync(complained, cancellationToken),
+                    Webhook(WebhookEvent.Complained, "complained", job, address ?? "", now, feedbackType: report.FeedbackType ?? "abuse")));
+            }
         }
         foreach (var recipient in report.Kind == ReportKind.DeliveryStatus ? report.Recipients : [])
         {
             var address = SuppressedAddress.Normalize(recipient.Address) ?? recipient.Address;
+            if (!job.WasMailedTo(address))
+            {
+                Ignore("not-a-recipient");
+                continue;
+            }
+            if ((recipient.IsHardBounce || recipient.IsSoftBounce) && Reported(outcomes, address, recipient.IsHardBounce))
+            {
+                Ignore("repeated");
+                continue;
+            }
             if (recipient.IsHardBounce)
             {
                 await suppressions.AddSuppressionAsync(new Suppression(address, "bounced: " + recipient.Describe(), Suppression.Bounce, job.Client, now),
@@ -87,6 +124,16 @@ public sealed partial class BounceRecorder(
         foreach (var webhook in delays)
             await webhooks.EnqueueAsync(webhook, cancellationToken);
     }
+
+    /// <summary>
+    /// Whether this recipient's bounce was recorded on the job already: one (job, recipient) counts once. A hard bounce after
+    /// a soft one still counts (the server gave up for good).
+    /// </summary>
+    private static bool Reported(RecipientOutcomes? outcomes, string address, bool hard) =>
+        outcomes?.Bounced?.Any(r => string.Equals(r.Address, address, StringComparison.OrdinalIgnoreCase)) == true
+        || !hard && outcomes?.SoftBounced?.Any(r => string.Equals(r.Address, address, StringComparison.OrdinalIgnoreCase)) == true;
+
+    private void Ignore(string reason) => telemetry.InboundIgnored.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     /// <summary>The callback of one recipient's report: the job, the recipient, and what their server said.</summary>
     private static WebhookEvent Webhook(string type, string status, JobStatus job, string address, DateTimeOffset now,

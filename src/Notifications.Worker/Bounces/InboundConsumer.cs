@@ -13,8 +13,8 @@ namespace Notifications.Worker.Bounces;
 
 /// <summary>
 /// Reads what came back to the return-path domain (<c>email.inbound</c>, published by the inbound receiver): read the
-/// report (<see cref="ReportReader"/>) → find its job (the return path's token, else the DSN's Original-Envelope-Id,
-/// else the returned Message-ID) → record it (<see cref="BounceRecorder"/>) → ack. Auto-replies are counted and dropped;
+/// report (<see cref="ReportReader"/>) → find its job (the return path's token it came to, else one the returned mail
+/// carries; each MAC verified) → record it (<see cref="BounceRecorder"/>) → ack. Auto-replies are counted and dropped;
 /// what cannot be read or matched goes to <c>email.inbound.unparsed</c> with the reason, confirmed, before the ack. A
 /// store or broker failure gives the message back; after <c>x-delivery-limit</c> tries the broker parks it there itself.
 /// </summary>
@@ -77,8 +77,8 @@ public sealed partial class InboundConsumer(
                 default:
                     if (await FindJobAsync(delivery, report) is not { } job)
                     {
-                        await ParkAsync(delivery, "no job matches it: no return path of ours verifies, and neither its Original-Envelope-Id "
-                            + $"({report.EnvelopeId ?? "none"}) nor the returned Message-ID ({report.ReturnedMessageId ?? "none"}) names a known job");
+                        await ParkAsync(delivery, "no job matches it: it came to no return path of ours that verifies, and the returned mail "
+                            + "carries none (an Original-Envelope-Id or Message-ID alone proves nothing)");
                         Count(kind, "unmatched");
                         break;
                     }
@@ -103,17 +103,20 @@ public sealed partial class InboundConsumer(
         }
     }
 
-    /// <summary>The job by the first witness that names a known one: our return path (its MAC verified), the envelope id, the Message-ID.</summary>
+    /// <summary>
+    /// The job by what the service itself signed: the return path the report came back to, else a return path the returned
+    /// mail carries (a feedback loop's complaint to one fixed address). Its MAC must verify; an envelope id or Message-ID,
+    /// which every recipient reads, proves nothing and is not looked at.
+    /// </summary>
     private async Task<JobStatus?> FindJobAsync(BasicDeliverEventArgs delivery, InboundReport report)
     {
         var candidates = new List<string>();
         foreach (var rcpt in (HeaderValues.GetString(delivery.BasicProperties.Headers, InboundHeaders.Recipients) ?? "").Split(','))
             if (returnPath.TryReadJobId(rcpt.Trim(), out var id))
                 candidates.Add(id);
-        if (report.EnvelopeId is { } envelopeId && ReturnPath.IsTokenSafe(envelopeId))
-            candidates.Add(envelopeId);
-        if (ReturnPath.JobIdOfMessageId(report.ReturnedMessageId) is { } messageJob)
-            candidates.Add(messageJob);
+        foreach (var token in report.ReturnedTokens ?? [])
+            if (returnPath.TryReadJobId(token, out var id))
+                candidates.Add(id);
         foreach (var id in candidates.Distinct(StringComparer.Ordinal))
             if (await statuses.GetStatusAsync(id, CancellationToken.None) is { } status)
                 return status;

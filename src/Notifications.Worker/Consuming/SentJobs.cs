@@ -38,7 +38,8 @@ public sealed partial class SentJobs(
     public async Task RecordAsync(Delivery delivery, EmailJob job, Envelope envelope, SendResult result, int attempt, CancellationToken holdsAborted)
     {
         var outcomes = Outcomes(job, envelope, result.Refused, attempt);
-        var sent = new JobStatus(job.Id, JobStatus.Sent, clock.GetUtcNow(), attempt, Replays: delivery.Replays, Client: job.Client, Recipients: outcomes);
+        var sent = new JobStatus(job.Id, JobStatus.Sent, clock.GetUtcNow(), attempt, Replays: delivery.Replays, Client: job.Client, Recipients: outcomes,
+            Mailed: Mailed(envelope, result.Refused));
         if (!await guard.MarkSentAsync(job.Id, sent))
             markers.Enqueue(sent);
         if (outcomes?.Rejected is { Count: > 0 } rejected)
@@ -182,6 +183,19 @@ public sealed partial class SentJobs(
             logger.LogWarning("Job {JobId}'s recipient outcomes are unknown to this redelivery ({Reason})", jobId, ex.GetBaseException().Message);
             return null;
         }
+    }
+
+    /// <summary>Who the relay took the mail for: the only addresses a report about this job may act on later.</summary>
+    private static List<string> Mailed(Envelope envelope, IReadOnlyList<RefusedRecipient> refused)
+    {
+        var mailed = new List<string>(envelope.Send.Count);
+        foreach (var recipient in envelope.Send)
+        {
+            var address = AddressOf(recipient);
+            if (!refused.Any(r => string.Equals(AddressOf(r.Address), address, StringComparison.OrdinalIgnoreCase)))
+                mailed.Add(address);
+        }
+        return mailed;
     }
 
     internal static string AddressOf(string recipient) => SuppressedAddress.Normalize(recipient) ?? recipient;

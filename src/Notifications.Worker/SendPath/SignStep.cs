@@ -15,7 +15,7 @@ public sealed class SignStep(DkimKeyRing keys, NotificationsTelemetry telemetry,
     private static readonly string[] Signed =
     [
         "From", "To", "Cc", "Subject", "Date", "Message-ID", "Reply-To", "MIME-Version", "Content-Type",
-        "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post", "Feedback-ID",
+        "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post", "Feedback-ID", Core.Bounces.InboundHeaders.ReportToken,
     ];
 
     private static readonly FormatOptions Wire = FormatOptions.Default;

@@ -140,20 +140,141 @@ public sealed class BounceTests
     }
 
     [Fact]
-    public async Task A_DSN_without_our_return_path_is_matched_by_its_Original_Envelope_Id_or_else_its_returned_Message_ID()
+    public async Task A_recipient_forging_reports_suppresses_nobody_fires_nothing_and_cannot_pause_the_client_while_the_genuine_bounce_counts()
     {
-        await using var pipeline = await StartAsync();
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var pipeline = await StartAsync(receiver);
+        await using var subscriber = await SampleSubscriber.StartAsync(pipeline.Settings["RabbitMq:Uri"]!, pipeline.Names.Prefix);
         var port = await pipeline.StartInboundAsync();
-        var (judyJob, _) = await SendAsync(pipeline, "judy@example.org");
-        var (oscarJob, _) = await SendAsync(pipeline, "oscar@example.org");
+        // Mallory receives one mail, with carol; she reads its return path, token header and Message-ID.
+        var id = await Jobs.PostAndGetIdAsync(pipeline.Http, new { to = new[] { "mallory@example.org" }, cc = new[] { "carol@example.org" },
+            subject = "Your invoice", text = "Attached." });
+        await Eventually.TrueAsync(() => pipeline.Relay.AcceptedJobIds.Contains(id), "the mail at the relay");
+        var mail = pipeline.Relay.Accepted.Single(m => m.Message.MessageId!.StartsWith(id, StringComparison.Ordinal));
+        var returnPath = mail.Sender;
+        Assert.Equal(returnPath, mail.Message.Headers[InboundHeaders.ReportToken]);
+        var strangers = Enumerable.Range(1, 30).Select(i => $"victim{i}@example.net").ToArray();
+        var plain = $"postmaster@{BounceSamples.Domain}";
 
-        // To the bounce domain's postmaster, not a return path: only the report itself names the job.
-        Assert.StartsWith("250", await DeliverAsync(port, BounceSamples.Load("multi-recipient", judyJob), $"postmaster@{BounceSamples.Domain}"));
-        Assert.StartsWith("250", await DeliverAsync(port, BounceSamples.Load("no-envid", oscarJob), $"postmaster@{BounceSamples.Domain}"));
+        // 1. To a plain address of the bounce domain, naming the job by Original-Envelope-Id and Message-ID only.
+        Assert.StartsWith("250", await DeliverAsync(port, ForgedDsn(id, null, strangers), plain));
+        Assert.StartsWith("250", await DeliverAsync(port, ForgedDsn(id, null, ["mallory@example.org", "carol@example.org"]), plain));
+        Assert.StartsWith("250", await DeliverAsync(port, ForgedComplaint(id, null, "carol@example.org"), $"abuse@{BounceSamples.Domain}"));
+        // 2. Through what verifies (the job's return path, or its token quoted in the returned mail), naming strangers.
+        Assert.StartsWith("250", await DeliverAsync(port, ForgedDsn(id, returnPath, strangers), returnPath));
+        Assert.StartsWith("250", await DeliverAsync(port, ForgedComplaint(id, returnPath, strangers[0]), $"abuse@{BounceSamples.Domain}"));
+        // 3. The same genuine-looking line for carol, three times: counted once.
+        for (var i = 0; i < 3; i++)
+            Assert.StartsWith("250", await DeliverAsync(port, ForgedDsn(id, returnPath, ["carol@example.org"]), returnPath));
 
-        await StatusAsync(pipeline, judyJob, s => Lists(s, "bounced", "judy@example.org"), "judy bounced, by ENVID");
-        await StatusAsync(pipeline, oscarJob, s => Lists(s, "bounced", "oscar@example.org"), "oscar bounced, by Message-ID");
-        Assert.Equal(HttpStatusCode.NotFound, (await pipeline.Http.GetAsync("/api/suppressions/mallory@example.org")).StatusCode);
+        await Eventually.ReturnsAsync(() => pipeline.Queues.CountAsync(pipeline.Names.InboundQueue), n => n == 0, "every report read");
+        var unmatched = await pipeline.Queues.WaitAndTakeAsync(pipeline.Names.InboundUnparsedQueue, 3);
+        Assert.All(unmatched, m => Assert.StartsWith("no job matches it", m.Header(InboundHeaders.Reason)));
+        var status = await StatusAsync(pipeline, id, s => Lists(s, "bounced", "carol@example.org"), "carol bounced once");
+        Assert.Single(status.GetProperty("recipients").GetProperty("bounced").EnumerateArray());
+
+        var listed = await pipeline.Http.GetFromJsonAsync<JsonElement>("/api/suppressions");
+        Assert.Equal(["carol@example.org"], listed.GetProperty("items").EnumerateArray().Select(e => e.GetProperty("address").GetString()));
+        foreach (var stranger in strangers)
+            Assert.Equal(HttpStatusCode.NotFound, (await pipeline.Http.GetAsync($"/api/suppressions/{stranger}")).StatusCode);
+        await Eventually.TrueAsync(() => receiver.Received.Any(c => c.Type == WebhookEvent.Bounced), "carol's email.bounced webhook");
+        await Task.Delay(TimeSpan.FromSeconds(1)); // a forged webhook or event, had one been published, would be here by now
+        Assert.Equal(["carol@example.org"], receiver.Received.Where(c => c.Type is WebhookEvent.Bounced or WebhookEvent.Complained)
+            .Select(c => c.Data.GetProperty("recipient").GetString()));
+        Assert.Equal(["carol@example.org"], subscriber.Of<EmailBounced>(id).Select(e => e.Recipient));
+        Assert.Empty(subscriber.Of<EmailComplained>(id));
+        // What pauses a client is its count of bounces and complaints: the forged lines added none, carol's counted once.
+        var state = await pipeline.WorkerServices.GetRequiredService<Notifications.Core.Store.IReputation>()
+            .RecordReputationAsync(TestClients.Name, 0, [], 1000, CancellationToken.None);
+        Assert.Equal((2L, 1, 0), (state.Sent, state.Bounces, state.Complaints));
+        Assert.Equal(HttpStatusCode.Accepted, (await pipeline.Http.PostAsJsonAsync("/api/send-email",
+            new { to = new[] { "dave@example.org" }, subject = "Still sending", text = "Hi." })).StatusCode);
+    }
+
+    /// <summary>A DSN as anyone can write one: naming the job by ENVID and Message-ID, and, when given, quoting a return path.</summary>
+    private static byte[] ForgedDsn(string jobId, string? returnPath, IEnumerable<string> failed)
+    {
+        var groups = string.Concat(failed.Select(a => $"Final-Recipient: rfc822; {a}\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n"));
+        return Encoding.ASCII.GetBytes($"""
+            From: MAILER-DAEMON@mx.example.net
+            To: postmaster@{BounceSamples.Domain}
+            Subject: Undelivered Mail Returned to Sender
+            MIME-Version: 1.0
+            Content-Type: multipart/report; report-type=delivery-status; boundary="b"
+
+            --b
+            Content-Type: text/plain
+
+            Not delivered.
+            --b
+            Content-Type: message/delivery-status
+
+            Reporting-MTA: dns; mx.example.net
+            Original-Envelope-Id: {jobId}
+
+            {groups}
+            --b
+            Content-Type: text/rfc822-headers
+
+            {(returnPath is null ? "" : $"Return-Path: <{returnPath}>\r\n")}Message-ID: <{jobId}@example.com>
+            Subject: Your invoice
+
+            --b--
+
+            """.ReplaceLineEndings("\r\n"));
+    }
+
+    /// <summary>An ARF complaint as anyone can write one, to a fixed address; with <paramref name="token"/> the returned mail carries it.</summary>
+    private static byte[] ForgedComplaint(string jobId, string? token, string complainant) =>
+        Encoding.ASCII.GetBytes($"""
+            From: feedback@arf.example.net
+            To: abuse@{BounceSamples.Domain}
+            Subject: Abuse report
+            MIME-Version: 1.0
+            Content-Type: multipart/report; report-type=feedback-report; boundary="f"
+
+            --f
+            Content-Type: text/plain
+
+            A complaint.
+            --f
+            Content-Type: message/feedback-report
+
+            Feedback-Type: abuse
+            Version: 1
+            Original-Rcpt-To: <{complainant}>
+            Original-Envelope-Id: {jobId}
+
+            --f
+            Content-Type: message/rfc822
+
+            {(token is null ? "" : $"{InboundHeaders.ReportToken}: {token}\r\n")}From: no-reply@example.com
+            To: {complainant}
+            Message-ID: <{jobId}@example.com>
+            Subject: Your invoice
+
+            Attached.
+            --f--
+
+            """.ReplaceLineEndings("\r\n"));
+
+    [Fact]
+    public async Task A_feedback_loop_complaint_to_a_fixed_address_finds_its_job_by_the_token_the_mail_carried()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var pipeline = await StartAsync(receiver);
+        var port = await pipeline.StartInboundAsync();
+        var (id, returnPath) = await SendAsync(pipeline, "grace@aol.example");
+        var sent = pipeline.Relay.Accepted.Single(m => m.Message.MessageId!.StartsWith(id, StringComparison.Ordinal));
+
+        // The provider quotes the mail as it arrived (token header and all) and sends the report to one address of ours.
+        var report = ForgedComplaint(id, sent.Message.Headers[InboundHeaders.ReportToken], "grace@aol.example");
+        Assert.StartsWith("250", await DeliverAsync(port, report, $"fbl@{BounceSamples.Domain}"));
+
+        await StatusAsync(pipeline, id, s => Lists(s, "complained", "grace@aol.example"), "grace complained, found by the carried token");
+        var hook = await Eventually.ReturnsAsync(() => Task.FromResult(receiver.Received.FirstOrDefault(c => c.Type == WebhookEvent.Complained)),
+            c => c is not null, "the email.complained webhook");
+        Assert.Equal("grace@aol.example", hook!.Data.GetProperty("recipient").GetString());
     }
 
     [Fact]

@@ -82,6 +82,20 @@ public sealed class ReportReaderTests
     }
 
     [Fact]
+    public void The_return_paths_the_returned_mail_carries_are_read_as_claims_from_a_quoted_message_or_its_headers()
+    {
+        const string path = "b+" + JobId + ".abcdefghij@" + BounceSamples.Domain;
+        var complaint = ReportReader.Read(BounceSamples.Load("arf-complaint", JobId, path));
+        var dsn = ReportReader.Read(BounceSamples.Load("postfix-hard", JobId, path));
+
+        Assert.Contains(path, complaint.ReturnedTokens!);
+        Assert.Contains(path, dsn.ReturnedTokens!);
+        // A claim it is: only ReturnPath.TryReadJobId, with the secret, makes one a job.
+        var mint = new ReturnPath(Microsoft.Extensions.Options.Options.Create(new BouncesOptions { Domain = BounceSamples.Domain, Secret = new string('s', 32) }));
+        Assert.False(mint.TryReadJobId(path, out _));
+    }
+
+    [Fact]
     public void A_redacted_ARF_report_takes_the_complainant_from_the_returned_message()
     {
         var report = ReportReader.Read(BounceSamples.Load("arf-redacted", JobId));
