@@ -28,6 +28,42 @@ public abstract class JobStoreTests
         Assert.Equal(SendClaim.AlreadySent, await store.TryStartSendAsync(id, default));
     }
 
+    [Fact]
+    public async Task A_scheduled_or_cancelled_status_is_kept_until_its_due_time_plus_the_retention_however_short_the_retention()
+    {
+        // Store:Retention is the subject: half a second here, against a job due two seconds ahead.
+        var store = await CreateAsync(new StoreOptions { SendLease = Options.SendLease, Retention = TimeSpan.FromMilliseconds(500) });
+        var (scheduled, queued) = (Guid.NewGuid().ToString(), Guid.NewGuid().ToString());
+        var due = DateTimeOffset.UtcNow.AddSeconds(2);
+        await store.SetStatusAsync(new JobStatus(scheduled, JobStatus.Scheduled, DateTimeOffset.UtcNow, Client: "tests", SendAt: due), default);
+        await store.SetStatusAsync(new JobStatus(queued, JobStatus.Queued, DateTimeOffset.UtcNow, Client: "tests"), default);
+
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.Null(await store.GetStatusAsync(queued, default));
+        Assert.True(await store.TryChangeStatusAsync(new JobStatus(scheduled, JobStatus.Cancelled, DateTimeOffset.UtcNow, Client: "tests"),
+            JobStatus.Scheduled, default));
+        await Task.Delay(due.AddMilliseconds(200) - DateTimeOffset.UtcNow);
+        // Due now: the worker taking it still learns it was cancelled.
+        Assert.Equal(JobStatus.Cancelled, (await store.GetStatusAsync(scheduled, default))?.Status);
+        Assert.False(await store.TryChangeStatusAsync(new JobStatus(scheduled, JobStatus.Queued, DateTimeOffset.UtcNow), JobStatus.Scheduled, default));
+        await Task.Delay(due.AddMilliseconds(900) - DateTimeOffset.UtcNow);
+        Assert.Null(await store.GetStatusAsync(scheduled, default));
+    }
+
+    [Fact]
+    public async Task A_sent_status_remembers_who_was_mailed_through_later_states_that_do_not_say()
+    {
+        var store = await CreateAsync();
+        var id = Guid.NewGuid().ToString();
+        await store.MarkSentAsync(id, Sent(id) with { Mailed = ["bob@example.org", "Carol@example.org"] }, default);
+        await store.SetStatusAsync(Sent(id) with { At = DateTimeOffset.UtcNow.AddSeconds(1) }, default); // a later write, e.g. a bounce recorded
+
+        var status = await store.GetStatusAsync(id, default);
+        Assert.True(status!.WasMailedTo("carol@example.org"));
+        Assert.True(status.WasMailedTo("bob@example.org"));
+        Assert.False(status.WasMailedTo("mallory@example.org"));
+    }
+
     protected static JobStatus Sent(string id) => new(id, JobStatus.Sent, DateTimeOffset.UtcNow, Attempt: 1, Client: "tests");
 
     [Fact]
