@@ -57,6 +57,13 @@ public sealed partial class InboundMessageStore(
         {
             await publisher.PublishAsync(TopologyNames.InboundKey, properties, buffer.ToArray(), cancellationToken);
         }
+        catch (PublishFailedException ex) when (ex.Refused)
+        {
+            // email.inbound is at its length limit (reject-publish): nothing more gets in until the consumer catches up.
+            Count("queue-full");
+            LogDeferred(remote, ex.GetBaseException().Message);
+            return new SmtpResponse((SmtpReplyCode)451, "4.3.2 Too much mail waiting to be read, try again later");
+        }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             Count("deferred");

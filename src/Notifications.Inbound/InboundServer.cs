@@ -23,7 +23,8 @@ public sealed partial class InboundServer(
         var endpoint = settings.ListenEndPoint();
         var smtp = new SmtpServerOptionsBuilder()
             .ServerName(settings.Domain)
-            .MaxMessageSize(settings.MaxMessageBytes)
+            // Strict: a DATA that crosses the limit ends the session there (552), never read, let alone held, to its end.
+            .MaxMessageSize(settings.MaxMessageBytes, MaxMessageSizeHandling.Strict)
             .CommandWaitTimeout(settings.CommandTimeout)
             .MaxRetryCount(3)
             .MaxAuthenticationAttempts(0)
@@ -31,13 +32,13 @@ public sealed partial class InboundServer(
             .Build();
         var services = new ServiceProvider();
         // A session may carry a few messages; one that sends more than four of the largest is cut.
-        services.Add(new BoundedListenerFactory(settings.MaxSessions, 4L * settings.MaxMessageBytes + 1024 * 1024,
-            () => telemetry.Inbound.Add(1, new KeyValuePair<string, object?>("kind", "smtp"), new KeyValuePair<string, object?>("outcome", "too-many-sessions"))));
+        services.Add(new BoundedListenerFactory(new SessionLimits(settings.MaxSessions, settings.MaxSessionsPerAddress, 4L * settings.MaxMessageBytes + 1024 * 1024),
+            outcome => telemetry.Inbound.Add(1, new KeyValuePair<string, object?>("kind", "smtp"), new KeyValuePair<string, object?>("outcome", outcome))));
         services.Add(filter);
         services.Add(store);
         var server = new SmtpServer.SmtpServer(smtp, services);
         server.SessionFaulted += (_, e) => LogSessionFaulted(e.Exception.GetBaseException().Message);
-        LogListening(endpoint.ToString(), settings.Domain, settings.MaxMessageBytes, settings.MaxSessions);
+        LogListening(endpoint.ToString(), settings.Domain, settings.MaxMessageBytes, settings.MaxSessions, settings.MaxSessionsPerAddress, settings.MaxRecipients);
         try
         {
             await server.StartAsync(stoppingToken);
@@ -48,8 +49,8 @@ public sealed partial class InboundServer(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Receiving bounces and complaints for {Domain} on {Endpoint} (at most {MaxBytes} bytes a message, {MaxSessions} sessions)")]
-    private partial void LogListening(string endpoint, string domain, int maxBytes, int maxSessions);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Receiving bounces and complaints for {Domain} on {Endpoint} (at most {MaxBytes} bytes a message, {MaxSessions} sessions, {PerAddress} from one address, {MaxRecipients} recipients a message)")]
+    private partial void LogListening(string endpoint, string domain, int maxBytes, int maxSessions, int perAddress, int maxRecipients);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Inbound SMTP session ended abnormally: {Reason}")]
     private partial void LogSessionFaulted(string reason);

@@ -24,8 +24,14 @@ public sealed class BouncesOptions
     /// <summary>The largest message accepted (<c>552</c> above); a bounce carrying the whole returned mail stays far under it.</summary>
     public int MaxMessageBytes { get; set; } = 10 * 1024 * 1024;
 
-    /// <summary>Sessions served at once; one more is answered <c>421</c> and closed.</summary>
+    /// <summary>Sessions served at once; one more is answered <c>421 4.7.0</c> and closed.</summary>
     public int MaxSessions { get; set; } = 100;
+
+    /// <summary>Sessions served at once to one remote address; one more from it is answered <c>421 4.7.0</c> and closed.</summary>
+    public int MaxSessionsPerAddress { get; set; } = 10;
+
+    /// <summary><c>RCPT TO</c> taken in one transaction (a report goes to one return path); one more is <c>452 4.5.3</c>.</summary>
+    public int MaxRecipients { get; set; } = 10;
 
     /// <summary>How long the receiver waits for a client's next command.</summary>
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(1);
@@ -59,6 +65,10 @@ public sealed class BouncesOptions
                 failures.Add("Bounces:MaxMessageBytes must be between 65536 and 104857600");
             if (options.MaxSessions is < 1 or > 10_000)
                 failures.Add("Bounces:MaxSessions must be between 1 and 10000");
+            if (options.MaxSessionsPerAddress is < 1 or > 10_000)
+                failures.Add("Bounces:MaxSessionsPerAddress must be between 1 and 10000");
+            if (options.MaxRecipients is < 1 or > 100)
+                failures.Add("Bounces:MaxRecipients must be between 1 and 100");
             if (options.CommandTimeout < TimeSpan.FromSeconds(1) || options.CommandTimeout > TimeSpan.FromMinutes(30))
                 failures.Add("Bounces:CommandTimeout must be between 1 second and 30 minutes");
             if (options.SessionTimeout < options.CommandTimeout || options.SessionTimeout > TimeSpan.FromHours(2))

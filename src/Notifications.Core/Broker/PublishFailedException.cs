@@ -8,4 +8,7 @@ namespace Notifications.Core.Broker;
 public sealed class PublishFailedException(string message, bool mayHaveArrived = false, Exception? inner = null) : Exception(message, inner)
 {
     public bool MayHaveArrived { get; } = mayHaveArrived;
+
+    /// <summary>The broker answered with a nack: the queue is full (overflow <c>reject-publish</c>) or could not take it.</summary>
+    public bool Refused => InnerException is RabbitMQ.Client.Exceptions.PublishException { IsReturn: false };
 }

@@ -73,10 +73,15 @@ public static class TopologyDefinition
             ["x-dead-letter-strategy"] = "at-least-once",
             ["x-overflow"] = "reject-publish",
             ["x-delivery-limit"] = TopologyNames.DeliveryLimit,
+            ["x-max-length"] = TopologyNames.InboundMaxLength,
+            ["x-max-length-bytes"] = TopologyNames.InboundMaxBytes,
         }));
         queues.Add(new(names.InboundUnparsedQueue, TopologyNames.InboundUnparsedKey, new Dictionary<string, object?>
         {
             ["x-queue-type"] = "classic",
+            ["x-overflow"] = "drop-head",
+            ["x-max-length-bytes"] = TopologyNames.UnparsedMaxBytes,
+            ["x-message-ttl"] = TopologyNames.UnparsedTtlMs,
         }));
         return queues;
     }

@@ -19,6 +19,19 @@ public sealed class TopologyNames(string prefix)
     /// <summary>Deliveries of one job before the broker dead-letters it: a guard against crash loops.</summary>
     public const int DeliveryLimit = 20;
 
+    /// <summary>
+    /// What <c>email.inbound</c> holds at most before the receiver answers <c>451 4.3.2</c> (reject-publish): a stream
+    /// of junk to the MX waits at the sender's side, never on the broker's disk, which the API and worker share.
+    /// </summary>
+    public const int InboundMaxLength = 10_000;
+
+    public const long InboundMaxBytes = 512L * 1024 * 1024;
+
+    /// <summary>What <c>email.inbound.unparsed</c> keeps for an operator: the newest 256 MiB (drop-head), for 14 days.</summary>
+    public const long UnparsedMaxBytes = 256L * 1024 * 1024;
+
+    public const long UnparsedTtlMs = 14L * 24 * 3600 * 1000;
+
     public string Prefix { get; } = prefix;
     public string Exchange { get; } = prefix + "notifications";
     public string SendQueue { get; } = prefix + SendKey;

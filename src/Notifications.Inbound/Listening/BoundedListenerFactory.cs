@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using SmtpServer;
@@ -6,31 +7,37 @@ using SmtpServer.Net;
 
 namespace Notifications.Inbound.Listening;
 
+/// <summary>How many sessions a listener serves at once, in all and from one remote address, and how much one may send.</summary>
+public sealed record SessionLimits(int MaxSessions = int.MaxValue, int MaxSessionsPerAddress = int.MaxValue, long MaxSessionBytes = long.MaxValue);
+
 /// <summary>
 /// SmtpServer's listener with three changes: TCP_NODELAY on every socket (the package's default stalls ~40 ms per reply,
-/// Nagle against the peer's delayed ACK); at most <paramref name="maxSessions"/> sessions at once, the next connection
-/// answered <c>421</c> and closed at once rather than left hanging; and at most <paramref name="maxSessionBytes"/> read
-/// in one session, after which it is cut (SmtpServer holds a whole DATA in memory before the store can refuse it).
-/// Built on the package's public interfaces only.
+/// Nagle against the peer's delayed ACK); at most <see cref="SessionLimits.MaxSessions"/> sessions at once and
+/// <see cref="SessionLimits.MaxSessionsPerAddress"/> from one remote address, the next connection answered
+/// <c>421 4.7.0</c> and closed at once rather than left hanging; and at most <see cref="SessionLimits.MaxSessionBytes"/>
+/// read in one session, after which it is cut. Built on the package's public interfaces only.
 /// </summary>
-public sealed class BoundedListenerFactory(int maxSessions = int.MaxValue, long maxSessionBytes = long.MaxValue, Action? refused = null)
-    : EndpointListenerFactory
+/// <param name="refused">told the outcome of each connection refused (too-many-sessions, too-many-from-address).</param>
+public sealed class BoundedListenerFactory(SessionLimits limits, Action<string>? refused = null) : EndpointListenerFactory
 {
-    private static readonly byte[] TooBusy = Encoding.ASCII.GetBytes("421 4.3.2 Too many connections, try again later\r\n");
+    private static readonly byte[] TooBusy = Encoding.ASCII.GetBytes("421 4.7.0 Too many connections, try again later\r\n");
+    private static readonly byte[] TooManyFromYou = Encoding.ASCII.GetBytes("421 4.7.0 Too many connections from your address, try again later\r\n");
 
-    private int MaxSessions => maxSessions;
-    private long MaxSessionBytes => maxSessionBytes;
-    private void Refused() => refused?.Invoke();
+    public BoundedListenerFactory() : this(new SessionLimits())
+    {
+    }
 
     public override IEndpointListener CreateListener(IEndpointDefinition endpointDefinition)
     {
         var listener = new TcpListener(endpointDefinition.Endpoint);
         listener.Start();
-        return new Listener(listener, this);
+        return new Listener(listener, limits, refused);
     }
 
-    private sealed class Listener(TcpListener listener, BoundedListenerFactory limits) : IEndpointListener
+    private sealed class Listener(TcpListener listener, SessionLimits limits, Action<string>? refused) : IEndpointListener
     {
+        private readonly Lock _lock = new();
+        private readonly Dictionary<IPAddress, int> _perAddress = [];
         private int _sessions;
 
         public async Task<ISecurableDuplexPipe> GetPipeAsync(ISessionContext context, CancellationToken cancellationToken)
@@ -39,11 +46,11 @@ public sealed class BoundedListenerFactory(int maxSessions = int.MaxValue, long 
             {
                 var client = await listener.AcceptTcpClientAsync(cancellationToken);
                 client.NoDelay = true;
-                if (Interlocked.Increment(ref _sessions) > limits.MaxSessions)
+                var address = (client.Client.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None;
+                if (Admit(address) is { } refusal)
                 {
-                    Interlocked.Decrement(ref _sessions);
-                    limits.Refused();
-                    _ = RefuseAsync(client);
+                    refused?.Invoke(refusal == TooBusy ? "too-many-sessions" : "too-many-from-address");
+                    _ = RefuseAsync(client, refusal);
                     continue;
                 }
                 context.Properties.Add(EndpointListener.LocalEndPointKey, listener.LocalEndpoint);
@@ -53,19 +60,47 @@ public sealed class BoundedListenerFactory(int maxSessions = int.MaxValue, long 
                 {
                     client.Dispose();
                     if (Interlocked.Exchange(ref released, 1) == 0)
-                        Interlocked.Decrement(ref _sessions);
+                        Release(address);
                 });
             }
         }
 
-        private static async Task RefuseAsync(TcpClient client)
+        /// <returns>null when the session is taken; else what to answer.</returns>
+        private byte[]? Admit(IPAddress address)
+        {
+            lock (_lock)
+            {
+                if (_sessions >= limits.MaxSessions)
+                    return TooBusy;
+                var fromIt = _perAddress.GetValueOrDefault(address);
+                if (fromIt >= limits.MaxSessionsPerAddress)
+                    return TooManyFromYou;
+                _perAddress[address] = fromIt + 1;
+                _sessions++;
+                return null;
+            }
+        }
+
+        private void Release(IPAddress address)
+        {
+            lock (_lock)
+            {
+                _sessions--;
+                if (_perAddress.TryGetValue(address, out var fromIt) && fromIt > 1)
+                    _perAddress[address] = fromIt - 1;
+                else
+                    _perAddress.Remove(address);
+            }
+        }
+
+        private static async Task RefuseAsync(TcpClient client, byte[] answer)
         {
             using (client)
             {
                 try
                 {
                     using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                    await client.GetStream().WriteAsync(TooBusy, timeout.Token);
+                    await client.GetStream().WriteAsync(answer, timeout.Token);
                 }
                 catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException)
                 {

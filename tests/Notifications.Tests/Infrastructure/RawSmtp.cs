@@ -21,9 +21,10 @@ public sealed class RawSmtp : IAsyncDisposable
     }
 
     /// <summary>Connects and reads the greeting (<see cref="Greeting"/>).</summary>
-    public static async Task<RawSmtp> ConnectAsync(int port)
+    /// <param name="from">the local address to connect from (another loopback address is another remote to the server).</param>
+    public static async Task<RawSmtp> ConnectAsync(int port, System.Net.IPAddress? from = null)
     {
-        var client = new TcpClient { NoDelay = true };
+        var client = new TcpClient(new System.Net.IPEndPoint(from ?? System.Net.IPAddress.Loopback, 0)) { NoDelay = true };
         await client.ConnectAsync("127.0.0.1", port);
         var smtp = new RawSmtp(client);
         smtp.Greeting = await smtp.ReadReplyAsync();
@@ -38,6 +39,12 @@ public sealed class RawSmtp : IAsyncDisposable
         await _stream.WriteAsync(Encoding.ASCII.GetBytes(line + "\r\n"));
         return await ReadReplyAsync();
     }
+
+    /// <summary>The connection's stream, for a test that writes more than a message.</summary>
+    public NetworkStream Stream => _stream;
+
+    /// <summary>The next reply, whole; throws IOException when the server closed the connection first.</summary>
+    public Task<string> ReplyAsync() => ReadReplyAsync();
 
     /// <summary>Writes text as it is, answering nothing (a part of a message in DATA).</summary>
     public async Task WriteAsync(string text) => await _stream.WriteAsync(Encoding.ASCII.GetBytes(text));

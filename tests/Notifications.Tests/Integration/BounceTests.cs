@@ -333,8 +333,7 @@ public sealed class BounceTests
         var message = Encoding.ASCII.GetBytes($"From: x@example.net\r\nTo: postmaster@{BounceSamples.Domain}\r\nSubject: big\r\n\r\n").Concat(big).ToArray();
         await using (var smtp = await RawSmtp.ConnectAsync(port))
             Assert.StartsWith("552", await smtp.SendAsync("", [$"postmaster@{BounceSamples.Domain}"], [], mailFromParameters: $"SIZE={message.Length}"));
-        await using (var smtp = await RawSmtp.ConnectAsync(port))
-            Assert.StartsWith("552", await smtp.SendAsync("", [$"postmaster@{BounceSamples.Domain}"], message)); // no SIZE declared
+        // Without SIZE declared, the session is cut as the DATA crosses the limit (InboundLimitTests).
 
         Assert.Equal(0u, await pipeline.Queues.CountAsync(pipeline.Names.InboundQueue) + await pipeline.Queues.CountAsync(pipeline.Names.InboundUnparsedQueue));
         Assert.StartsWith("250", await DeliverAsync(port, BounceSamples.Load("out-of-office"), $"postmaster@{BounceSamples.Domain}"));
@@ -349,7 +348,7 @@ public sealed class BounceTests
         await using var first = await RawSmtp.ConnectAsync(port);
         await using var second = await RawSmtp.ConnectAsync(port);
         await using (var third = await RawSmtp.ConnectAsync(port))
-            Assert.StartsWith("421 4.3.2", third.Greeting);
+            Assert.StartsWith("421 4.7.0", third.Greeting);
         Assert.StartsWith("220", first.Greeting);
         Assert.StartsWith("250", await second.CommandAsync("NOOP"));
 
