@@ -11,11 +11,12 @@ using Notifications.Core.Validation;
 namespace Notifications.Api.Suppressions;
 
 /// <summary>
-/// <c>/api/suppressions</c>: the list of addresses the service does not mail. Who sees what: an operator's client
+/// <c>/api/suppressions</c>: the list of addresses the service does not mail. Scope (docs/suppressions.md): a hard
+/// bounce and an operator's entry hold the address back for the whole deployment; what a client adds by hand, its
+/// complaints and its unsubscribes hold back that client's mail only (all of it, or one list). An operator's client
 /// (<c>Clients:&lt;name&gt;:Operator</c>) and, with <c>Auth:Required=false</c>, an anonymous caller see and manage every
-/// entry; any other client sees and manages the entries that concern it — bounces of its own jobs and what it added.
-/// An entry it cannot see is as unknown to it as one that does not exist (404), except that it cannot add the same
-/// address over it (409). Every entry suppresses the address for every job of the deployment.
+/// entry; any other client manages its own, and sees besides the deployment's entries that keep its mail from an
+/// address, never who else added what.
 /// </summary>
 public static partial class SuppressionEndpoints
 {
@@ -31,9 +32,10 @@ public static partial class SuppressionEndpoints
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         group.MapGet("/", ListAsync).WithName("ListSuppressions")
             .WithSummary("A page of the suppression list (cursor paging; filters source=bounce|manual|unsubscribe|complaint, reason=text)");
-        group.MapGet("/{address}", GetAsync).WithName("GetSuppression").WithSummary("One suppressed address (404 when it is not, or not yours)");
+        group.MapGet("/{address}", GetAsync).WithName("GetSuppression")
+            .WithSummary("Every entry that keeps your mail from an address, broadest first (with ?list=, that one list's entry); 404 when none does");
         group.MapPut("/{address}", PutAsync).WithName("PutSuppression").Accepts<SuppressionRequest>("application/json")
-            .WithSummary("Suppress an address by hand, body {\"reason\"}: 201 when new, 200 when it was already (the reason updated)");
+            .WithSummary("Suppress an address by hand, body {\"reason\"}: for your mail (an operator's: the deployment's); 201 when new, 200 when it was already");
         group.MapDelete("/{address}", DeleteAsync).WithName("DeleteSuppression").WithSummary("Mail an address again: 204, or 404");
         return routes;
     }
@@ -56,7 +58,7 @@ public static partial class SuppressionEndpoints
         try
         {
             var page = await suppressions.ListSuppressionsAsync(query, cancellationToken);
-            return TypedResults.Ok(new SuppressionListResponse([.. page.Items.Select(SuppressionResponse.From)], page.Next));
+            return TypedResults.Ok(new SuppressionListResponse([.. page.Items.Select(e => SuppressionResponse.From(e))], page.Next));
         }
         catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
         {
@@ -71,13 +73,23 @@ public static partial class SuppressionEndpoints
         if (SuppressedAddress.Normalize(address) is not { } plain)
             return NotAnAddress(address);
         var caller = http.Client(clients);
-        if (KeyOf(plain, list, client, caller) is not { } key)
-            return NotAList(list!);
         try
         {
-            return await suppressions.GetSuppressionAsync(key, cancellationToken) is { } entry && Sees(caller, entry)
-                ? TypedResults.Ok(SuppressionResponse.From(entry))
-                : NotSuppressed(plain);
+            if (list is not null)
+            {
+                if (KeyOf(plain, list, client, caller) is not { } key)
+                    return NotAList(list);
+                return await suppressions.GetSuppressionAsync(key, cancellationToken) is { } entry && Sees(caller, entry)
+                    ? TypedResults.Ok(SuppressionResponse.From(entry))
+                    : NotSuppressed(plain);
+            }
+            // One address, one answer: every entry that keeps the caller's mail from it, broadest first.
+            var applying = (await suppressions.GetSuppressionsOfAsync(plain, cancellationToken))
+                .Where(e => SeesAll(caller) || e.List is null || e.Client == caller!.Name)
+                .Select(e => SeesAll(caller) || e.Client == caller!.Name ? e : Anonymous(e)) // whose job bounced is not the caller's to know
+                .OrderBy(e => e.List is null ? 0 : e.List == Suppression.EveryList ? 1 : 2).ThenBy(e => e.Client).ThenBy(e => e.List)
+                .ToList();
+            return applying.Count == 0 ? NotSuppressed(plain) : TypedResults.Ok(SuppressionResponse.From(applying[0], applying));
         }
         catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
         {
@@ -115,14 +127,15 @@ public static partial class SuppressionEndpoints
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["reason"] = [reasonError] }, title: "The suppression is not valid");
 
         var caller = http.Client(clients);
+        // An operator's entry belongs to the deployment; a client's holds back that client's mail only (all of it).
+        var entry = SeesAll(caller)
+            ? new Suppression(key, body!.Reason!, Suppression.Manual, null, clock.GetUtcNow())
+            : new Suppression(key, body!.Reason!, Suppression.Manual, caller!.Name, clock.GetUtcNow(), Suppression.EveryList);
         try
         {
-            var existing = await suppressions.GetSuppressionAsync(key, cancellationToken);
-            if (existing is not null && !Sees(caller, existing))
-                return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Already suppressed",
-                    detail: $"'{key}' is already suppressed by an entry you cannot change; an operator can.");
-            // An operator's entry belongs to the deployment; a client's to the client.
-            var entry = new Suppression(key, body!.Reason!, Suppression.Manual, SeesAll(caller) ? existing?.Client : caller!.Name, clock.GetUtcNow());
+            var existing = await suppressions.GetSuppressionAsync(entry.Key, cancellationToken);
+            if (SeesAll(caller) && existing is not null)
+                entry = entry with { Client = existing.Client };
             await suppressions.AddSuppressionAsync(entry, cancellationToken);
             if (existing is not null)
                 return TypedResults.Ok(SuppressionResponse.From(entry));
@@ -146,6 +159,10 @@ public static partial class SuppressionEndpoints
             return NotAList(list!);
         try
         {
+            // A client's own entry for all its mail first; then a deployment entry it may lift (a bounce of its own job).
+            if (list is null && !SeesAll(caller) && await suppressions.GetSuppressionAsync(SuppressedAddress.ListKey(plain, caller!.Name, Suppression.EveryList),
+                    cancellationToken) is { } own)
+                key = own.Key;
             if (await suppressions.GetSuppressionAsync(key, cancellationToken) is not { } entry || !Sees(caller, entry))
                 return NotSuppressed(plain);
             await suppressions.RemoveSuppressionAsync(key, cancellationToken);
@@ -177,6 +194,8 @@ public static partial class SuppressionEndpoints
 
     public static string PathOf(string address) => "/api/suppressions/" + Uri.EscapeDataString(address);
 
+    private static Suppression Anonymous(Suppression entry) => entry with { Client = null };
+
     private static bool SeesAll(Client? caller) => caller is null || caller.IsOperator;
 
     private static bool Sees(Client? caller, Suppression entry) => SeesAll(caller) || entry.Client == caller!.Name;
@@ -202,10 +221,30 @@ public static partial class SuppressionEndpoints
 /// <summary>The body of a manual suppression.</summary>
 public sealed record SuppressionRequest(string? Reason);
 
-/// <summary>One entry as the API shows it.</summary>
-public sealed record SuppressionResponse(string Address, string Reason, string Source, string? Client, DateTimeOffset At, string? List = null)
+/// <summary>One entry as the API shows it; for an address asked for without a list, every entry that applies.</summary>
+/// <param name="Scope"><c>deployment</c> (every client's mail), <c>client</c> (all of that client's mail) or <c>list</c> (one list of it).</param>
+/// <param name="Entries">every entry that keeps the caller's mail from the address, broadest first (the first is this one).</param>
+public sealed record SuppressionResponse(string Address, string Reason, string Source, string? Client, DateTimeOffset At, string? List = null,
+    string Scope = SuppressionResponse.Deployment, IReadOnlyList<SuppressionEntry>? Entries = null)
 {
-    public static SuppressionResponse From(Suppression entry) => new(entry.Address, entry.Reason, entry.Source, entry.Client, entry.At, entry.List);
+    public const string Deployment = "deployment";
+
+    public static SuppressionResponse From(Suppression entry, IReadOnlyList<Suppression>? all = null) =>
+        new(entry.Address, entry.Reason, entry.Source, entry.Client, entry.At, entry.List, ScopeOf(entry), all?.Select(SuppressionEntry.From).ToList());
+
+    public static string ScopeOf(Suppression entry) => entry.List switch
+    {
+        null => Deployment,
+        Suppression.EveryList => "client",
+        _ => "list",
+    };
+}
+
+/// <summary>One of the entries of an address.</summary>
+public sealed record SuppressionEntry(string Scope, string Reason, string Source, string? Client, DateTimeOffset At, string? List)
+{
+    public static SuppressionEntry From(Suppression entry) =>
+        new(SuppressionResponse.ScopeOf(entry), entry.Reason, entry.Source, entry.Client, entry.At, entry.List);
 }
 
 /// <summary>A page of the list; <c>next</c> is the cursor of the page after it (null: the last page).</summary>

@@ -13,6 +13,9 @@ public interface ISuppressions
 
     Task<Suppression?> GetSuppressionAsync(string address, CancellationToken cancellationToken);
 
+    /// <summary>Every entry of one (normalized) address: the deployment's, and each client's for all its mail or one list.</summary>
+    Task<IReadOnlyList<Suppression>> GetSuppressionsOfAsync(string address, CancellationToken cancellationToken);
+
     /// <returns>false when there was no such entry.</returns>
     Task<bool> RemoveSuppressionAsync(string address, CancellationToken cancellationToken);
 

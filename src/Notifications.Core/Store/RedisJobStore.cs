@@ -222,12 +222,20 @@ public sealed partial class RedisJobStore(Task<IConnectionMultiplexer> redis, IO
         return found;
     }
 
+    // Each client's entries have an index of their own too, so a client's listing reads only its own keys.
+    private string ClientIndexKey(string client) => keyPrefix + "suppressions:index:client:" + client;
+
     public async Task AddSuppressionAsync(Suppression suppression, CancellationToken cancellationToken)
     {
+        var before = suppression.Client is null ? null : ParseSuppression(await Db.HashGetAsync(SuppressionsKey, suppression.Key));
 #pragma warning disable SER301
         var transaction = Db.CreateTransaction();
         _ = transaction.HashSetAsync(SuppressionsKey, suppression.Key, JsonSerializer.Serialize(suppression, SuppressionJsonContext.Default.Suppression));
         _ = transaction.SortedSetAddAsync(SuppressionIndexKey, suppression.Key, 0);
+        if (before?.Client is { } previous && previous != suppression.Client)
+            _ = transaction.SortedSetRemoveAsync(ClientIndexKey(previous), suppression.Key);
+        if (suppression.Client is { } client)
+            _ = transaction.SortedSetAddAsync(ClientIndexKey(client), suppression.Key, 0);
         await transaction.ExecuteAsync();
 #pragma warning restore SER301
     }
@@ -235,12 +243,23 @@ public sealed partial class RedisJobStore(Task<IConnectionMultiplexer> redis, IO
     public async Task<Suppression?> GetSuppressionAsync(string address, CancellationToken cancellationToken) =>
         ParseSuppression(await Db.HashGetAsync(SuppressionsKey, address));
 
+    public async Task<IReadOnlyList<Suppression>> GetSuppressionsOfAsync(string address, CancellationToken cancellationToken)
+    {
+        // The address's own key, and its list keys "address#client/list": those sort between "address#" and "address$".
+        var keys = await Db.SortedSetRangeByValueAsync(SuppressionIndexKey, address + "#", address + "$", Exclude.Stop);
+        var values = await Db.HashGetAsync(SuppressionsKey, [address, .. keys]);
+        return [.. values.Select(ParseSuppression).OfType<Suppression>()];
+    }
+
     public async Task<bool> RemoveSuppressionAsync(string address, CancellationToken cancellationToken)
     {
+        var entry = ParseSuppression(await Db.HashGetAsync(SuppressionsKey, address));
 #pragma warning disable SER301
         var transaction = Db.CreateTransaction();
         var removed = transaction.HashDeleteAsync(SuppressionsKey, address);
         _ = transaction.SortedSetRemoveAsync(SuppressionIndexKey, address);
+        if (entry?.Client is { } client)
+            _ = transaction.SortedSetRemoveAsync(ClientIndexKey(client), address);
         await transaction.ExecuteAsync();
 #pragma warning restore SER301
         return await removed;
@@ -254,7 +273,7 @@ public sealed partial class RedisJobStore(Task<IConnectionMultiplexer> redis, IO
         while (true)
         {
             var batch = Math.Max(query.Limit + 1, 100);
-            var addresses = await Db.SortedSetRangeByValueAsync(SuppressionIndexKey,
+            var addresses = await Db.SortedSetRangeByValueAsync(query.Client is { } client ? ClientIndexKey(client) : SuppressionIndexKey,
                 after.Length == 0 ? default : (RedisValue)after, default, after.Length == 0 ? Exclude.None : Exclude.Start, Order.Ascending,
                 skip: 0, take: batch);
             if (addresses.Length == 0)

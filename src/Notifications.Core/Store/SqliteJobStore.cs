@@ -209,6 +209,21 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable, IDispo
         return Task.FromResult(reader.Read() ? ReadSuppression(reader) : null);
     }
 
+    public Task<IReadOnlyList<Suppression>> GetSuppressionsOfAsync(string address, CancellationToken cancellationToken)
+    {
+        // The address's own key, and its list keys "address#client/list": those sort between "address#" and "address$".
+        using var connection = Open();
+        using var command = Command(connection, """
+            SELECT address, reason, source, client, at, list FROM suppressions
+            WHERE address = $address OR (address >= $from AND address < $to) ORDER BY address
+            """, ("$address", address), ("$from", address + "#"), ("$to", address + "$"));
+        using var reader = command.ExecuteReader();
+        var entries = new List<Suppression>();
+        while (reader.Read())
+            entries.Add(ReadSuppression(reader));
+        return Task.FromResult<IReadOnlyList<Suppression>>(entries);
+    }
+
     public Task<bool> RemoveSuppressionAsync(string address, CancellationToken cancellationToken) => _writer.RunAsync(store =>
         store.Execute("DELETE FROM suppressions WHERE address = $address", ("$address", address)) == 1, cancellationToken);
 

@@ -113,6 +113,9 @@ public sealed class BounceTests
         var entries = await pipeline.Http.GetFromJsonAsync<JsonElement>("/api/suppressions");
         var entry = entries.GetProperty("items").EnumerateArray().Single(e => e.GetProperty("address").GetString() == "grace@aol.example");
         Assert.Equal("complaint", entry.GetProperty("source").GetString());
+        // Asked for by address alone, the complaint's entry is the answer: the client's mail to grace is held back.
+        var lookup = await pipeline.Http.GetFromJsonAsync<JsonElement>("/api/suppressions/grace@aol.example");
+        Assert.Equal(("client", "complaint"), (lookup.GetProperty("scope").GetString(), lookup.GetProperty("source").GetString()));
 
         var next = await Jobs.PostAndGetIdAsync(pipeline.Http, new { to = new[] { "grace@aol.example" }, subject = "More offers", text = "Hi." });
         await StatusAsync(pipeline, next, s => s.GetProperty("status").GetString() == "suppressed", "the client's next mail to grace held back");

@@ -64,6 +64,26 @@ public abstract class JobStoreTests
         Assert.False(status.WasMailedTo("mallory@example.org"));
     }
 
+    [Fact]
+    public async Task Every_entry_of_an_address_is_found_together_and_a_clients_listing_holds_only_its_own()
+    {
+        var store = await CreateAsync();
+        var address = $"bob{Guid.NewGuid():N}@example.org";
+        var at = DateTimeOffset.UtcNow;
+        await store.AddSuppressionAsync(new Suppression(address, "bounced: 5.1.1", Suppression.Bounce, "shop", at), default);
+        await store.AddSuppressionAsync(new Suppression(address, "by hand", Suppression.Manual, "shop", at, Suppression.EveryList), default);
+        await store.AddSuppressionAsync(new Suppression(address, "unsubscribed", Suppression.Unsubscribe, "news", at, "digest"), default);
+        await store.AddSuppressionAsync(new Suppression(address + "x", "another address", Suppression.Manual, "shop", at, Suppression.EveryList), default);
+
+        var entries = await store.GetSuppressionsOfAsync(address, default);
+        Assert.Equal([(null, "shop"), ("*", "shop"), ("digest", "news")],
+            entries.Select(e => (e.List, e.Client)).OrderBy(e => e.List ?? "").ToList());
+        var news = await store.ListSuppressionsAsync(new SuppressionQuery(Client: "news", AddressContains: address), default);
+        Assert.Equal(["digest"], news.Items.Select(e => e.List));
+        Assert.True(await store.RemoveSuppressionAsync(SuppressedAddress.ListKey(address, "news", "digest"), default));
+        Assert.Empty((await store.ListSuppressionsAsync(new SuppressionQuery(Client: "news", AddressContains: address), default)).Items);
+    }
+
     protected static JobStatus Sent(string id) => new(id, JobStatus.Sent, DateTimeOffset.UtcNow, Attempt: 1, Client: "tests");
 
     [Fact]

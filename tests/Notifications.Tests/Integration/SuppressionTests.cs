@@ -162,11 +162,11 @@ public sealed class SuppressionTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task A_client_sees_and_removes_only_its_own_entries_an_operator_sees_all()
+    public async Task A_clients_entry_holds_back_only_its_own_mail_another_client_neither_sees_nor_is_stopped_by_it_and_an_operator_sees_all()
     {
         var shopKey = TestClients.NewKey();
         var opsKey = TestClients.NewKey();
-        await using var pipeline = await Pipeline.StartAsync(worker: false, configure: s =>
+        await using var pipeline = await Pipeline.StartAsync(configure: s =>
         {
             s["Clients:shop:KeyHashes:0"] = ClientRegistry.HashOf(shopKey);
             s["Clients:shop:AllowedFrom:0"] = "shop@example.com";
@@ -178,13 +178,29 @@ public sealed class SuppressionTests(ITestOutputHelper output)
         using var ops = pipeline.NewClient(opsKey);
         (await pipeline.Http.PutAsJsonAsync("/api/suppressions/mine@example.com", new { reason = "tests' own" })).EnsureSuccessStatusCode();
 
+        // Shop knows nothing of it, adds its own without a 409, and its mail to the address still goes.
         Assert.Equal(HttpStatusCode.NotFound, (await shop.GetAsync("/api/suppressions/mine@example.com")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await shop.DeleteAsync("/api/suppressions/mine@example.com")).StatusCode);
-        Assert.Equal(HttpStatusCode.Conflict, (await shop.PutAsJsonAsync("/api/suppressions/mine@example.com", new { reason = "shop's" })).StatusCode);
         Assert.Empty((await shop.GetFromJsonAsync<JsonElement>("/api/suppressions")).GetProperty("items").EnumerateArray());
-        Assert.Equal(HttpStatusCode.OK, (await ops.GetAsync("/api/suppressions/mine@example.com")).StatusCode);
-        Assert.Contains("mine@example.com", (await ops.GetStringAsync("/api/suppressions")));
-        Assert.Equal(HttpStatusCode.NoContent, (await ops.DeleteAsync("/api/suppressions/mine@example.com")).StatusCode);
+        var shopMail = await Jobs.PostAndGetIdAsync(shop, new { from = "shop@example.com", to = new[] { "mine@example.com" }, subject = "s", text = "t" });
+        var testsMail = await Jobs.PostAndGetIdAsync(pipeline.Http, new { to = new[] { "mine@example.com" }, subject = "s", text = "t" });
+        await Eventually.TrueAsync(() => pipeline.Relay.AcceptedJobIds.Contains(shopMail), "shop's mail sent");
+        await Eventually.ReturnsAsync(async () => (await pipeline.Http.GetFromJsonAsync<JsonElement>($"/api/emails/{testsMail}")).GetProperty("status").GetString(),
+            status => status == "suppressed", "tests' own mail held back");
+        Assert.Equal(HttpStatusCode.Created, (await shop.PutAsJsonAsync("/api/suppressions/mine@example.com", new { reason = "shop's" })).StatusCode);
+        var shops = await shop.GetFromJsonAsync<JsonElement>("/api/suppressions/mine@example.com");
+        Assert.Equal(("client", "shop's", "shop"), (shops.GetProperty("scope").GetString(), shops.GetProperty("reason").GetString(), shops.GetProperty("client").GetString()));
+        Assert.Single(shops.GetProperty("entries").EnumerateArray());
+
+        // The operator sees both, removes one by naming its client, and adds one for the whole deployment.
+        var all = await ops.GetFromJsonAsync<JsonElement>("/api/suppressions/mine@example.com");
+        Assert.Equal(["shop", "tests"], all.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("client").GetString()).Order());
+        Assert.Equal(HttpStatusCode.NoContent, (await ops.DeleteAsync("/api/suppressions/mine@example.com?list=*&client=shop")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await shop.GetAsync("/api/suppressions/mine@example.com")).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await ops.PutAsJsonAsync("/api/suppressions/mine@example.com", new { reason = "legal hold" })).StatusCode);
+        var held = await shop.GetFromJsonAsync<JsonElement>("/api/suppressions/mine@example.com");
+        Assert.Equal(("deployment", "legal hold"), (held.GetProperty("scope").GetString(), held.GetProperty("reason").GetString()));
+        Assert.Equal(HttpStatusCode.NotFound, (await shop.DeleteAsync("/api/suppressions/mine@example.com")).StatusCode); // not shop's to lift
         Assert.Equal(HttpStatusCode.Unauthorized, (await pipeline.NewClient(null).GetAsync("/api/suppressions")).StatusCode);
     }
 

@@ -88,6 +88,8 @@ public sealed class UnsubscribeTests
         var entry = await pipeline.Http.GetFromJsonAsync<JsonElement>("/api/suppressions/bob@example.org?list=digest");
         Assert.Equal(("unsubscribe", "digest", "unsubscribed"),
             (entry.GetProperty("source").GetString(), entry.GetProperty("list").GetString(), entry.GetProperty("reason").GetString()));
+        var byAddress = await pipeline.Http.GetFromJsonAsync<JsonElement>("/api/suppressions/bob@example.org"); // no ?list=: every entry
+        Assert.Equal(("list", "digest"), (byAddress.GetProperty("scope").GetString(), byAddress.GetProperty("list").GetString()));
         await Eventually.TrueAsync(() => receiver.Received.Any(c => c.Type == WebhookEvent.Unsubscribed), "email.unsubscribed");
         var hook = receiver.Received.Single(c => c.Type == WebhookEvent.Unsubscribed);
         Assert.Equal(("digest", "bob@example.org"), (hook.Data.GetProperty("list").GetString(), hook.Data.GetProperty("recipients")[0].GetString()));
