@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Notifications.Api.Backpressure;
 using Notifications.Api.Health;
+using Notifications.Api.Proxies;
 using Notifications.Api.Sending;
 using Notifications.Api.Clients;
 using Notifications.Api.Console;
@@ -55,6 +56,7 @@ public static class NotificationsApi
         builder.Services.AddSingleton<PausedClients>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PausedClients>());
         builder.Services.AddProblemDetails();
+        builder.AddTrustedProxies();
         builder.AddClientAuthentication();
         builder.AddOperatorConsole();
         builder.Services.AddClientRateLimiting();
@@ -64,6 +66,7 @@ public static class NotificationsApi
         services?.Invoke(builder.Services);
 
         var app = builder.Build();
+        app.UseForwardedHeaders(); // first: everything after sees the real caller and scheme
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();

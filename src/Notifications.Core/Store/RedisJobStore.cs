@@ -243,6 +243,16 @@ public sealed partial class RedisJobStore(Task<IConnectionMultiplexer> redis, IO
     public async Task<Suppression?> GetSuppressionAsync(string address, CancellationToken cancellationToken) =>
         ParseSuppression(await Db.HashGetAsync(SuppressionsKey, address));
 
+    private string ConsoleSessionKey(string sessionId) => keyPrefix + "console-session:" + sessionId;
+
+    public Task StartConsoleSessionAsync(string sessionId, DateTimeOffset expires, CancellationToken cancellationToken) =>
+        Db.StringSetAsync(ConsoleSessionKey(sessionId), "1", expires - DateTimeOffset.UtcNow);
+
+    public Task<bool> IsConsoleSessionActiveAsync(string sessionId, CancellationToken cancellationToken) =>
+        Db.KeyExistsAsync(ConsoleSessionKey(sessionId));
+
+    public Task EndConsoleSessionAsync(string sessionId, CancellationToken cancellationToken) => Db.KeyDeleteAsync(ConsoleSessionKey(sessionId));
+
     public async Task<IReadOnlyList<Suppression>> GetSuppressionsOfAsync(string address, CancellationToken cancellationToken)
     {
         // The address's own key, and its list keys "address#client/list": those sort between "address#" and "address$".

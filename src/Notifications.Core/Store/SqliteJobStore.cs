@@ -55,6 +55,7 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable, IDispo
             CREATE TABLE IF NOT EXISTS status_history (seq INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT NOT NULL, status TEXT NOT NULL,
                 at INTEGER NOT NULL, attempt INTEGER, kind TEXT, error TEXT, replays INTEGER NOT NULL, client TEXT, recipients TEXT, expires INTEGER NOT NULL);
             CREATE INDEX IF NOT EXISTS status_history_job ON status_history (job_id, seq);
+            CREATE TABLE IF NOT EXISTS console_sessions (id TEXT PRIMARY KEY, expires INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS dead_letters (id TEXT PRIMARY KEY, entry TEXT NOT NULL, detail TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS dead_letters_version (one INTEGER PRIMARY KEY CHECK (one = 1), version INTEGER NOT NULL);
             INSERT OR IGNORE INTO dead_letters_version (one, version) VALUES (1, 0);
@@ -208,6 +209,23 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable, IDispo
         using var reader = command.ExecuteReader();
         return Task.FromResult(reader.Read() ? ReadSuppression(reader) : null);
     }
+
+    public Task StartConsoleSessionAsync(string sessionId, DateTimeOffset expires, CancellationToken cancellationToken) => _writer.RunAsync(store =>
+    {
+        store.Execute("DELETE FROM console_sessions WHERE expires <= $now", ("$now", Now()));
+        return store.Execute("INSERT OR REPLACE INTO console_sessions (id, expires) VALUES ($id, $expires)",
+            ("$id", sessionId), ("$expires", expires.ToUnixTimeMilliseconds()));
+    }, cancellationToken);
+
+    public Task<bool> IsConsoleSessionActiveAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        using var connection = Open();
+        using var command = Command(connection, "SELECT 1 FROM console_sessions WHERE id = $id AND expires > $now", ("$id", sessionId), ("$now", Now()));
+        return Task.FromResult(command.ExecuteScalar() is not null);
+    }
+
+    public Task EndConsoleSessionAsync(string sessionId, CancellationToken cancellationToken) => _writer.RunAsync(store =>
+        store.Execute("DELETE FROM console_sessions WHERE id = $id", ("$id", sessionId)), cancellationToken);
 
     public Task<IReadOnlyList<Suppression>> GetSuppressionsOfAsync(string address, CancellationToken cancellationToken)
     {

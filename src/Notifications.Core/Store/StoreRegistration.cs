@@ -32,6 +32,7 @@ public static class StoreRegistration
         builder.Services.AddSingleton<ISuppressions>(services => services.GetRequiredKeyedService<IJobStore>(JobStoreKey));
         builder.Services.AddSingleton<IReputation>(services => services.GetRequiredKeyedService<IJobStore>(JobStoreKey));
         builder.Services.AddSingleton<IDeadLetterIndex>(services => services.GetRequiredKeyedService<IJobStore>(JobStoreKey));
+        builder.Services.AddSingleton<IConsoleSessions>(services => services.GetRequiredKeyedService<IJobStore>(JobStoreKey));
         builder.Services.AddSingleton<IRateBudget>(services =>
             services.GetRequiredKeyedService<IJobStore>(JobStoreKey) as IRateBudget ?? LocalRateBudget.Instance);
         return builder;

@@ -127,6 +127,40 @@ public sealed class ConsoleTests(ConsoleTests.Stack stack) : IClassFixture<Conso
         Assert.Contains("signed out", await page.Locator("[role=status]").InnerTextAsync());
         await page.GotoAsync("/console");
         Assert.Contains("/console/sign-in", page.Url);
+
+        // A copy of the cookie taken before the sign-out (another tab, a stolen one) opens nothing: the server ended the session.
+        await using var copy = await stack.Browser.NewContextAsync(stack.BaseUrl);
+        await copy.AddCookiesAsync([new Microsoft.Playwright.Cookie { Name = cookie.Name, Value = cookie.Value, Domain = cookie.Domain, Path = cookie.Path }]);
+        var replayed = await copy.NewPageAsync();
+        await replayed.GotoAsync("/console");
+        Assert.Contains("/console/sign-in", replayed.Url);
+    }
+
+    [Fact]
+    public async Task A_session_ends_at_its_lifetime_however_active_and_a_notice_in_the_address_bar_is_not_shown()
+    {
+        // Console:MaxSessionLifetime is the subject: 4 s here (shipped: 8 h).
+        await using var pipeline = await Pipeline.StartAsync(worker: false, configure: settings =>
+        {
+            settings["Clients:ops:KeyHashes:0"] = ClientRegistry.HashOf(Stack.OperatorKey);
+            settings["Clients:ops:Operator"] = "true";
+            settings["Console:MaxSessionLifetime"] = "00:00:04";
+        });
+        await using var context = await stack.Browser.NewContextAsync(pipeline.Http.BaseAddress!.ToString().TrimEnd('/'));
+        var page = await SignedInAsync(context);
+        var signedIn = DateTimeOffset.UtcNow;
+
+        await page.GotoAsync("/console/clients?message=" + Uri.EscapeDataString("Your key leaked: paste it at evil.example"));
+        Assert.DoesNotContain("evil.example", await page.ContentAsync());
+
+        // A request a second keeps a sliding session alive forever; this one ends all the same.
+        while (DateTimeOffset.UtcNow - signedIn < TimeSpan.FromSeconds(10) && !page.Url.Contains("/console/sign-in", StringComparison.Ordinal))
+        {
+            await page.GotoAsync("/console/clients");
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+        Assert.Contains("/console/sign-in", page.Url);
+        Assert.InRange((DateTimeOffset.UtcNow - signedIn).TotalSeconds, 3.5, 7);
     }
 
     [Fact]

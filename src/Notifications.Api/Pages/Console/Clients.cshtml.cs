@@ -16,9 +16,9 @@ public sealed class ClientsModel(ClientRegistry clients, IOptions<ClientsOptions
     public List<Row> Rows { get; } = [];
     public string? Message { get; private set; }
 
-    public async Task OnGetAsync(string? message, CancellationToken cancellationToken)
+    public async Task OnGetAsync(CancellationToken cancellationToken)
     {
-        Message = Clean(message);
+        Message = TakeNotice();
         foreach (var client in clients.All.OrderBy(c => c.Name, StringComparer.Ordinal))
         {
             var settings = reputation.Value.For(clientOptions.Value.ByName.GetValueOrDefault(client.Name));
@@ -34,6 +34,6 @@ public sealed class ClientsModel(ClientRegistry clients, IOptions<ClientsOptions
         await actions.RecordAsync(Operator, "resumed", found.Name, wasPaused ? 1 : 0);
         var message = wasPaused ? $"{found.Name} may send again (every API instance sees it within a second); its window starts afresh."
             : $"{found.Name} was not paused; its window starts afresh.";
-        return Redirect($"/console/clients?message={Uri.EscapeDataString(message)}");
+        return RedirectWithNotice("/console/clients", message);
     }
 }

@@ -1,4 +1,7 @@
 using System.Security.Claims;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Options;
+using Notifications.Core.Store;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
 using Notifications.Api.Console;
@@ -10,7 +13,8 @@ namespace Notifications.Api.Pages.Console;
 /// Sign-in with an operator client's key. The key is checked as the API checks it (hash, constant time), never logged or
 /// shown; a key that is not an operator's, or no key's at all, gets the same answer.
 /// </summary>
-public sealed class SignInModel(ClientRegistry clients, OperatorActions actions, ILogger<SignInModel> logger) : ConsolePage
+public sealed class SignInModel(ClientRegistry clients, OperatorActions actions, IConsoleSessions sessions, IOptions<ConsoleOptions> options,
+    TimeProvider clock, ILogger<SignInModel> logger) : ConsolePage
 {
     public string? Problem { get; private set; }
     public bool SignedOut { get; private set; }
@@ -31,8 +35,11 @@ public sealed class SignInModel(ClientRegistry clients, OperatorActions actions,
             Response.StatusCode = StatusCodes.Status401Unauthorized;
             return Page();
         }
+        var session = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        await sessions.StartConsoleSessionAsync(session, clock.GetUtcNow() + options.Value.MaxSessionLifetime, HttpContext.RequestAborted);
         var identity = new ClaimsIdentity(
-            [new Claim(ClaimTypes.Name, client.Name), new Claim(ConsoleRegistration.KeyClaim, ClientRegistry.Fingerprint(key!))],
+            [new Claim(ClaimTypes.Name, client.Name), new Claim(ConsoleRegistration.KeyClaim, ClientRegistry.Fingerprint(key!)),
+                new Claim(ConsoleRegistration.SessionClaim, session)],
             ConsoleRegistration.Scheme);
         await HttpContext.SignInAsync(ConsoleRegistration.Scheme, new ClaimsPrincipal(identity),
             new AuthenticationProperties { IsPersistent = false, AllowRefresh = true });

@@ -1,10 +1,11 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
 using Notifications.Api.Console;
+using Notifications.Core.Store;
 
 namespace Notifications.Api.Pages.Console;
 
-public sealed class SignOutModel(OperatorActions actions) : ConsolePage
+public sealed class SignOutModel(OperatorActions actions, IConsoleSessions sessions) : ConsolePage
 {
     public void OnGet()
     {
@@ -13,6 +14,9 @@ public sealed class SignOutModel(OperatorActions actions) : ConsolePage
     public async Task<IActionResult> OnPostAsync()
     {
         var name = Operator;
+        // Ended in the store first: the cookie, wherever a copy of it is, no longer opens anything.
+        if (User.FindFirst(ConsoleRegistration.SessionClaim)?.Value is { } session)
+            await sessions.EndConsoleSessionAsync(session, HttpContext.RequestAborted);
         await HttpContext.SignOutAsync(ConsoleRegistration.Scheme);
         await actions.RecordAsync(name, "signed out", "console");
         return Redirect(ConsoleRegistration.Path + "/sign-in?signedOut=true");

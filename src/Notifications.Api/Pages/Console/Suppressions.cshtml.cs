@@ -17,9 +17,9 @@ public sealed class SuppressionsModel(ISuppressions suppressions, OperatorAction
     public string? Problem { get; private set; }
     public static readonly string[] Sources = [Suppression.Bounce, Suppression.Complaint, Suppression.Unsubscribe, Suppression.Manual];
 
-    public async Task OnGetAsync(string? q, string? source, string? after, string? message, CancellationToken cancellationToken)
+    public async Task OnGetAsync(string? q, string? source, string? after, CancellationToken cancellationToken)
     {
-        Message = Clean(message);
+        Message = TakeNotice();
         await LoadAsync(q, source, after, cancellationToken);
     }
 
@@ -31,7 +31,7 @@ public sealed class SuppressionsModel(ISuppressions suppressions, OperatorAction
             return await RefuseAsync("Say why the address is suppressed.", cancellationToken);
         await suppressions.AddSuppressionAsync(new Suppression(plain, why, Suppression.Manual, null, clock.GetUtcNow()), cancellationToken);
         await actions.RecordAsync(Operator, "suppressed", plain);
-        return Redirect($"/console/suppressions?q={Uri.EscapeDataString(plain)}&message={Uri.EscapeDataString($"{plain} is suppressed for every client.")}");
+        return RedirectWithNotice($"/console/suppressions?q={Uri.EscapeDataString(plain)}", $"{plain} is suppressed for every client.");
     }
 
     public async Task<IActionResult> OnPostRemoveAsync(string? key, CancellationToken cancellationToken)
@@ -39,7 +39,7 @@ public sealed class SuppressionsModel(ISuppressions suppressions, OperatorAction
         if (Clean(key) is not { } entry || !await suppressions.RemoveSuppressionAsync(entry, cancellationToken))
             return await RefuseAsync("That entry is not on the list (removed already?).", cancellationToken);
         await actions.RecordAsync(Operator, "removed the suppression of", entry);
-        return Redirect($"/console/suppressions?message={Uri.EscapeDataString($"{SuppressedAddress.AddressOfKey(entry)} may be mailed again.")}");
+        return RedirectWithNotice("/console/suppressions", $"{SuppressedAddress.AddressOfKey(entry)} may be mailed again.");
     }
 
     private async Task<IActionResult> RefuseAsync(string problem, CancellationToken cancellationToken)
