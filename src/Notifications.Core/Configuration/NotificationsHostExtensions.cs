@@ -51,6 +51,7 @@ public static class NotificationsHostExtensions
         builder.Services.AddSingleton<BrokerConnection>();
         builder.Services.AddSingleton<ConfirmedPublisher>();
         builder.Services.AddHostedService<BrokerConnectionService>();
+        builder.Services.AddHostedService<ShippedSecrets>();
         return builder;
     }
 
