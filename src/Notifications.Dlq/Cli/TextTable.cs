@@ -1,13 +1,13 @@
 namespace Notifications.Dlq.Cli;
 
-/// <summary>A plain aligned table for people; scripts use --json.</summary>
+/// <summary>A plain aligned table for people, every cell escaped for a terminal (<see cref="TerminalText"/>); scripts use --json.</summary>
 public sealed class TextTable(params string[] headers)
 {
     private const int MaxCellWidth = 60;
     private readonly List<string[]> _rows = [];
 
     public void Add(params string?[] cells) =>
-        _rows.Add(cells.Select(c => Clip((c ?? "").ReplaceLineEndings(" "))).ToArray());
+        _rows.Add(cells.Select(c => Clip(TerminalText.Escape((c ?? "").ReplaceLineEndings(" ")))).ToArray());
 
     public void WriteTo(TextWriter output)
     {

@@ -525,6 +525,17 @@ public sealed class DlqToolTests : IAsyncLifetime
         Assert.Equal(0, list.Exit);
         Assert.Contains(properties.MessageId, list.Out);
         Assert.Contains("Undelivered Mail", list.Out);
+
+        // A stranger's Subject with terminal escapes (retitle the window, clear the screen, ring the bell) is shown escaped.
+        var hostile = new RabbitMQ.Client.BasicProperties { MessageId = Guid.CreateVersion7().ToString(), Type = properties.Type, Headers = properties.Headers };
+        await _queues.PublishRawAsync(TopologyNames.InboundUnparsedKey, System.Text.Encoding.UTF8.GetBytes(
+            "From: x@example.net\r\nSubject: =?utf-8?b?" + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("hi\u001b]0;owned\u0007\u001b[2J\u009b\u202Etxt")) + "?=\r\n\r\nx\r\n"),
+            hostile);
+        var escaped = await RunAsync("list", "--queue", "email.inbound.unparsed");
+        Assert.Contains(hostile.MessageId, escaped.Out);
+        Assert.DoesNotContain(escaped.Out, c => c is '\u001b' or '\u0007' or '\u009b' or '\u202E');
+        Assert.Contains(@"hi\x1B]0;owned\x07\x1B[2J\x9B\u{202E}txt", escaped.Out);
+        await RunAsync("delete", hostile.MessageId!, "--queue", "email.inbound.unparsed");
         var show = await RunAsync("show", properties.MessageId, "--queue", "email.inbound.unparsed", "--json");
         Assert.Equal(0, show.Exit);
         using (var shown = System.Text.Json.JsonDocument.Parse(show.Out))
