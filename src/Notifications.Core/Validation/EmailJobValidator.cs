@@ -26,6 +26,7 @@ public sealed partial class EmailJobValidator(IOptions<EmailOptions> options, Cl
     };
 
     private readonly EmailOptions _options = options.Value;
+    private readonly AttachmentPolicy _attachments = new(options.Value);
 
     // Parsed once: every request is checked against them.
     private readonly HashSet<string> _allowedSenders = new(
@@ -154,7 +155,6 @@ public sealed partial class EmailJobValidator(IOptions<EmailOptions> options, Cl
             return;
         if (files.Count > MaxAttachments)
             errors.Add("attachments", $"at most {MaxAttachments} attachments");
-        var blocked = _options.BlockedExtensions.Count > 0 ? _options.BlockedExtensions : [.. EmailOptions.DefaultBlockedExtensions];
         var contentIds = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < files.Count; i++)
         {
@@ -169,8 +169,8 @@ public sealed partial class EmailJobValidator(IOptions<EmailOptions> options, Cl
             else if (file.Filename.AsSpan().IndexOfAny('/', '\\') >= 0 || file.Filename is "." or ".." || ControlCharacters.In(file.Filename)
                      || file.Filename.AsSpan().IndexOfAny('\r', '\n') >= 0)
                 errors.Add($"{at}.filename", "filename must be a plain name: no path separators, CR/LF or control characters");
-            else if (blocked.FirstOrDefault(ext => file.Filename.TrimEnd('.', ' ').EndsWith(ext, StringComparison.OrdinalIgnoreCase)) is { } extension)
-                errors.Add($"{at}.filename", $"'{extension}' files are not sent (Email:BlockedExtensions)");
+            else if (!string.IsNullOrWhiteSpace(file.ContentType) && _attachments.Refusal(file.Filename, file.ContentType) is { } refusal)
+                errors.Add($"{at}.{refusal.Field}", refusal.Reason);
             if (string.IsNullOrWhiteSpace(file.ContentType) || file.ContentType.AsSpan().IndexOfAny('\r', '\n') >= 0
                 || !MimeKit.ContentType.TryParse(file.ContentType, out var type) || string.IsNullOrEmpty(type.MediaSubtype))
                 errors.Add($"{at}.contentType", "contentType must be a media type like application/pdf");

@@ -23,9 +23,9 @@ public sealed class EmailOptions
     [Range(typeof(TimeSpan), "00:00:01", "48.00:00:00", ErrorMessage = "Email:MaxSchedule must be between 1 s and 48 days")]
     public TimeSpan MaxSchedule { get; set; } = TimeSpan.FromDays(30);
 
-    /// <summary>File name endings an attachment may not have (compared without regard to case).</summary>
+    /// <summary>File name endings an attachment may not have (compared without regard to case); empty: <see cref="AttachmentPolicy.DefaultBlockedExtensions"/>.</summary>
     public List<string> BlockedExtensions { get; set; } = [];
 
-    public static readonly string[] DefaultBlockedExtensions =
-        [".exe", ".bat", ".cmd", ".com", ".scr", ".pif", ".js", ".jse", ".vbs", ".vbe", ".wsf", ".wsh", ".ps1", ".msi", ".jar", ".hta", ".cpl", ".lnk"];
+    /// <summary>Endings let through although blocked (<c>.html</c>, <c>.svg</c>, <c>.iso</c>), with the content types that go with them.</summary>
+    public List<string> AllowedAttachmentTypes { get; set; } = [];
 }
