@@ -244,4 +244,37 @@ public sealed class FaultTests(ITestOutputHelper output)
         var json = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
         return (response.StatusCode, json.TryGetProperty("id", out var id) ? id.GetString() : null);
     }
+    [Theory]
+    [InlineData(1)] // the sends in flight end within the shutdown's grace; the jobs waiting for a slot or a turn go back
+    [InlineData(12)] // past the grace (10 s here): the sends in flight are abandoned too
+    public async Task A_graceful_stop_releases_every_send_claim_it_holds_so_the_next_worker_does_not_wait_out_the_lease(int relaySeconds)
+    {
+        // The shipped lease (1 min) is what the next worker would wait on; the relay is slow, so jobs queue for slots and turns.
+        await using var pipeline = await Pipeline.StartAsync(configure: s => s["Store:SendLease"] = "00:01:00");
+        pipeline.Relay.Delay = TimeSpan.FromSeconds(relaySeconds);
+        var ids = new List<string>();
+        for (var i = 0; i < 20; i++)
+            ids.Add(await Jobs.PostAndGetIdAsync(pipeline.Http, new { to = new[] { $"user{i}@example.com" }, subject = "s", text = "t" }));
+        await Eventually.TrueAsync(() => pipeline.Relay.Attempts.Count >= 2, "sends in flight");
+
+        await pipeline.StopWorkerAsync();
+
+        var store = new Core.Store.SqliteJobStore(Microsoft.Extensions.Options.Options.Create(
+            new Core.Store.StoreOptions { Path = pipeline.Settings["Store:Path"]!, SendLease = TimeSpan.FromMinutes(1) }));
+        var sent = pipeline.Relay.AcceptedJobIds.ToHashSet();
+        var held = new List<string>();
+        foreach (var id in ids.Where(id => !sent.Contains(id)))
+            if (await store.TryStartSendAsync(id, default) == Core.Store.SendClaim.InProgress)
+                held.Add(id);
+            else
+                await store.ReleaseSendAsync(id, default);
+        output.WriteLine($"{sent.Count} sent before the stop, {ids.Count - sent.Count} returned unsent");
+        Assert.True(ids.Count > sent.Count, "every job was sent before the stop: nothing was left to hold");
+        Assert.Empty(held);
+
+        await pipeline.StartWorkerAsync();
+        pipeline.Relay.Delay = TimeSpan.Zero;
+        await Eventually.TrueAsync(() => ids.All(pipeline.Relay.AcceptedJobIds.Contains), "every job sent by the next worker, long before a lease runs out",
+            TimeSpan.FromSeconds(30));
+    }
 }
