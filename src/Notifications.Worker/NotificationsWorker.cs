@@ -12,6 +12,7 @@ using Notifications.Worker.Consuming;
 using Notifications.Worker.Retrying;
 using Notifications.Worker.SendPath;
 using Notifications.Worker.Sending;
+using Notifications.Worker.Settling;
 using Notifications.Worker.Webhooks;
 
 namespace Notifications.Worker;
@@ -57,6 +58,7 @@ public static class NotificationsWorker
         builder.Services.AddSingleton<SendGuard>();
         builder.Services.AddSingleton<SentMarkers>();
         builder.Services.AddHostedService(services => services.GetRequiredService<SentMarkers>());
+        builder.Services.AddSettling();
         builder.Services.AddSingleton<SentJobs>();
         builder.Services.AddHostedService<ClaimRenewalService>();
         builder.Services.AddSingleton<RetryRouter>();

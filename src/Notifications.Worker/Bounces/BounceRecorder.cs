@@ -1,12 +1,12 @@
 using Microsoft.Extensions.Logging;
 using Notifications.Contracts;
 using Notifications.Core.Bounces;
-using Notifications.Core.Events;
 using Notifications.Core.Reputation;
 using Notifications.Core.Store;
 using Notifications.Core.Suppressions;
 using Notifications.Core.Telemetry;
 using Notifications.Core.Webhooks;
+using Notifications.Worker.Settling;
 
 namespace Notifications.Worker.Bounces;
 
@@ -22,8 +22,7 @@ public sealed partial class BounceRecorder(
     ISuppressions suppressions,
     IJobStatuses statuses,
     ReputationGuard reputation,
-    IOutcomeEvents events,
-    WebhookOutbox webhooks,
+    Announcer announcer,
     NotificationsTelemetry telemetry,
     TimeProvider clock,
     ILogger<BounceRecorder> logger)
@@ -52,8 +51,7 @@ public sealed partial class BounceRecorder(
         var now = clock.GetUtcNow();
         var outcomes = job.Recipients;
         var counted = new List<ReputationEvent>();
-        var tell = new List<(Func<Task> Publish, WebhookEvent Webhook)>();
-        var delays = new List<WebhookEvent>();
+        var tell = new List<Announcement>();
         if (report.Kind == ReportKind.Complaint)
         {
             // The complainant must be one the job mailed; a redacted complaint (RFC 6590) names nobody, and counts once for the job.
@@ -73,8 +71,11 @@ public sealed partial class BounceRecorder(
                 telemetry.Complaints.Add(1, new KeyValuePair<string, object?>("client", job.Client ?? ""));
                 LogComplaint(job.JobId, job.Client, report.FeedbackType);
                 var complained = new EmailComplained(job.JobId, address, report.FeedbackType ?? "abuse", now, job.Client);
-                tell.Add((() => events.PublishAsync(complained, cancellationToken),
-                    Webhook(WebhookEvent.Complained, "complained", job, address ?? "", now, feedbackType: report.FeedbackType ?? "abuse")));
+                tell.Add(new Announcement(job.JobId, job.Client, "a complaint")
+                {
+                    Event = OutcomeEvent.Of(complained),
+                    Webhook = Webhook(WebhookEvent.Complained, "complained", job, address ?? "", now, feedbackType: report.FeedbackType ?? "abuse"),
+                });
             }
         }
         foreach (var recipient in report.Kind == ReportKind.DeliveryStatus ? report.Recipients : [])
@@ -99,8 +100,11 @@ public sealed partial class BounceRecorder(
                 telemetry.Bounces.Add(1, new KeyValuePair<string, object?>("type", "hard"));
                 LogBounce(job.JobId, recipient.Status);
                 var bounced = new EmailBounced(job.JobId, address, recipient.Status!, recipient.Diagnostic, now, job.Client, report.ReportingMta);
-                tell.Add((() => events.PublishAsync(bounced, cancellationToken),
-                    Webhook(WebhookEvent.Bounced, "bounced", job, address, now, recipient)));
+                tell.Add(new Announcement(job.JobId, job.Client, "a bounce")
+                {
+                    Event = OutcomeEvent.Of(bounced),
+                    Webhook = Webhook(WebhookEvent.Bounced, "bounced", job, address, now, recipient),
+                });
             }
             else if (recipient.IsSoftBounce)
             {
@@ -110,19 +114,16 @@ public sealed partial class BounceRecorder(
             else if (recipient.IsDelayed)
             {
                 telemetry.Delays.Add(1);
-                delays.Add(Webhook(WebhookEvent.Delayed, "delayed", job, address, now, recipient));
+                tell.Add(new Announcement(job.JobId, job.Client, "a delay") { Webhook = Webhook(WebhookEvent.Delayed, "delayed", job, address, now, recipient) });
             }
         }
         if (!ReferenceEquals(outcomes, job.Recipients))
             await statuses.SetStatusAsync(job with { Recipients = outcomes }, cancellationToken);
         await reputation.RecordAsync(job.Client, 0, counted, cancellationToken);
-        foreach (var (publish, webhook) in tell)
-        {
-            await publish();
-            await webhooks.EnqueueAsync(webhook, cancellationToken);
-        }
-        foreach (var webhook in delays)
-            await webhooks.EnqueueAsync(webhook, cancellationToken);
+        // Not tried again here: a failure gives the report back to the queue, and its next reading announces what this one did not.
+        foreach (var announcement in tell)
+            if (!await announcer.AnnounceAsync(announcement, static () => false, cancellationToken))
+                throw new Core.Broker.PublishFailedException($"job {job.JobId}: {announcement.What} was not announced; the report is read again");
     }
 
     /// <summary>

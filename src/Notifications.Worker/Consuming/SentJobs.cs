@@ -1,20 +1,20 @@
 using Microsoft.Extensions.Logging;
 using Notifications.Contracts;
 using Notifications.Core.Contract;
-using Notifications.Core.Events;
 using Notifications.Core.Store;
 using Notifications.Core.Suppressions;
 using Notifications.Core.Telemetry;
 using Notifications.Core.Webhooks;
 using Notifications.Worker.Recipients;
 using Notifications.Worker.Sending;
+using Notifications.Worker.Settling;
 
 namespace Notifications.Worker.Consuming;
 
 /// <summary>
 /// After the relay's 250 the job is sent, whatever happens next. This records it (sent marker and status, hard
-/// bounces), publishes what follows a send (the follow-up job of deferred recipients, <c>EmailSent</c>, the webhook)
-/// and acks. Nothing here throws back into the send path: a step that fails is retried here, on its own, and a
+/// bounces), publishes the follow-up job of deferred recipients, announces the send (<see cref="Announcer"/>: <c>EmailSent</c>,
+/// the webhook) and acks. Nothing here throws back into the send path: a step that fails is retried here, on its own, and a
 /// redelivery of the job comes back here (its claim says sent), never to the relay.
 /// </summary>
 public sealed partial class SentJobs(
@@ -22,17 +22,13 @@ public sealed partial class SentJobs(
     SentMarkers markers,
     RecipientFilter recipients,
     FollowUpJobs followUps,
-    IOutcomeEvents events,
-    WebhookOutbox webhooks,
+    Announcer announcer,
     IJobStatuses statuses,
     Core.Reputation.ReputationGuard reputation,
     NotificationsTelemetry telemetry,
     TimeProvider clock,
     ILogger<SentJobs> logger)
 {
-    private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(500);
-    private static readonly TimeSpan LongestRetry = TimeSpan.FromSeconds(30);
-
     /// <summary>The relay accepted <paramref name="job"/> on <paramref name="attempt"/>: record it, tell, ack.</summary>
     /// <param name="holdsAborted">cancelled at shutdown: a job whose events still fail goes back to the queue (and comes back here).</param>
     public async Task RecordAsync(Delivery delivery, EmailJob job, Envelope envelope, SendResult result, int attempt, CancellationToken holdsAborted)
@@ -85,63 +81,31 @@ public sealed partial class SentJobs(
     }
 
     /// <summary>
-    /// The follow-up job, <c>EmailSent</c> and the webhook, each confirmed, then the ack. A step that fails is tried again
-    /// (from where it stopped) with a growing pause, holding the delivery: the broker's copy of the job is the outbox.
-    /// If the channel is lost meanwhile the broker hands the job out again, and the redelivery comes back here.
+    /// The follow-up job (this route's own), then the announcement (<c>EmailSent</c>, the webhook), each confirmed, then
+    /// the ack. What fails is tried again by the announcer while the delivery is held: the broker's copy of the job is the
+    /// outbox. If the channel is lost meanwhile the broker hands the job out again, and the redelivery comes back here.
     /// </summary>
     private async Task PublishWhatFollowsAsync(Delivery delivery, EmailJob job, string reply, int attempts, RecipientOutcomes? outcomes,
         CancellationToken holdsAborted)
     {
-        var followUpDone = outcomes?.Deferred is not { Count: > 0 };
-        var eventDone = false;
-        var webhookDone = !webhooks.Wants(job.Client);
-        var wait = FirstRetry;
-        while (true)
+        var held = () => delivery.ChannelOpen;
+        var done = outcomes?.Deferred is not { Count: > 0 }
+            || await announcer.ReliablyAsync("follow-up job", job.Id, () => followUps.PublishAsync(delivery, job, outcomes.Deferred!, attempts), held, holdsAborted);
+        done = done && await announcer.AnnounceAsync(new Announcement(job.Id, job.Client, JobStatus.Sent)
         {
-            try
-            {
-                if (!followUpDone)
-                {
-                    await followUps.PublishAsync(delivery, job, outcomes!.Deferred!, attempts);
-                    followUpDone = true;
-                }
-                if (!eventDone)
-                {
-                    await events.PublishAsync(SentEvent(delivery, job, reply, attempts, outcomes), CancellationToken.None);
-                    eventDone = true;
-                }
-                if (!webhookDone)
-                {
-                    await webhooks.EnqueueAsync(WebhookEvents.For(WebhookEvent.Sent, JobStatus.Sent, job.Id, job.Client, job, clock.GetUtcNow(), attempts,
-                        replays: delivery.Replays, outcomes: outcomes), CancellationToken.None);
-                    webhookDone = true;
-                }
-                await delivery.AckAsync();
-                return;
-            }
-            catch (Exception ex)
-            {
-                telemetry.AfterSendRetries.Add(1);
-                logger.LogError("Job {JobId} is sent, but its {Step} was not published ({Reason}); trying again in {Delay}, without sending the mail again",
-                    job.Id, !followUpDone ? "follow-up job" : !eventDone ? "EmailSent event" : "webhook", ex.GetBaseException().Message, wait);
-            }
-            if (!delivery.ChannelOpen)
-            {
-                logger.LogWarning("Job {JobId}'s channel is gone; its redelivery publishes what follows the send", job.Id);
-                return;
-            }
-            try
-            {
-                await Task.Delay(wait, clock, holdsAborted);
-            }
-            catch (OperationCanceledException)
-            {
-                logger.LogWarning("Job {JobId} returned to the queue unfinished: the worker is stopping; its redelivery is not sent again", job.Id);
-                await delivery.ReturnAsync();
-                return;
-            }
-            wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, LongestRetry.Ticks));
+            Event = OutcomeEvent.Of(SentEvent(delivery, job, reply, attempts, outcomes)),
+            Webhook = WebhookEvents.For(WebhookEvent.Sent, JobStatus.Sent, job.Id, job.Client, job, clock.GetUtcNow(), attempts,
+                replays: delivery.Replays, outcomes: outcomes),
+        }, held, holdsAborted);
+        if (done)
+            await delivery.AckAsync();
+        else if (holdsAborted.IsCancellationRequested)
+        {
+            logger.LogWarning("Job {JobId} returned to the queue unfinished: the worker is stopping; its redelivery is not sent again", job.Id);
+            await delivery.ReturnAsync();
         }
+        else
+            logger.LogWarning("Job {JobId}'s channel is gone; its redelivery publishes what follows the send", job.Id);
     }
 
     private EmailSent SentEvent(Delivery delivery, EmailJob job, string reply, int attempts, RecipientOutcomes? outcomes)

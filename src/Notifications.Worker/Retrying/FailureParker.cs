@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Notifications.Contracts;
 using Notifications.Core.Broker;
-using Notifications.Core.Events;
 using Notifications.Core.Contract;
 using Notifications.Core.DeadLetters;
 using Notifications.Core.Store;
@@ -9,26 +8,26 @@ using Notifications.Core.Telemetry;
 using Notifications.Core.Topology;
 using Notifications.Core.Webhooks;
 using Notifications.Worker.Consuming;
+using Notifications.Worker.Settling;
 
 namespace Notifications.Worker.Retrying;
 
 /// <summary>
 /// Moves a failed job to its retry queue or the DLQ with its history; the original is acked only after the copy is confirmed,
-/// and its event and webhook are published only after that too (never an event for a copy that may not be there).
+/// and the outcome is announced (<see cref="Announcer"/>: status, event, webhook) only after that too (never an event for a
+/// copy that may not be there).
 /// </summary>
 public sealed partial class FailureParker(
     ConfirmedPublisher publisher,
-    IOutcomeEvents events,
+    Announcer announcer,
     TopologyNames names,
     NotificationsTelemetry telemetry,
-    IJobStatuses statuses,
     IDeadLetterIndex deadLetters,
     WebhookOutbox webhooks,
     TimeProvider clock,
     ILogger<FailureParker> logger)
 {
     private static readonly TimeSpan ParkFailureBackoff = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan MaxTellBackoff = TimeSpan.FromSeconds(30);
 
     /// <param name="job">the job as the handler decoded it; null when its body is not one (the webhook then has no recipients).</param>
     public async Task ParkAsync(Delivery delivery, RetryDecision decision, string error, EmailJob? job)
@@ -54,9 +53,9 @@ public sealed partial class FailureParker(
             await delivery.ReturnAsync();
             return;
         }
-        if (!await TellAsync(delivery, decision, error, job))
+        // The event and the webhook are confirmed while the delivery is held (returning it would park a second copy).
+        if (!await announcer.AnnounceAsync(Announce(delivery, decision, error, job), () => delivery.ChannelOpen, CancellationToken.None))
             return; // the channel is gone: the broker hands the job out again (a second copy may be parked; the claim keeps it mailed once)
-        await RecordStatusAsync(delivery, decision, error);
         if (decision.IsDeadLetter)
             await IndexAsync(delivery, properties);
         await delivery.AckAsync();
@@ -77,60 +76,30 @@ public sealed partial class FailureParker(
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} failed attempt {Attempt} as {FailureKind} ({Error}); retry via {RetryQueue} in {Delay}")]
     private partial void LogRetrying(string jobId, int attempt, string failureKind, string error, string retryQueue, TimeSpan? delay);
 
-    /// <summary>
-    /// The outcome event and the client's webhook, each confirmed, once the copy is safe. A publish that fails is tried
-    /// again with a growing pause while the delivery is held (returning it would park a second copy); false when the
-    /// channel went away meanwhile.
-    /// </summary>
-    private async Task<bool> TellAsync(Delivery delivery, RetryDecision decision, string error, EmailJob? job)
+    /// <summary>What follows the copy being safe: the retry's or the dead letter's status, event and webhook.</summary>
+    private Announcement Announce(Delivery delivery, RetryDecision decision, string error, EmailJob? job)
     {
-        var eventDone = false;
-        var webhookDone = false;
-        var wait = ParkFailureBackoff;
-        while (true)
-        {
-            try
+        var now = clock.GetUtcNow();
+        // A poison body is no job, but what it says of its recipients and metadata still tells the client which mail this was.
+        job ??= webhooks.Wants(delivery.Client) ? JobCodec.TryDecodeLoosely(delivery.Body.Span, delivery.JobId) : null;
+        return decision.IsDeadLetter
+            ? new Announcement(delivery.JobId, delivery.Client, "dead-lettered")
             {
-                if (!eventDone)
-                {
-                    await PublishOutcomeAsync(delivery, decision, error);
-                    eventDone = true;
-                }
-                if (!webhookDone)
-                {
-                    await EnqueueWebhookAsync(delivery, decision, error, job);
-                    webhookDone = true;
-                }
-                return true;
+                Status = new JobStatus(delivery.JobId, JobStatus.Dead, now, decision.Attempts, decision.Kind.ToWire(), error, delivery.Replays, delivery.Client),
+                Event = OutcomeEvent.Of(new EmailDeadLettered(delivery.JobId, decision.Kind.ToWire(), error, decision.Attempts, now, delivery.Replays,
+                    delivery.Client)),
+                Webhook = WebhookEvents.For(WebhookEvent.Dead, JobStatus.Dead, delivery.JobId, delivery.Client, job, now, decision.Attempts, error,
+                    delivery.Replays, decision.Kind.ToWire()),
             }
-            catch (Exception ex)
+            : new Announcement(delivery.JobId, delivery.Client, "retrying")
             {
-                logger.LogError("Job {JobId} is in {Destination}, but its {Step} was not published ({Reason}); trying again in {Delay}",
-                    delivery.JobId, decision.RoutingKey, eventDone ? "webhook" : "outcome event", ex.GetBaseException().Message, wait);
-            }
-            if (!delivery.ChannelOpen)
-                return false;
-            await Task.Delay(wait, clock);
-            wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, MaxTellBackoff.Ticks));
-        }
-    }
-
-    /// <summary>The job's status, written here where the failure happened; a store that is away costs the status, not the job.</summary>
-    private async Task RecordStatusAsync(Delivery delivery, RetryDecision decision, string error)
-    {
-        var status = decision.IsDeadLetter
-            ? new JobStatus(delivery.JobId, JobStatus.Dead, clock.GetUtcNow(), decision.Attempts, decision.Kind.ToWire(), error, delivery.Replays, delivery.Client)
-            : new JobStatus(delivery.JobId, JobStatus.Retrying, clock.GetUtcNow(), decision.Attempts, Error: error, Replays: delivery.Replays,
-                Client: delivery.Client);
-        try
-        {
-            await statuses.SetStatusAsync(status, CancellationToken.None);
-        }
-        catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
-        {
-            logger.LogWarning("Job store unavailable ({Reason}); job {JobId} is {Status} but its status could not be recorded",
-                ex.Message, delivery.JobId, status.Status);
-        }
+                Status = new JobStatus(delivery.JobId, JobStatus.Retrying, now, decision.Attempts, Error: error, Replays: delivery.Replays,
+                    Client: delivery.Client),
+                Event = OutcomeEvent.Of(new EmailRetryScheduled(delivery.JobId, decision.Attempts, decision.Delay ?? TimeSpan.Zero, error, now,
+                    delivery.Replays, delivery.Client)),
+                Webhook = WebhookEvents.For(WebhookEvent.Retrying, JobStatus.Retrying, delivery.JobId, delivery.Client, job, now, decision.Attempts,
+                    error, delivery.Replays),
+            };
     }
 
     /// <summary>
@@ -150,24 +119,4 @@ public sealed partial class FailureParker(
                 ex.Message, delivery.JobId, names.DeadQueue);
         }
     }
-
-    /// <summary>The client's callback, when it has a webhook, with the job's recipients and metadata.</summary>
-    private Task EnqueueWebhookAsync(Delivery delivery, RetryDecision decision, string error, EmailJob? job)
-    {
-        if (!webhooks.Wants(delivery.Client))
-            return Task.CompletedTask;
-        // A poison body is no job, but what it says of its recipients and metadata still tells the client which mail this was.
-        job ??= JobCodec.TryDecodeLoosely(delivery.Body.Span, delivery.JobId);
-        return webhooks.EnqueueAsync(decision.IsDeadLetter
-            ? WebhookEvents.For(WebhookEvent.Dead, JobStatus.Dead, delivery.JobId, delivery.Client, job, clock.GetUtcNow(), decision.Attempts, error,
-                delivery.Replays, decision.Kind.ToWire())
-            : WebhookEvents.For(WebhookEvent.Retrying, JobStatus.Retrying, delivery.JobId, delivery.Client, job, clock.GetUtcNow(), decision.Attempts,
-                error, delivery.Replays), CancellationToken.None);
-    }
-
-    private Task PublishOutcomeAsync(Delivery delivery, RetryDecision decision, string error) => decision.Delay is { } delay
-        ? events.PublishAsync(new EmailRetryScheduled(delivery.JobId, decision.Attempts, delay, error, clock.GetUtcNow(), delivery.Replays,
-            delivery.Client), CancellationToken.None)
-        : events.PublishAsync(new EmailDeadLettered(delivery.JobId, decision.Kind.ToWire(), error, decision.Attempts, clock.GetUtcNow(),
-            delivery.Replays, delivery.Client), CancellationToken.None);
 }

@@ -32,8 +32,8 @@ public sealed partial class Settlement(
             JobOutcome.Invalid invalid => parker.ParkAsync(delivery, router.Decide(FailureKind.Poison, delivery.PreviousAttempts), invalid.Reason, job),
             JobOutcome.Failed failed => ParkFailedAsync(context, failed.Error),
             JobOutcome.Returned returned => ReturnAsync(delivery, returned.Why),
-            JobOutcome.Cancelled => unsent.DropCancelledAsync(delivery, job!),
-            JobOutcome.Suppressed suppressed => unsent.CompleteSuppressedAsync(delivery, job!, suppressed.Addresses, suppressed.Unsubscribed),
+            JobOutcome.Cancelled => unsent.DropCancelledAsync(delivery, job!, context.HoldsAborted),
+            JobOutcome.Suppressed suppressed => unsent.CompleteSuppressedAsync(delivery, job!, suppressed.Addresses, suppressed.Unsubscribed, context.HoldsAborted),
             _ => throw new InvalidOperationException("the send path ended without an outcome"),
         };
     }

@@ -1,74 +1,66 @@
 using Notifications.Contracts;
 using Microsoft.Extensions.Logging;
-using Notifications.Core.Broker;
 using Notifications.Core.Contract;
-using Notifications.Core.Events;
 using Notifications.Core.Store;
 using Notifications.Core.Telemetry;
 using Notifications.Core.Suppressions;
 using Notifications.Core.Webhooks;
 using Notifications.Worker.Consuming;
+using Notifications.Worker.Settling;
 
 namespace Notifications.Worker.SendPath;
 
 /// <summary>
 /// Jobs that end without a send and without a failure: a scheduled job cancelled before it came due, and a job whose
-/// every recipient is suppressed. Their event (and webhook) is confirmed before the delivery is acked; else it is returned.
+/// every recipient is suppressed. Announced (<see cref="Announcer"/>) while the delivery is held, then acked; a worker
+/// that stops first returns it.
 /// </summary>
-public sealed class UnsentJobs(
-    IOutcomeEvents events,
-    IJobStatuses statuses,
-    WebhookOutbox webhooks,
-    NotificationsTelemetry telemetry,
-    TimeProvider clock,
-    ILogger<UnsentJobs> logger)
+public sealed partial class UnsentJobs(Announcer announcer, NotificationsTelemetry telemetry, TimeProvider clock, ILogger<UnsentJobs> logger)
 {
-    public async Task DropCancelledAsync(Delivery delivery, EmailJob job)
+    public async Task DropCancelledAsync(Delivery delivery, EmailJob job, CancellationToken holdsAborted)
     {
-        try
-        {
-            await events.PublishAsync(new EmailCancelled(job.Id, clock.GetUtcNow(), job.Client), CancellationToken.None);
-        }
-        catch (PublishFailedException ex)
-        {
-            logger.LogError("Job {JobId} was cancelled but its EmailCancelled event was not confirmed ({Reason}); returning it", job.Id, ex.Message);
-            await delivery.ReturnAsync();
+        // Its status says "cancelled" already: the API wrote it when the cancel came.
+        var cancelled = new Announcement(job.Id, job.Client, JobStatus.Cancelled) { Event = OutcomeEvent.Of(new EmailCancelled(job.Id, clock.GetUtcNow(), job.Client)) };
+        if (!await SettleAsync(delivery, cancelled, holdsAborted))
             return;
-        }
-        logger.LogInformation("Scheduled job {JobId} came due but was cancelled: dropped, nothing sent", job.Id);
-        await delivery.AckAsync();
+        LogCancelled(job.Id);
     }
 
     /// <summary>Every recipient is suppressed: nothing is sent or retried; status "suppressed", EmailSuppressed, ack.</summary>
-    public async Task CompleteSuppressedAsync(Delivery delivery, EmailJob job, IReadOnlyList<string> suppressed, bool unsubscribed = false)
+    public async Task CompleteSuppressedAsync(Delivery delivery, EmailJob job, IReadOnlyList<string> suppressed, bool unsubscribed, CancellationToken holdsAborted)
     {
         var addresses = suppressed.Select(SentJobs.AddressOf).ToList();
         var visible = job.VisibleRecipients().Select(SentJobs.AddressOf).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        try
+        var now = clock.GetUtcNow();
+        var outcomes = new RecipientOutcomes(Suppressed: addresses);
+        var announcement = new Announcement(job.Id, job.Client, JobStatus.Suppressed)
         {
-            await events.PublishAsync(new EmailSuppressed(job.Id, [.. addresses.Where(visible.Contains)], clock.GetUtcNow(), delivery.Replays, job.Client),
-                CancellationToken.None);
-            await webhooks.EnqueueAsync(WebhookEvents.For(WebhookEvent.Suppressed, JobStatus.Suppressed, job.Id, job.Client, job, clock.GetUtcNow(),
-                delivery.PreviousAttempts + 1, replays: delivery.Replays, outcomes: new RecipientOutcomes(Suppressed: addresses)), CancellationToken.None);
-        }
-        catch (PublishFailedException ex)
-        {
-            logger.LogError("Job {JobId} is suppressed but its EmailSuppressed event or webhook was not confirmed ({Reason}); returning it", job.Id, ex.Message);
-            await delivery.ReturnAsync();
+            Status = new JobStatus(job.Id, JobStatus.Suppressed, now, delivery.PreviousAttempts + 1, Error: unsubscribed ? Suppression.Unsubscribed : null,
+                Replays: delivery.Replays, Client: job.Client, Recipients: outcomes),
+            Event = OutcomeEvent.Of(new EmailSuppressed(job.Id, [.. addresses.Where(visible.Contains)], now, delivery.Replays, job.Client)),
+            Webhook = WebhookEvents.For(WebhookEvent.Suppressed, JobStatus.Suppressed, job.Id, job.Client, job, now, delivery.PreviousAttempts + 1,
+                replays: delivery.Replays, outcomes: outcomes),
+        };
+        if (!await SettleAsync(delivery, announcement, holdsAborted))
             return;
-        }
-        try
-        {
-            await statuses.SetStatusAsync(new JobStatus(job.Id, JobStatus.Suppressed, clock.GetUtcNow(), delivery.PreviousAttempts + 1,
-                Error: unsubscribed ? Suppression.Unsubscribed : null, Replays: delivery.Replays, Client: job.Client,
-                Recipients: new RecipientOutcomes(Suppressed: addresses)), CancellationToken.None);
-        }
-        catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
-        {
-            logger.LogWarning("Job store unavailable ({Reason}); job {JobId} is suppressed but its status could not be recorded", ex.Message, job.Id);
-        }
         telemetry.JobsSuppressed.Add(1);
-        logger.LogInformation("Job {JobId} not sent: every recipient ({Count}) is on the suppression list", job.Id, addresses.Count);
-        await delivery.AckAsync();
+        LogSuppressed(job.Id, addresses.Count);
     }
+
+    private async Task<bool> SettleAsync(Delivery delivery, Announcement announcement, CancellationToken holdsAborted)
+    {
+        if (await announcer.AnnounceAsync(announcement, () => delivery.ChannelOpen, holdsAborted))
+        {
+            await delivery.AckAsync();
+            return true;
+        }
+        await delivery.ReturnAsync(); // not announced: the job comes back and is announced then
+        return false;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Scheduled job {JobId} came due but was cancelled: dropped, nothing sent")]
+    private partial void LogCancelled(string jobId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} not sent: every recipient ({Count}) is on the suppression list")]
+    private partial void LogSuppressed(string jobId, int count);
 }

@@ -1,0 +1,45 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Notifications.Core.Events;
+using Polly;
+using Polly.Retry;
+
+namespace Notifications.Worker.Settling;
+
+public static class SettlingRegistration
+{
+    /// <summary>
+    /// The announcer, its steps in the order they run (event, webhook, status; the message log hangs here too), and the
+    /// resilience pipeline they run under, on the host's <see cref="TimeProvider"/>.
+    /// </summary>
+    public static IServiceCollection AddSettling(this IServiceCollection services)
+    {
+        services.AddOptions<SettlingOptions>().BindConfiguration(SettlingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IAnnouncementStep, EventAnnouncement>();
+        services.AddSingleton<IAnnouncementStep, WebhookAnnouncement>();
+        services.AddSingleton<IAnnouncementStep, StatusAnnouncement>();
+        services.AddSingleton<Announcer>();
+        services.AddResiliencePipeline(Announcer.Pipeline, (pipeline, context) =>
+        {
+            var settings = context.ServiceProvider.GetRequiredService<IOptions<SettlingOptions>>().Value;
+            pipeline.AddRetry(new RetryStrategyOptions
+            {
+                // Until it is confirmed, or the caller no longer holds the delivery: the broker's copy of the job is the outbox.
+                MaxRetryAttempts = int.MaxValue,
+                BackoffType = DelayBackoffType.Exponential,
+                Delay = settings.FirstRetry,
+                MaxDelay = settings.LongestRetry,
+                UseJitter = false,
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } error && error is not OperationCanceledException
+                    && args.Context.Properties.GetValue(Announcer.KeepTrying, static () => false)()),
+                OnRetry = args =>
+                {
+                    context.ServiceProvider.GetRequiredService<Announcer>().OnRetry(args.Context.Properties.GetValue(Announcer.JobId, "?"),
+                        args.Context.Properties.GetValue(Announcer.Step, "announcement"), args.Outcome.Exception, args.RetryDelay);
+                    return ValueTask.CompletedTask;
+                },
+            });
+        });
+        return services;
+    }
+}

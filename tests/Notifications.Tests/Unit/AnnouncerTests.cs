@@ -1,0 +1,106 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Notifications.Core.Store;
+using Notifications.Core.Telemetry;
+using Notifications.Tests.Infrastructure;
+using Notifications.Worker.Settling;
+
+namespace Notifications.Tests.Unit;
+
+/// <summary>The settling stage's announcer alone: its steps in order, retried on a fake clock while held, best effort where allowed.</summary>
+public sealed class AnnouncerTests
+{
+    private static (Announcer Announcer, FakeTimeProvider Clock) Build(params IAnnouncementStep[] steps)
+    {
+        var clock = new FakeTimeProvider();
+        var services = new ServiceCollection()
+            .AddLogging()
+            .AddMetrics()
+            .AddSingleton<Microsoft.Extensions.Configuration.IConfiguration>(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build())
+            .AddSingleton<TimeProvider>(clock)
+            .AddSingleton<NotificationsTelemetry>()
+            .AddSettling();
+        foreach (var descriptor in services.Where(d => d.ServiceType == typeof(IAnnouncementStep)).ToList())
+            services.Remove(descriptor);
+        foreach (var step in steps)
+            services.AddSingleton(step);
+        return (services.BuildServiceProvider().GetRequiredService<Announcer>(), clock);
+    }
+
+    private static readonly Announcement Sent = new("job-1", "tests", "sent");
+
+    [Fact]
+    public async Task A_step_that_fails_is_tried_again_after_half_a_second_then_a_second_while_held_and_the_next_runs_after_it()
+    {
+        var order = new List<string>();
+        var flaky = new Step("event", true, order, failures: 2);
+        var (announcer, clock) = Build(flaky, new Step("webhook", true, order));
+
+        var run = announcer.AnnounceAsync(Sent, () => true, CancellationToken.None);
+        await Eventually.TrueAsync(() => flaky.Tries == 1, "the first try");
+        clock.Advance(TimeSpan.FromMilliseconds(499));
+        Assert.Equal(1, flaky.Tries);
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        await Eventually.TrueAsync(() => flaky.Tries == 2, "the second try, 500 ms later");
+        clock.Advance(TimeSpan.FromMilliseconds(999));
+        Assert.Equal(2, flaky.Tries);
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+
+        Assert.True(await run);
+        Assert.Equal(["event", "event", "event", "webhook"], order);
+    }
+
+    [Fact]
+    public async Task Once_the_delivery_is_no_longer_held_a_failed_step_ends_the_announcement_and_what_follows_does_not_run()
+    {
+        var order = new List<string>();
+        var (announcer, _) = Build(new Step("event", true, order, failures: int.MaxValue), new Step("webhook", true, order));
+
+        Assert.False(await announcer.AnnounceAsync(Sent, () => false, CancellationToken.None));
+        Assert.Equal(["event"], order);
+    }
+
+    [Fact]
+    public async Task A_best_effort_step_whose_store_is_away_costs_only_itself()
+    {
+        var order = new List<string>();
+        var (announcer, _) = Build(new Step("status", false, order, failures: 1, failure: () => new TimeoutException("store away")),
+            new Step("webhook", true, order));
+
+        Assert.True(await announcer.AnnounceAsync(Sent, () => true, CancellationToken.None));
+        Assert.Equal(["status", "webhook"], order);
+    }
+
+    [Fact]
+    public async Task Stopping_ends_the_pause_between_tries()
+    {
+        using var stopping = new CancellationTokenSource();
+        var flaky = new Step("event", true, [], failures: int.MaxValue);
+        var (announcer, _) = Build(flaky);
+
+        var run = announcer.AnnounceAsync(Sent, () => true, stopping.Token);
+        await Eventually.TrueAsync(() => flaky.Tries == 1, "the first try");
+        await stopping.CancelAsync();
+
+        Assert.False(await run);
+        Assert.Equal(1, flaky.Tries);
+    }
+
+    private sealed class Step(string name, bool mustConfirm, List<string> order, int failures = 0, Func<Exception>? failure = null) : IAnnouncementStep
+    {
+        public int Tries;
+
+        public string Name(Announcement announcement) => name;
+
+        public bool MustConfirm => mustConfirm;
+
+        public Task AnnounceAsync(Announcement announcement, CancellationToken cancellationToken)
+        {
+            lock (order)
+                order.Add(name);
+            return Interlocked.Increment(ref Tries) <= failures
+                ? Task.FromException(failure?.Invoke() ?? new Core.Broker.PublishFailedException("no confirm"))
+                : Task.CompletedTask;
+        }
+    }
+}
