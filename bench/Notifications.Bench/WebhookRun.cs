@@ -12,6 +12,7 @@ using Notifications.Core.Contract;
 using Notifications.Core.Topology;
 using Notifications.Core.Webhooks;
 using RabbitMQ.Client;
+using Notifications.Core.Clients;
 
 namespace Notifications.Bench;
 

@@ -17,6 +17,7 @@ using Notifications.Core.Events;
 using Notifications.Core.Telemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
+using Notifications.Core;
 
 namespace Notifications.Api;
 

@@ -3,8 +3,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Notifications.Core.Bounces;
-using Notifications.Core.Configuration;
 using Notifications.Core.Telemetry;
+using Notifications.Core;
 
 namespace Notifications.Inbound;
 

@@ -8,12 +8,14 @@ using Notifications.Core.Configuration;
 using Notifications.Core.Events;
 using Notifications.Core.Store;
 using Notifications.Core.Telemetry;
+using Notifications.Worker.Claims;
 using Notifications.Worker.Consuming;
-using Notifications.Worker.Retrying;
 using Notifications.Worker.SendPath;
 using Notifications.Worker.Sending;
 using Notifications.Worker.Settling;
 using Notifications.Worker.Webhooks;
+using Notifications.Worker.Retrying;
+using Notifications.Core;
 
 namespace Notifications.Worker;
 
@@ -51,7 +53,6 @@ public static class NotificationsWorker
         builder.Services.AddSingleton<RelayPacer>();
         builder.Services.AddSingleton<DomainPacer>();
         builder.Services.AddSingleton<Recipients.RecipientFilter>();
-        builder.Services.AddSingleton<Recipients.FollowUpJobs>();
         builder.Services.AddSingleton(sp => new LaneGate(sp.GetRequiredService<IOptions<RabbitMqOptions>>().Value.Concurrency));
         builder.Services.AddSingleton<RelayOutage>();
         builder.Services.AddSingleton<SentLedger>();
@@ -59,10 +60,8 @@ public static class NotificationsWorker
         builder.Services.AddSingleton<SentMarkers>();
         builder.Services.AddHostedService(services => services.GetRequiredService<SentMarkers>());
         builder.Services.AddSettling();
-        builder.Services.AddSingleton<SentJobs>();
         builder.Services.AddHostedService<ClaimRenewalService>();
         builder.Services.AddSingleton<RetryRouter>();
-        builder.Services.AddSingleton<FailureParker>();
         builder.Services.AddSendPath();
         builder.Services.AddSingleton<JobHandler>();
         builder.Services.AddHostedService<EmailJobConsumer>();

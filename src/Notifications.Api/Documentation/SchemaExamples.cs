@@ -1,3 +1,4 @@
+using Notifications.Api.Status;
 using System.Text.Json.Nodes;
 using Microsoft.OpenApi;
 

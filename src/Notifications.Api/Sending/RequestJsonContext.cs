@@ -12,5 +12,4 @@ namespace Notifications.Api.Sending;
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     AllowDuplicateProperties = false)]
 [JsonSerializable(typeof(SendEmailRequest))]
-[JsonSerializable(typeof(Suppressions.SuppressionRequest))]
 public sealed partial class RequestJsonContext : JsonSerializerContext;

@@ -1,3 +1,4 @@
+using Notifications.Api.Status;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Notifications.Api.Clients;
 

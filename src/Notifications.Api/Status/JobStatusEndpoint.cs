@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Notifications.Api.Clients;
-using Notifications.Api.Sending;
 using Notifications.Core.Clients;
 using Notifications.Core.Store;
 

@@ -1,12 +1,12 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Notifications.Api.Clients;
-using Notifications.Api.Sending;
 using Notifications.Core.Clients;
 using Notifications.Core.Store;
 using Notifications.Core.Suppressions;
 using Notifications.Core.Telemetry;
 using Notifications.Core.Validation;
+using Notifications.Core.Contract;
 
 namespace Notifications.Api.Suppressions;
 
@@ -109,7 +109,7 @@ public static partial class SuppressionEndpoints
         SuppressionRequest? body;
         try
         {
-            body = await JsonSerializer.DeserializeAsync(http.Request.Body, RequestJsonContext.Default.SuppressionRequest, cancellationToken);
+            body = await JsonSerializer.DeserializeAsync(http.Request.Body, SuppressionRequestJsonContext.Default.SuppressionRequest, cancellationToken);
         }
         catch (JsonException ex)
         {
@@ -220,6 +220,14 @@ public static partial class SuppressionEndpoints
 
 /// <summary>The body of a manual suppression.</summary>
 public sealed record SuppressionRequest(string? Reason);
+
+/// <summary>Reading a suppression's body as a send request is read: an unknown field or a field given twice is a 400.</summary>
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(
+    System.Text.Json.JsonSerializerDefaults.Web,
+    UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+    AllowDuplicateProperties = false)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(SuppressionRequest))]
+public sealed partial class SuppressionRequestJsonContext : System.Text.Json.Serialization.JsonSerializerContext;
 
 /// <summary>One entry as the API shows it; for an address asked for without a list, every entry that applies.</summary>
 /// <param name="Scope"><c>deployment</c> (every client's mail), <c>client</c> (all of that client's mail) or <c>list</c> (one list of it).</param>

@@ -22,7 +22,7 @@ public sealed class ClientOptions
     public WebhookTargetOptions? Webhook { get; set; }
 
     /// <summary>Its own limits for the reputation guard, over those of the <c>Reputation</c> section.</summary>
-    public Reputation.ReputationOverride? Reputation { get; set; }
+    public ReputationOverride? Reputation { get; set; }
 }
 
 /// <summary><c>Clients:&lt;name&gt;:Webhook</c>.</summary>

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
-using Notifications.Core.Validation;
+using Notifications.Core.Contract;
 
 namespace Notifications.Core.Clients;
 
@@ -24,9 +24,9 @@ public sealed class ClientRegistry
                 .ToHashSet(StringComparer.OrdinalIgnoreCase);
             var rate = Math.Max(client.RatePerSecond, 0);
             var entry = new Client(name, client.AllowedFrom.FirstOrDefault() ?? "", senders, rate, client.Burst > 0 ? client.Burst : rate, client.Operator,
-                client.Webhook is { Url: { Length: > 0 } url, Secret: { } secret } && Webhooks.WebhookSecret.Problem(secret) is null
+                client.Webhook is { Url: { Length: > 0 } url, Secret: { } secret } && WebhookSecret.Problem(secret) is null
                     && Uri.TryCreate(url, UriKind.Absolute, out var target)
-                    ? new ClientWebhook(target, Webhooks.WebhookSecret.Key(secret))
+                    ? new ClientWebhook(target, WebhookSecret.Key(secret))
                     : null);
             _byName[name] = entry;
             foreach (var hash in client.KeyHashes)

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
-using Notifications.Core.Validation;
+using Notifications.Core.Contract;
 
 namespace Notifications.Core.Clients;
 

@@ -1,7 +1,7 @@
 namespace Notifications.Core.Contract;
 
 /// <summary>
-/// The fields of a mail as a caller gives them and a job carries them: what <see cref="Validation.EmailJobValidator"/>
+/// The fields of a mail as a caller gives them and a job carries them: what <c>EmailJobValidator</c>
 /// checks, for the API's request and for a job read from the queue alike.
 /// </summary>
 public interface IEmailFields

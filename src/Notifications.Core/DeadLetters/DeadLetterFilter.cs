@@ -1,3 +1,4 @@
+using Notifications.Core.Store;
 namespace Notifications.Core.DeadLetters;
 
 /// <summary>
@@ -25,7 +26,7 @@ public sealed record DeadLetterFilter(
         && (Text is null || entry.Mentions(Text));
 
     public bool Matches(DeadLetter letter, DateTimeOffset now) =>
-        (Id is null || letter.Id == Id) && Matches(DeadLetterEntry.From(letter, now));
+        (Id is null || letter.Id == Id) && Matches(DeadLetterIndexing.Entry(letter, now));
 
     /// <summary>The filter as an operator reads it ("kind transient, domain example.org, text "bob"").</summary>
     public string Describe()

@@ -24,7 +24,7 @@ public static class DeadLetterIndexer
         {
             dlq.Keep(letter);
             seen.Add(letter.Id);
-            batch.Add(IndexedDeadLetter.From(letter, clock.GetUtcNow()));
+            batch.Add(DeadLetterIndexing.Index(letter, clock.GetUtcNow()));
             if (batch.Count == Batch)
                 await FlushAsync();
         }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Notifications.Core.Topology;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 

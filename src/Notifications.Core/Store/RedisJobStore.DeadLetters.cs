@@ -1,4 +1,3 @@
-using Notifications.Core.DeadLetters;
 using StackExchange.Redis;
 
 namespace Notifications.Core.Store;

@@ -1,4 +1,3 @@
-using Notifications.Core.DeadLetters;
 
 namespace Notifications.Core.Store;
 

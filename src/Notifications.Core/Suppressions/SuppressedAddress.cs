@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using Notifications.Core.Validation;
+using Notifications.Core.Contract;
 
 namespace Notifications.Core.Suppressions;
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Notifications.Core.Contract;
 
 namespace Notifications.Core.Validation;
 

@@ -1,4 +1,3 @@
-using Notifications.Core.DeadLetters;
 using Notifications.Dlq.Cli;
 
 namespace Notifications.Dlq.Commands;

@@ -2,7 +2,6 @@ using Notifications.Core.DeadLetters;
 using Notifications.Core.Broker;
 using Notifications.Core.Topology;
 using Notifications.Dlq.Cli;
-using Notifications.Dlq.DeadLetters;
 using RabbitMQ.Client;
 
 namespace Notifications.Dlq.Commands;

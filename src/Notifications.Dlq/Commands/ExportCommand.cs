@@ -1,5 +1,4 @@
 using System.Buffers;
-using Notifications.Core.DeadLetters;
 using Notifications.Dlq.Cli;
 
 namespace Notifications.Dlq.Commands;

@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text.Json;
 using Notifications.Core.Topology;
 using Notifications.Dlq.Cli;
-using Notifications.Dlq.DeadLetters;
 
 namespace Notifications.Dlq.Commands;
 

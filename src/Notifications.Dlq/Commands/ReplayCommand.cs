@@ -1,5 +1,4 @@
 using Notifications.Core.DeadLetters;
-using Notifications.Core.Broker;
 using Notifications.Core.Contract;
 using Notifications.Dlq.Cli;
 using Notifications.Dlq.DeadLetters;

@@ -5,9 +5,9 @@ using Notifications.Core.Broker;
 using Notifications.Core.Store;
 using Notifications.Core.Telemetry;
 using Notifications.Core.Topology;
-using Notifications.Worker.Consuming;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
+using Notifications.Worker.Transport;
 
 namespace Notifications.Worker.Bounces;
 

@@ -9,6 +9,7 @@ using Notifications.Core.Topology;
 using Notifications.Worker.Sending;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
+using Notifications.Worker.Transport;
 
 namespace Notifications.Worker.Consuming;
 

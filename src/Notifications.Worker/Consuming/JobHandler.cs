@@ -1,4 +1,7 @@
 using Notifications.Worker.SendPath;
+using Notifications.Worker.Settling;
+using Notifications.Worker.Sending;
+using Notifications.Worker.Transport;
 
 namespace Notifications.Worker.Consuming;
 

@@ -1,5 +1,5 @@
 using Notifications.Core.Store;
-using Notifications.Worker.Consuming;
+using Notifications.Worker.Claims;
 
 namespace Notifications.Worker.SendPath;
 

@@ -1,6 +1,6 @@
 using Notifications.Core.Store;
-using Notifications.Worker.Consuming;
 using Notifications.Worker.Recipients;
+using Notifications.Worker.Claims;
 
 namespace Notifications.Worker.SendPath;
 

@@ -1,7 +1,7 @@
 using MimeKit;
 using Notifications.Core.Contract;
-using Notifications.Worker.Consuming;
 using Notifications.Worker.Recipients;
+using Notifications.Worker.Transport;
 
 namespace Notifications.Worker.SendPath;
 

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using Notifications.Core.Store;
 using Notifications.Core.Telemetry;
-using Notifications.Worker.Consuming;
 using Notifications.Worker.Sending;
+using Notifications.Worker.Claims;
 
 namespace Notifications.Worker.SendPath;
 

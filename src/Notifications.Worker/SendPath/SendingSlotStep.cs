@@ -1,4 +1,4 @@
-using Notifications.Worker.Consuming;
+using Notifications.Worker.Sending;
 
 namespace Notifications.Worker.SendPath;
 

@@ -36,8 +36,6 @@ public static class WorkerSendPathExtensions
         ]));
         services.AddSingleton<IValidateOptions<DkimOptions>, DkimOptionsValidator>();
         services.AddSingleton<DkimKeyRing>();
-        services.AddSingleton<UnsentJobs>();
-        services.AddSingleton<Settlement>();
         return services;
     }
 }

@@ -1,6 +1,5 @@
 using MimeKit;
 using Notifications.Core.Contract;
-using Notifications.Core.Validation;
 
 namespace Notifications.Worker.Sending;
 

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Notifications.Core.Events;
 using Polly;
 using Polly.Retry;
 
@@ -9,8 +8,9 @@ namespace Notifications.Worker.Settling;
 public static class SettlingRegistration
 {
     /// <summary>
-    /// The announcer, its steps in the order they run (event, webhook, status; the message log hangs here too), and the
-    /// resilience pipeline they run under, on the host's <see cref="TimeProvider"/>.
+    /// The settling stage: <see cref="Settlement"/> and the route actions it picks among, the announcer, its steps in the
+    /// order they run (event, webhook, status; the message log hangs here too), and the resilience pipeline they run
+    /// under, on the host's <see cref="TimeProvider"/>.
     /// </summary>
     public static IServiceCollection AddSettling(this IServiceCollection services)
     {
@@ -19,6 +19,12 @@ public static class SettlingRegistration
         services.AddSingleton<IAnnouncementStep, WebhookAnnouncement>();
         services.AddSingleton<IAnnouncementStep, StatusAnnouncement>();
         services.AddSingleton<Announcer>();
+        // The route actions Settlement picks among: ack a sent job, park a failed one's copy, close one that ends unsent.
+        services.AddSingleton<SentJobs>();
+        services.AddSingleton<FollowUpJobs>();
+        services.AddSingleton<FailureParker>();
+        services.AddSingleton<UnsentJobs>();
+        services.AddSingleton<Settlement>();
         services.AddResiliencePipeline(Announcer.Pipeline, (pipeline, context) =>
         {
             var settings = context.ServiceProvider.GetRequiredService<IOptions<SettlingOptions>>().Value;

@@ -8,9 +8,9 @@ using Notifications.Core.Contract;
 using Notifications.Core.Telemetry;
 using Notifications.Core.Topology;
 using Notifications.Core.Webhooks;
-using Notifications.Worker.Consuming;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
+using Notifications.Worker.Transport;
 
 namespace Notifications.Worker.Webhooks;
 

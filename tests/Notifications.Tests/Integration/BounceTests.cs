@@ -7,6 +7,7 @@ using Notifications.Contracts;
 using Notifications.Core.Bounces;
 using Notifications.Core.Webhooks;
 using Notifications.Tests.Infrastructure;
+using Notifications.Core.Clients;
 
 namespace Notifications.Tests.Integration;
 

@@ -402,9 +402,9 @@ public sealed class DlqToolTests : IAsyncLifetime
         var kept = await DeadLetterAsync("permanent", "SMTP 550 5.7.1 policy", attempts: 1);
         var store = new Notifications.Core.Store.SqliteJobStore(Microsoft.Extensions.Options.Options.Create(
             new Notifications.Core.Store.StoreOptions { Path = _store }));
-        await store.IndexDeadLettersAsync([new Notifications.Core.DeadLetters.IndexedDeadLetter(
-            new Notifications.Core.DeadLetters.DeadLetterEntry("gone-long-ago", "transient", "r", "k", "e", "", "", "", "", DateTimeOffset.UtcNow, 1, 0, "normal"),
-            new Notifications.Core.DeadLetters.DeadLetterDetail(new Dictionary<string, string>(), "", false))], default);
+        await store.IndexDeadLettersAsync([new Notifications.Core.Store.IndexedDeadLetter(
+            new Notifications.Core.Store.DeadLetterEntry("gone-long-ago", "transient", "r", "k", "e", "", "", "", "", DateTimeOffset.UtcNow, 1, 0, "normal"),
+            new Notifications.Core.Store.DeadLetterDetail(new Dictionary<string, string>(), "", false))], default);
 
         var run = await RunAsync("reindex");
 

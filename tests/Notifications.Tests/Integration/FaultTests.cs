@@ -10,6 +10,7 @@ using Notifications.Tests.Infrastructure;
 using Notifications.Worker.Consuming;
 using RabbitMQ.Client;
 using Xunit.Abstractions;
+using Notifications.Worker.Sending;
 
 namespace Notifications.Tests.Integration;
 

@@ -191,12 +191,12 @@ public abstract class JobStoreTests
         var options = new StoreOptions { SendLease = TimeSpan.FromSeconds(2), Retention = Options.Retention };
         var holderStore = await CreateAsync(options);
         var waiterStore = await CreateAsync(options);
-        var holder = new Notifications.Worker.Consuming.SendGuard(holderStore, new Notifications.Worker.Consuming.SentLedger(),
+        var holder = new Notifications.Worker.Claims.SendGuard(holderStore, new Notifications.Worker.Claims.SentLedger(),
             Microsoft.Extensions.Options.Options.Create(options), TimeProvider.System,
-            Microsoft.Extensions.Logging.Abstractions.NullLogger<Notifications.Worker.Consuming.SendGuard>.Instance);
-        var waiter = new Notifications.Worker.Consuming.SendGuard(waiterStore, new Notifications.Worker.Consuming.SentLedger(),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<Notifications.Worker.Claims.SendGuard>.Instance);
+        var waiter = new Notifications.Worker.Claims.SendGuard(waiterStore, new Notifications.Worker.Claims.SentLedger(),
             Microsoft.Extensions.Options.Options.Create(options), TimeProvider.System,
-            Microsoft.Extensions.Logging.Abstractions.NullLogger<Notifications.Worker.Consuming.SendGuard>.Instance);
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<Notifications.Worker.Claims.SendGuard>.Instance);
         using var stop = new CancellationTokenSource();
         var renewing = holder.RenewWhileSendingAsync(stop.Token);
         var id = Guid.NewGuid().ToString();
@@ -372,10 +372,10 @@ public abstract class JobStoreTests
         Assert.False((await store.RecordReputationAsync("other" + client, 0, [], 20, default)).Paused);
     }
 
-    private static Notifications.Core.DeadLetters.IndexedDeadLetter Dead(string id, string domain, DateTimeOffset at) => new(
-        new Notifications.Core.DeadLetters.DeadLetterEntry(id, "transient", "SMTP 451 4.4.1 <address>: timed out", "abcd1234",
+    private static Notifications.Core.Store.IndexedDeadLetter Dead(string id, string domain, DateTimeOffset at) => new(
+        new Notifications.Core.Store.DeadLetterEntry(id, "transient", "SMTP 451 4.4.1 <address>: timed out", "abcd1234",
             $"SMTP 451 4.4.1 <bob@{domain}>: timed out", "tests", domain, $"bob@{domain}", "Your invoice", at, 4, 0, "normal"),
-        new Notifications.Core.DeadLetters.DeadLetterDetail(new Dictionary<string, string> { ["x-attempts"] = "4" }, "{\"id\":\"" + id + "\"}", false));
+        new Notifications.Core.Store.DeadLetterDetail(new Dictionary<string, string> { ["x-attempts"] = "4" }, "{\"id\":\"" + id + "\"}", false));
 
     [Fact]
     public async Task The_dead_letter_index_adds_replaces_removes_and_moves_its_version_with_every_change()

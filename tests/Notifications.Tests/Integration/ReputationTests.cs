@@ -5,6 +5,7 @@ using Notifications.Core.Webhooks;
 using Notifications.Dlq;
 using Notifications.Tests.Infrastructure;
 using SmtpServer.Protocol;
+using Notifications.Core.Clients;
 
 namespace Notifications.Tests.Integration;
 

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Notifications.Core.Webhooks;
 using Notifications.Tests.Infrastructure;
+using Notifications.Core.Clients;
 
 namespace Notifications.Tests.Integration;
 

@@ -8,6 +8,7 @@ using Notifications.Worker.SendPath;
 using Notifications.Tests.Infrastructure;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
+using Notifications.Worker.Transport;
 
 namespace Notifications.Tests.Unit;
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Time.Testing;
 using Notifications.Core.Store;
 using Notifications.Worker.Consuming;
 using Notifications.Worker.Sending;
+using Notifications.Worker.Claims;
 
 namespace Notifications.Tests.Unit;
 

@@ -1,4 +1,5 @@
 using Notifications.Worker.Consuming;
+using Notifications.Worker.Claims;
 
 namespace Notifications.Tests.Unit;
 

@@ -1,5 +1,6 @@
 using Notifications.Api.Console;
 using Notifications.Core.DeadLetters;
+using Notifications.Core.Store;
 
 namespace Notifications.Api.Pages.Console.DeadLetters;
 

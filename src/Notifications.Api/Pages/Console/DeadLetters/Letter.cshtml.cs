@@ -2,7 +2,6 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Mvc;
 using Notifications.Core.Contract;
-using Notifications.Core.DeadLetters;
 using Notifications.Core.Store;
 
 namespace Notifications.Api.Pages.Console.DeadLetters;

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Notifications.Core.Store;
 
-namespace Notifications.Worker.Consuming;
+namespace Notifications.Worker.Claims;
 
 /// <summary>
 /// Sent markers (with the job's <c>sent</c> status) the store did not take when the relay said yes, written again here

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Options;
-using Notifications.Worker.Sending;
 
-namespace Notifications.Worker.Consuming;
+namespace Notifications.Worker.Sending;
 
 /// <summary>
 /// The clock of a relay outage, shared by every delivery in flight: how long the worker has been

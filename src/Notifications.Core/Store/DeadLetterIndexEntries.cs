@@ -1,15 +1,13 @@
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Notifications.Core.Contract;
 
-namespace Notifications.Core.DeadLetters;
+namespace Notifications.Core.Store;
 
 /// <summary>
 /// One dead letter as the console's index holds it: what groups, filters and lists need, small enough that 100,000 fit in
-/// memory. The DLQ stays the source of truth: every field is read off the message itself (<see cref="From"/>).
+/// memory. The DLQ stays the source of truth: every field is read off the message itself (<c>DeadLetterIndexing</c>).
 /// </summary>
-/// <param name="Reason">the last error with ids, addresses and numbers taken out (<see cref="FailureGroups.Normalize"/>).</param>
+/// <param name="Reason">the last error with ids, addresses and numbers taken out (<c>FailureGroups.Normalize</c>).</param>
 /// <param name="Group">the <c>dlq</c> tool's group key of (kind, reason): <c>dlq replay --group</c> takes it.</param>
 /// <param name="Domain">the first recipient's domain, lower case; empty when the body names none.</param>
 public sealed record DeadLetterEntry(
@@ -27,19 +25,6 @@ public sealed record DeadLetterEntry(
     int Replays,
     string Lane)
 {
-    /// <summary>The entry of a dead letter, read off its headers and body.</summary>
-    public static DeadLetterEntry From(DeadLetter letter, DateTimeOffset now)
-    {
-        var job = letter.Job;
-        var recipients = letter.Recipients;
-        var first = job?.AllRecipients().FirstOrDefault() ?? recipients.Split(',', 2)[0].Trim();
-        var at = first.LastIndexOf('@');
-        var domain = at >= 0 ? first[(at + 1)..].TrimEnd('>', ' ').ToLowerInvariant() : "";
-        return new DeadLetterEntry(letter.Id, letter.Kind, FailureGroups.Normalize(letter.LastError), FailureGroups.Key(letter),
-            Clip(letter.LastError, 2_000), letter.Client ?? "", domain, Clip(recipients, 2_000), Clip(letter.Subject, 500),
-            letter.DiedAt ?? now, letter.Attempts, letter.Replays, letter.Lane.ToString().ToLowerInvariant());
-    }
-
     /// <summary>Whether the text search finds this entry: recipient, subject, job id or error, case-insensitive.</summary>
     public bool Mentions(string text) =>
         Id.Contains(text, StringComparison.OrdinalIgnoreCase)
@@ -74,19 +59,6 @@ public sealed record DeadLetterDetail(IReadOnlyDictionary<string, string> Header
 {
     public const int MaxBody = 256 * 1024;
 
-    public static DeadLetterDetail From(DeadLetter letter)
-    {
-        var headers = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (name, value) in letter.Headers ?? new Dictionary<string, object?>())
-            if (!name.StartsWith("x-death", StringComparison.Ordinal))
-                headers[name] = Broker.HeaderValues.AsString(value) ?? "";
-        if (letter.Properties.Type is { } type)
-            headers["type"] = type;
-        var clipped = letter.Body.Length > MaxBody;
-        var body = Encoding.UTF8.GetString(letter.Body, 0, Math.Min(letter.Body.Length, MaxBody));
-        return new DeadLetterDetail(headers, body, clipped);
-    }
-
     public string ToJson() => JsonSerializer.Serialize(this, DeadLetterJsonContext.Default.DeadLetterDetail);
 
     public static DeadLetterDetail? FromJson(string? json)
@@ -106,9 +78,7 @@ public sealed record DeadLetterDetail(IReadOnlyDictionary<string, string> Header
 
 /// <summary>An entry and its detail, as the worker writes them when it parks a job in the DLQ.</summary>
 public sealed record IndexedDeadLetter(DeadLetterEntry Entry, DeadLetterDetail Detail)
-{
-    public static IndexedDeadLetter From(DeadLetter letter, DateTimeOffset now) => new(DeadLetterEntry.From(letter, now), DeadLetterDetail.From(letter));
-}
+;
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(DeadLetterEntry))]

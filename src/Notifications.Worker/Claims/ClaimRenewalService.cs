@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Hosting;
 
-namespace Notifications.Worker.Consuming;
+namespace Notifications.Worker.Claims;
 
 /// <summary>Hosts the one loop that renews the send claims of the sends in flight.</summary>
 public sealed class ClaimRenewalService(SendGuard guard) : BackgroundService

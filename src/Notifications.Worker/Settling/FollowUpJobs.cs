@@ -3,11 +3,10 @@ using Microsoft.Extensions.Logging;
 using Notifications.Core.Broker;
 using Notifications.Core.Contract;
 using Notifications.Core.Store;
-using Notifications.Core.Validation;
-using Notifications.Worker.Consuming;
 using Notifications.Worker.Retrying;
+using Notifications.Worker.Transport;
 
-namespace Notifications.Worker.Recipients;
+namespace Notifications.Worker.Settling;
 
 /// <summary>
 /// Recipients the relay refused for now (4xx at <c>RCPT TO</c>) while the others got the mail: a follow-up job, the same

@@ -11,18 +11,13 @@ using Notifications.Core.Topology;
 using Notifications.Core.Validation;
 using Serilog;
 
-namespace Notifications.Core.Configuration;
+using Notifications.Core.Configuration;
 
-public static class NotificationsHostExtensions
+namespace Notifications.Core;
+
+/// <summary>What every host of the service stands on, composed here at the root of Core: logging, the broker, the email rules, the job store.</summary>
+public static class NotificationsHost
 {
-    /// <summary>Binds a section to options checked at start-up, so bad configuration stops the process with one line.</summary>
-    public static OptionsBuilder<T> AddValidatedOptions<T>(this IHostApplicationBuilder builder, string section)
-        where T : class =>
-        builder.Services.AddOptions<T>()
-            .Bind(builder.Configuration.GetSection(section))
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
-
     /// <summary>Serilog from the <c>Serilog</c> section, with per-job properties from the log context.</summary>
     public static IHostApplicationBuilder AddNotificationsLogging(this IHostApplicationBuilder builder)
     {

@@ -3,7 +3,7 @@ using Notifications.Core.Broker;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 
-namespace Notifications.Worker.Consuming;
+namespace Notifications.Worker.Transport;
 
 /// <summary>
 /// One queue consumed on a channel of its own with manual acks and a prefetch: open, subscribe, unsubscribe, and a

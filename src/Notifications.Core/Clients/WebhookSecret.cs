@@ -1,4 +1,4 @@
-namespace Notifications.Core.Webhooks;
+namespace Notifications.Core.Clients;
 
 /// <summary>
 /// A client's signing secret as Standard Webhooks spells it: <c>whsec_</c> and the base64 of 24 to 64 random bytes.

@@ -5,10 +5,9 @@ using Notifications.Core.Store;
 using Notifications.Core.Telemetry;
 using Notifications.Core.Suppressions;
 using Notifications.Core.Webhooks;
-using Notifications.Worker.Consuming;
-using Notifications.Worker.Settling;
+using Notifications.Worker.Transport;
 
-namespace Notifications.Worker.SendPath;
+namespace Notifications.Worker.Settling;
 
 /// <summary>
 /// Jobs that end without a send and without a failure: a scheduled job cancelled before it came due, and a job whose

@@ -1,11 +1,12 @@
 using Notifications.Core.Contract;
 using Microsoft.Extensions.Logging;
-using Notifications.Worker.Consuming;
 using Notifications.Worker.Recipients;
 using Notifications.Worker.Retrying;
 using Notifications.Worker.Sending;
+using Notifications.Worker.Transport;
+using Notifications.Worker.SendPath;
 
-namespace Notifications.Worker.SendPath;
+namespace Notifications.Worker.Settling;
 
 /// <summary>
 /// The one place that decides a delivery's route from how its path ended: sent → <see cref="SentJobs"/> records it (outside

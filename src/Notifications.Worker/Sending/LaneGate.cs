@@ -1,6 +1,6 @@
 using Notifications.Core.Topology;
 
-namespace Notifications.Worker.Consuming;
+namespace Notifications.Worker.Sending;
 
 /// <summary>
 /// The worker's <c>RabbitMq:Concurrency</c> slots, shared by both lanes: a freed slot goes to a waiting high-lane

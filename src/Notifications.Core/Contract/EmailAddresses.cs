@@ -1,6 +1,6 @@
 using MimeKit;
 
-namespace Notifications.Core.Validation;
+namespace Notifications.Core.Contract;
 
 /// <summary>Strict parsing of one mailbox per string, the way the API and the worker both need it.</summary>
 public static class EmailAddresses

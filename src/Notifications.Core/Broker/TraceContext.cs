@@ -1,8 +1,7 @@
 using System.Diagnostics;
-using Notifications.Core.Broker;
 using Notifications.Core.Contract;
 
-namespace Notifications.Core.Telemetry;
+namespace Notifications.Core.Broker;
 
 /// <summary>Carries W3C trace context in the job's <c>traceparent</c> header, so every hop of a job is one trace.</summary>
 public static class TraceContext

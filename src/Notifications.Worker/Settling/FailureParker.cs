@@ -7,10 +7,10 @@ using Notifications.Core.Store;
 using Notifications.Core.Telemetry;
 using Notifications.Core.Topology;
 using Notifications.Core.Webhooks;
-using Notifications.Worker.Consuming;
-using Notifications.Worker.Settling;
+using Notifications.Worker.Retrying;
+using Notifications.Worker.Transport;
 
-namespace Notifications.Worker.Retrying;
+namespace Notifications.Worker.Settling;
 
 /// <summary>
 /// Moves a failed job to its retry queue or the DLQ with its history; the original is acked only after the copy is confirmed,
@@ -111,7 +111,7 @@ public sealed partial class FailureParker(
         try
         {
             var letter = new DeadLetter(0, delivery.Body.ToArray(), properties);
-            await deadLetters.IndexDeadLettersAsync([IndexedDeadLetter.From(letter, clock.GetUtcNow())], CancellationToken.None);
+            await deadLetters.IndexDeadLettersAsync([DeadLetterIndexing.Index(letter, clock.GetUtcNow())], CancellationToken.None);
         }
         catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
         {

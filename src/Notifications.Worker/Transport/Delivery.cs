@@ -5,7 +5,7 @@ using Notifications.Core.Topology;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 
-namespace Notifications.Worker.Consuming;
+namespace Notifications.Worker.Transport;
 
 /// <summary>One delivery from <c>email.send</c> or <c>email.send.high</c>, and the two ways to settle it.</summary>
 public sealed class Delivery(BasicDeliverEventArgs args, IChannel channel, Lane lane, ILogger logger)

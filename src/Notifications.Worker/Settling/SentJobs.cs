@@ -7,9 +7,10 @@ using Notifications.Core.Telemetry;
 using Notifications.Core.Webhooks;
 using Notifications.Worker.Recipients;
 using Notifications.Worker.Sending;
-using Notifications.Worker.Settling;
+using Notifications.Worker.Transport;
+using Notifications.Worker.Claims;
 
-namespace Notifications.Worker.Consuming;
+namespace Notifications.Worker.Settling;
 
 /// <summary>
 /// After the relay's 250 the job is sent, whatever happens next. This records it (sent marker and status, hard

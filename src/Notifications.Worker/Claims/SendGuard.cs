@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Notifications.Core.Store;
 
-namespace Notifications.Worker.Consuming;
+namespace Notifications.Worker.Claims;
 
 /// <summary>
 /// The worker's use of the send claims: claim before sending, keep the claim alive while the send lasts,

@@ -1,4 +1,4 @@
-namespace Notifications.Core.Validation;
+namespace Notifications.Core.Contract;
 
 /// <summary>
 /// Characters no subject, header value or display name has a use for (NUL, BEL, ESC, DEL, C1 controls): a relay

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Notifications.Worker.Consuming;
+namespace Notifications.Worker.Claims;
 
 /// <summary>
 /// The jobs this process saw accepted by the relay lately, in memory: a redelivery that reaches this worker is
