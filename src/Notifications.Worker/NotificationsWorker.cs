@@ -49,6 +49,7 @@ public static class NotificationsWorker
         builder.AddNotificationsTelemetryWithListener("notifications-worker", "Worker", defaultPort: 9464);
 
         builder.Services.AddSingleton<SmtpClientPool>();
+        SmtpRelay.AddRelayPipeline(builder.Services);
         builder.Services.AddSingleton<SmtpRelay>();
         builder.Services.AddSingleton<RelayPacer>();
         builder.Services.AddSingleton<DomainPacer>();

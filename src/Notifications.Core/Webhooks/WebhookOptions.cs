@@ -27,4 +27,18 @@ public sealed class WebhookOptions
     /// <summary>Webhook messages the worker holds at once, every endpoint together.</summary>
     [Range(1, 1_000, ErrorMessage = "Webhooks:Prefetch must be between 1 and 1000")]
     public int Prefetch { get; set; } = 64;
+
+    /// <summary>The share of callbacks to one endpoint within <see cref="CircuitSamplingDuration"/> that failed, above which its circuit opens.</summary>
+    [Range(0.01, 1.0, ErrorMessage = "Webhooks:CircuitFailureRatio must be between 0.01 and 1")]
+    public double CircuitFailureRatio { get; set; } = 0.5;
+
+    [Range(2, 1_000, ErrorMessage = "Webhooks:CircuitMinimumThroughput must be between 2 and 1000")]
+    public int CircuitMinimumThroughput { get; set; } = 5;
+
+    [Range(typeof(TimeSpan), "00:00:00.500", "00:10:00", ErrorMessage = "Webhooks:CircuitSamplingDuration must be between 500 ms and 10 minutes")]
+    public TimeSpan CircuitSamplingDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long an endpoint's open circuit refuses callbacks (they wait in the retry queues) before one probes it.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.500", "00:10:00", ErrorMessage = "Webhooks:CircuitBreakDuration must be between 500 ms and 10 minutes")]
+    public TimeSpan CircuitBreakDuration { get; set; } = TimeSpan.FromSeconds(15);
 }

@@ -41,6 +41,17 @@ public sealed class SmtpOptions
     [Range(typeof(TimeSpan), "00:00:00.500", "00:10:00", ErrorMessage = "Smtp:CircuitBreakDuration must be between 500 ms and 10 minutes")]
     public TimeSpan CircuitBreakDuration { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>The share of sends within <see cref="CircuitSamplingDuration"/> that found the relay down, above which the circuit opens.</summary>
+    [Range(0.01, 1.0, ErrorMessage = "Smtp:CircuitFailureRatio must be between 0.01 and 1")]
+    public double CircuitFailureRatio { get; set; } = 0.5;
+
+    /// <summary>Sends within <see cref="CircuitSamplingDuration"/> before the ratio is judged at all.</summary>
+    [Range(2, 1_000, ErrorMessage = "Smtp:CircuitMinimumThroughput must be between 2 and 1000")]
+    public int CircuitMinimumThroughput { get; set; } = 2;
+
+    [Range(typeof(TimeSpan), "00:00:00.500", "00:10:00", ErrorMessage = "Smtp:CircuitSamplingDuration must be between 500 ms and 10 minutes")]
+    public TimeSpan CircuitSamplingDuration { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>
     /// How long the worker holds its deliveries during a relay outage before it returns them and stops
     /// consuming; below the broker's consumer_timeout (30 min by default), so the channel is never closed under it.

@@ -5,7 +5,9 @@ using System.Diagnostics.Metrics;
 using Notifications.Core.Telemetry;
 using Polly;
 using Polly.CircuitBreaker;
+using Polly.Registry;
 using Polly.Retry;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Notifications.Worker.Sending;
 
@@ -15,51 +17,71 @@ namespace Notifications.Worker.Sending;
 /// </summary>
 public sealed class SmtpRelay
 {
+    /// <summary>The resilience pipeline the relay is sent to through, registered by <see cref="AddRelayPipeline"/>.</summary>
+    public const string Pipeline = "smtp-relay";
+
     private readonly SmtpClientPool _pool;
     private readonly ResiliencePipeline _pipeline;
-    private readonly CircuitBreakerStateProvider _circuit = new();
+    private readonly CircuitBreakerStateProvider _circuit;
 
-    public SmtpRelay(SmtpClientPool pool, IOptions<SmtpOptions> options, NotificationsTelemetry telemetry, ILogger<SmtpRelay> logger)
+    public SmtpRelay(SmtpClientPool pool, ResiliencePipelineProvider<string> pipelines, RelayCircuit circuit, IOptions<SmtpOptions> options,
+        NotificationsTelemetry telemetry)
     {
         _pool = pool;
+        _circuit = circuit.State;
         telemetry.ObserveGauge("notifications.smtp.circuit.state", "{state}", "The relay's circuit: 0 closed, 1 open, 2 half-open, 3 isolated",
             () => [new Measurement<long>((long)_circuit.CircuitState)]);
         BreakDuration = options.Value.CircuitBreakDuration;
-        _pipeline = new ResiliencePipelineBuilder()
-            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
-            {
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(SmtpFailure.IsRelayDown),
-                FailureRatio = 0.5,
-                MinimumThroughput = 2,
-                SamplingDuration = TimeSpan.FromSeconds(10),
-                BreakDuration = BreakDuration,
-                StateProvider = _circuit,
-                OnOpened = args =>
+        _pipeline = pipelines.GetPipeline(Pipeline);
+    }
+
+    /// <summary>
+    /// The relay's pipeline, on the host's <see cref="TimeProvider"/>: a circuit breaker (its numbers are <c>Smtp:Circuit*</c>)
+    /// that opens when the relay itself is down, and one immediate retry for a pooled connection gone stale.
+    /// </summary>
+    public static IServiceCollection AddRelayPipeline(IServiceCollection services)
+    {
+        services.AddSingleton<RelayCircuit>();
+        services.AddResiliencePipeline(Pipeline, (pipeline, context) =>
+        {
+            var options = context.ServiceProvider.GetRequiredService<IOptions<SmtpOptions>>().Value;
+            var logger = context.ServiceProvider.GetRequiredService<ILogger<SmtpRelay>>();
+            pipeline
+                .AddCircuitBreaker(new CircuitBreakerStrategyOptions
                 {
-                    logger.LogWarning("SMTP relay looks down ({Reason}); sends paused for {BreakDuration}, no attempts are spent meanwhile",
-                        args.Outcome.Exception is { } ex ? SmtpFailure.Describe(ex) : "unknown", args.BreakDuration);
-                    return default;
-                },
-                OnClosed = _ =>
+                    ShouldHandle = new PredicateBuilder().Handle<Exception>(SmtpFailure.IsRelayDown),
+                    FailureRatio = options.CircuitFailureRatio,
+                    MinimumThroughput = options.CircuitMinimumThroughput,
+                    SamplingDuration = options.CircuitSamplingDuration,
+                    BreakDuration = options.CircuitBreakDuration,
+                    StateProvider = context.ServiceProvider.GetRequiredService<RelayCircuit>().State,
+                    OnOpened = args =>
+                    {
+                        logger.LogWarning("SMTP relay looks down ({Reason}); sends paused for {BreakDuration}, no attempts are spent meanwhile",
+                            args.Outcome.Exception is { } ex ? SmtpFailure.Describe(ex) : "unknown", args.BreakDuration);
+                        return default;
+                    },
+                    OnClosed = _ =>
+                    {
+                        logger.LogInformation("SMTP relay is back; sending resumed");
+                        return default;
+                    },
+                })
+                // A relay closes idle sessions; that is the pool's staleness, not the job's failure, so it costs no attempt.
+                .AddRetry(new RetryStrategyOptions
                 {
-                    logger.LogInformation("SMTP relay is back; sending resumed");
-                    return default;
-                },
-            })
-            // A relay closes idle sessions; that is the pool's staleness, not the job's failure, so it costs no attempt.
-            .AddRetry(new RetryStrategyOptions
-            {
-                ShouldHandle = new PredicateBuilder().Handle<StaleSmtpConnectionException>(),
-                MaxRetryAttempts = 1,
-                Delay = TimeSpan.Zero,
-                OnRetry = args =>
-                {
-                    logger.LogDebug("Pooled SMTP connection was stale ({Reason}); sending on a fresh one",
-                        args.Outcome.Exception?.InnerException?.Message);
-                    return default;
-                },
-            })
-            .Build();
+                    ShouldHandle = new PredicateBuilder().Handle<StaleSmtpConnectionException>(),
+                    MaxRetryAttempts = 1,
+                    Delay = TimeSpan.Zero,
+                    OnRetry = args =>
+                    {
+                        logger.LogDebug("Pooled SMTP connection was stale ({Reason}); sending on a fresh one",
+                            args.Outcome.Exception?.InnerException?.Message);
+                        return default;
+                    },
+                });
+        });
+        return services;
     }
 
     public TimeSpan BreakDuration { get; }

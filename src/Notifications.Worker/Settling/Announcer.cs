@@ -63,13 +63,22 @@ public sealed partial class Announcer(
     /// </summary>
     public async Task<bool> ReliablyAsync(string what, string jobId, Func<Task> act, Func<bool> keepTrying, CancellationToken aborted)
     {
-        var context = ResilienceContextPool.Shared.Get(aborted);
-        context.Properties.Set(KeepTrying, keepTrying);
+        // Stopping cuts a pause between tries short, never a try, and never the first: a send that ended while the worker was
+        // stopping still announces it (the pipeline would refuse to start with a token already cancelled).
+        using var pauses = new CancellationTokenSource();
+        var stopping = default(CancellationTokenRegistration);
+        var context = ResilienceContextPool.Shared.Get(pauses.Token);
+        context.Properties.Set(KeepTrying, () => !aborted.IsCancellationRequested && keepTrying());
         context.Properties.Set(Step, what);
         context.Properties.Set(JobId, jobId);
         try
         {
-            await _pipeline.ExecuteAsync(static (_, act) => new ValueTask(act()), context, act);
+            await _pipeline.ExecuteAsync(async _ =>
+            {
+                if (stopping == default)
+                    stopping = aborted.Register(pauses.Cancel);
+                await act();
+            }, context);
             return true;
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
@@ -83,6 +92,7 @@ public sealed partial class Announcer(
         }
         finally
         {
+            await stopping.DisposeAsync();
             ResilienceContextPool.Shared.Return(context);
         }
     }

@@ -47,10 +47,10 @@ public static class WebhookRegistration
                 // Outermost, so a timeout counts as a failure of the endpoint; one circuit per endpoint (SelectPipelineByAuthority).
                 pipeline.AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
                 {
-                    FailureRatio = 0.5,
-                    MinimumThroughput = 5,
-                    SamplingDuration = TimeSpan.FromSeconds(30),
-                    BreakDuration = TimeSpan.FromSeconds(15),
+                    FailureRatio = options.CircuitFailureRatio,
+                    MinimumThroughput = options.CircuitMinimumThroughput,
+                    SamplingDuration = options.CircuitSamplingDuration,
+                    BreakDuration = options.CircuitBreakDuration,
                 });
                 pipeline.AddTimeout(options.Timeout);
             })
