@@ -1,7 +1,7 @@
 namespace Notifications.Core.Contract;
 
 /// <summary>
-/// The job as it travels through the broker (DESIGN.md, "The job message"): the caller's mail with the
+/// The job as it travels through the broker (docs/http-api.md): the caller's mail with the
 /// id, time and sender the API gave it. What must be there is <c>required</c>, so a body without it
 /// does not decode and goes to the DLQ as poison.
 /// </summary>

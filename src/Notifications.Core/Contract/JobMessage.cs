@@ -1,6 +1,6 @@
 namespace Notifications.Core.Contract;
 
-/// <summary>AMQP properties every job message carries (DESIGN.md, "The job message").</summary>
+/// <summary>AMQP properties every job message carries (docs/http-api.md).</summary>
 public static class JobMessage
 {
     public const string ContentType = "application/json";

@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 
 namespace Notifications.Core.Suppressions;
 
-/// <summary>An address the service does not mail (DESIGN.md, "Suppressions").</summary>
+/// <summary>An address the service does not mail (docs/suppressions.md).</summary>
 /// <param name="Address">normalized: trimmed, the domain in lower case (<see cref="SuppressedAddress.Normalize"/>).</param>
 /// <param name="Reason">the relay's reply for a bounce; the caller's words for a manual entry.</param>
 /// <param name="Source"><see cref="Bounce"/>, <see cref="Manual"/>, <see cref="Unsubscribe"/> or <see cref="Complaint"/>.</param>

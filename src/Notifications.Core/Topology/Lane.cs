@@ -1,7 +1,7 @@
 namespace Notifications.Core.Topology;
 
 /// <summary>
-/// The two lanes of work (DESIGN.md, "Sending policy"): a job's <c>"priority"</c>. Each lane has its own work queue
+/// The two lanes of work (docs/sending-policy.md): a job's <c>"priority"</c>. Each lane has its own work queue
 /// and its own retry queues, so a retried job comes back to the lane it left.
 /// </summary>
 public enum Lane

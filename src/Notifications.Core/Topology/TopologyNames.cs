@@ -1,7 +1,7 @@
 namespace Notifications.Core.Topology;
 
 /// <summary>
-/// Names of the broker objects (DESIGN.md, "Broker topology"). The prefix goes in front of every
+/// Names of the broker objects (docs/operating.md, the management UI). The prefix goes in front of every
 /// exchange and queue name; routing keys stay as the contract spells them.
 /// </summary>
 public sealed class TopologyNames(string prefix)

@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Notifications.Core.Webhooks;
 
-/// <summary>The <c>Webhooks</c> section: how callbacks to clients' endpoints are delivered (DESIGN.md, "Webhooks").</summary>
+/// <summary>The <c>Webhooks</c> section: how callbacks to clients' endpoints are delivered (docs/webhooks.md).</summary>
 public sealed class WebhookOptions
 {
     public const string Section = "Webhooks";

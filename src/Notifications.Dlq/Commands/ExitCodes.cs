@@ -1,6 +1,6 @@
 namespace Notifications.Dlq.Commands;
 
-/// <summary>The exit codes of DESIGN.md.</summary>
+/// <summary>The exit codes of the `dlq` tool (docs/operating.md).</summary>
 public static class ExitCodes
 {
     public const int Done = 0;

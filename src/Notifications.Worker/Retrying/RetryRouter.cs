@@ -4,7 +4,7 @@ using Notifications.Core.Topology;
 
 namespace Notifications.Worker.Retrying;
 
-/// <summary>The failure table of DESIGN.md: transient failures retry with growing delays, the rest go to the DLQ.</summary>
+/// <summary>The failure table of docs/failures.md: transient failures retry with growing delays, the rest go to the DLQ.</summary>
 public sealed class RetryRouter(IOptions<RetryOptions> options)
 {
     private readonly IReadOnlyList<TimeSpan> _delays = options.Value.Delays;

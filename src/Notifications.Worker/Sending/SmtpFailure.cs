@@ -4,7 +4,7 @@ using Notifications.Core.Contract;
 
 namespace Notifications.Worker.Sending;
 
-/// <summary>What an SMTP failure means for the job (DESIGN.md, failure table), and one line to say so.</summary>
+/// <summary>What an SMTP failure means for the job (docs/failures.md), and one line to say so.</summary>
 public static partial class SmtpFailure
 {
     /// <summary>
