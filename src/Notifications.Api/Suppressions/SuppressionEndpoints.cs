@@ -139,7 +139,6 @@ public static partial class SuppressionEndpoints
             await suppressions.AddSuppressionAsync(entry, cancellationToken);
             if (existing is not null)
                 return TypedResults.Ok(SuppressionResponse.From(entry));
-            telemetry.SuppressionsAdded.Add(1, new KeyValuePair<string, object?>("source", Suppression.Manual));
             return TypedResults.Created(PathOf(key), SuppressionResponse.From(entry));
         }
         catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))

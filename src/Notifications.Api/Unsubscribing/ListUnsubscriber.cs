@@ -5,7 +5,6 @@ using Notifications.Core.Broker;
 using Notifications.Core.Events;
 using Notifications.Core.Store;
 using Notifications.Core.Suppressions;
-using Notifications.Core.Telemetry;
 using Notifications.Core.Unsubscribing;
 using Notifications.Core.Webhooks;
 
@@ -21,7 +20,6 @@ public sealed partial class ListUnsubscriber(
     ISuppressions suppressions,
     WebhookOutbox webhooks,
     IOutcomeEvents events,
-    NotificationsTelemetry telemetry,
     TimeProvider clock,
     ILogger<ListUnsubscriber> logger)
 {
@@ -50,7 +48,6 @@ public sealed partial class ListUnsubscriber(
             LogNotDone(member.Client, member.List, ex.GetBaseException().Message);
             return Outcome.TryLater;
         }
-        telemetry.SuppressionsAdded.Add(1, new KeyValuePair<string, object?>("source", Suppression.Unsubscribe));
         LogDone(member.Client, member.List);
         return Outcome.Unsubscribed;
     }

@@ -29,7 +29,8 @@ public static class StoreRegistration
         builder.Services.AddSingleton<IIdempotencyKeys>(services => services.GetRequiredKeyedService<IJobStore>(JobStoreKey));
         builder.Services.AddSingleton<ISendClaims>(services => services.GetRequiredKeyedService<IJobStore>(JobStoreKey));
         builder.Services.AddSingleton<IJobStatuses>(services => services.GetRequiredKeyedService<IJobStore>(JobStoreKey));
-        builder.Services.AddSingleton<ISuppressions>(services => services.GetRequiredKeyedService<IJobStore>(JobStoreKey));
+        builder.Services.AddSingleton<ISuppressions>(services => new CountedSuppressions(services.GetRequiredKeyedService<IJobStore>(JobStoreKey),
+            services.GetRequiredService<Telemetry.NotificationsTelemetry>()));
         builder.Services.AddSingleton<IReputation>(services => services.GetRequiredKeyedService<IJobStore>(JobStoreKey));
         builder.Services.AddSingleton<IDeadLetterIndex>(services => services.GetRequiredKeyedService<IJobStore>(JobStoreKey));
         builder.Services.AddSingleton<IConsoleSessions>(services => services.GetRequiredKeyedService<IJobStore>(JobStoreKey));

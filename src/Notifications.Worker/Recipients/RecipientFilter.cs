@@ -68,7 +68,6 @@ public sealed class RecipientFilter(ISuppressions suppressions, NotificationsTel
             {
                 await suppressions.AddSuppressionAsync(
                     new Suppression(address, recipient.Reply, Suppression.Bounce, job.Client, clock.GetUtcNow()), CancellationToken.None);
-                telemetry.SuppressionsAdded.Add(1, new KeyValuePair<string, object?>("source", Suppression.Bounce));
                 logger.LogInformation("Suppressed {Address}: the relay refused it for good in job {JobId} ({Reply})", address, job.Id, recipient.Reply);
             }
             catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))
