@@ -24,6 +24,12 @@ public static class DlqTool
         IDictionary<string, string?>? settings = null, Func<string?>? readLine = null, bool? isTerminal = null,
         CancellationToken cancellationToken = default)
     {
+        if (args is ["-h" or "--help" or "help"])
+        {
+            // Asked for: the usage on standard output, and success.
+            await output.WriteLineAsync(DlqArguments.Usage);
+            return ExitCodes.Done;
+        }
         DlqArguments parsed;
         try
         {

@@ -54,7 +54,7 @@ public sealed record DlqArguments
 
     public static DlqArguments Parse(IReadOnlyList<string> args)
     {
-        if (args.Count == 0 || args[0] is "-h" or "--help" or "help")
+        if (args.Count == 0)
             throw new UsageException("a command is required");
         var verb = args[0];
         if (verb is not ("list" or "show" or "replay" or "delete" or "export" or "reindex" or "suppressions" or "clients"))

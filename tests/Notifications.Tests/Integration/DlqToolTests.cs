@@ -47,6 +47,19 @@ public sealed class DlqToolTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _queues.DeleteAllAsync();
 
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("-h")]
+    [InlineData("help")]
+    public async Task Help_asked_for_prints_the_usage_on_standard_output_and_succeeds(string help)
+    {
+        var run = await RunAsync(help);
+
+        Assert.Equal((0, ""), (run.Exit, run.Err));
+        Assert.Contains("dlq replay", run.Out);
+        Assert.Contains("exit codes:", run.Out);
+    }
+
     [Fact]
     public async Task Replay_queues_an_email_replayed_callback_with_the_jobs_recipients_only_for_a_client_with_a_webhook()
     {
