@@ -8,6 +8,9 @@ using Notifications.Core.Events;
 using Notifications.Core.Clients;
 using Notifications.Core.Webhooks;
 using Notifications.Core.Topology;
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
 using Notifications.Dlq.Cli;
 using Notifications.Dlq.Commands;
 using Notifications.Dlq.DeadLetters;
@@ -24,16 +27,21 @@ public static class DlqTool
         IDictionary<string, string?>? settings = null, Func<string?>? readLine = null, bool? isTerminal = null,
         CancellationToken cancellationToken = default)
     {
-        if (args is ["-h" or "--help" or "help"])
+        var commandLine = new DlqCommandLine();
+        var result = commandLine.Parse(args);
+        if (args is ["help"] || result.Action is HelpAction && result.CommandResult.Command == commandLine.Root)
         {
             // Asked for: the usage on standard output, and success.
             await output.WriteLineAsync(DlqArguments.Usage);
             return ExitCodes.Done;
         }
+        if (result.Action is not (null or ParseErrorAction) && result.Action != DlqCommandLine.Runs)
+            // A verb's own help (dlq replay --help), or the shell asking for completions ([suggest]).
+            return await result.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellationToken);
         DlqArguments parsed;
         try
         {
-            parsed = DlqArguments.Parse(args);
+            parsed = result.Errors.Count > 0 ? throw new UsageException(result.Errors[0].Message) : commandLine.Arguments(result);
         }
         catch (UsageException ex)
         {

@@ -3,7 +3,7 @@ using Notifications.Core.Contract;
 
 namespace Notifications.Dlq.Cli;
 
-/// <summary>The parsed command line of <c>dlq</c>.</summary>
+/// <summary>The parsed command line of <c>dlq</c> (<see cref="DlqCommandLine"/> parses it).</summary>
 public sealed record DlqArguments
 {
     public const string Usage = """
@@ -52,69 +52,8 @@ public sealed record DlqArguments
     public string? Reason { get; init; }
     public string? Source { get; init; }
 
-    public static DlqArguments Parse(IReadOnlyList<string> args)
-    {
-        if (args.Count == 0)
-            throw new UsageException("a command is required");
-        var verb = args[0];
-        if (verb is not ("list" or "show" or "replay" or "delete" or "export" or "reindex" or "suppressions" or "clients"))
-            throw new UsageException($"unknown command '{verb}'");
-
-        var ids = new List<string>();
-        var parsed = new DlqArguments { Verb = verb };
-        var first = 1;
-        if (verb == "suppressions")
-        {
-            if (args.Count < 2 || args[1] is not ("list" or "add" or "remove"))
-                throw new UsageException("suppressions takes list, add or remove");
-            parsed = parsed with { Action = args[1] };
-            first = 2;
-        }
-        else if (verb == "clients")
-        {
-            var resume = args.Count > 1 && args[1] == "resume";
-            parsed = parsed with { Action = resume ? "resume" : "list" };
-            first = resume ? 2 : 1;
-        }
-        for (var i = first; i < args.Count; i++)
-        {
-            var arg = args[i];
-            string Value() => i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal)
-                ? args[++i]
-                : throw new UsageException($"{arg} needs a value");
-            parsed = arg switch
-            {
-                "--all" => parsed with { All = true },
-                "--json" => parsed with { Json = true },
-                "--group" when verb == "list" => parsed with { Group = true },
-                "--group" => parsed with { GroupKey = Value() },
-                "--kind" => parsed with { Kind = ParseKind(Value()) },
-                "--dry-run" => parsed with { DryRun = true },
-                "--yes" => parsed with { Yes = true },
-                "--limit" => parsed with { Limit = ParseLimit(Value()) },
-                "--from" => parsed with { From = Value() },
-                "--out" => parsed with { Out = Value() },
-                "--uri" => parsed with { Uri = Value() },
-                "--prefix" => parsed with { Prefix = Value() },
-                "--reason" => parsed with { Reason = Value() },
-                "--queue" => parsed with { Queue = ParseQueue(Value()) },
-                "--source" => parsed with { Source = ParseSource(Value()) },
-                _ when arg.StartsWith("--", StringComparison.Ordinal) => throw new UsageException($"unknown option '{arg}'"),
-                _ => AddId(parsed, ids, arg),
-            };
-        }
-        parsed = parsed with { Ids = ids };
-        Check(parsed);
-        return parsed;
-    }
-
-    private static DlqArguments AddId(DlqArguments parsed, List<string> ids, string id)
-    {
-        ids.Add(id);
-        return parsed;
-    }
-
-    private static void Check(DlqArguments a)
+    /// <summary>The rules that span options: what goes with what, one selector for a replay or a delete.</summary>
+    internal static void Check(DlqArguments a)
     {
         if (a.Verb == "suppressions")
         {
@@ -188,7 +127,7 @@ public sealed record DlqArguments
         }
     }
 
-    private static DlqQueue ParseQueue(string value) => value switch
+    internal static DlqQueue ParseQueue(string value) => value switch
     {
         "email.dead" => DlqQueue.Email,
         "webhook.dead" => DlqQueue.Webhook,
@@ -196,15 +135,15 @@ public sealed record DlqArguments
         _ => throw new UsageException($"--queue must be email.dead, webhook.dead or email.inbound.unparsed, not '{value}'"),
     };
 
-    private static string ParseSource(string value) => value is "bounce" or "manual" or "unsubscribe" or "complaint"
+    internal static string ParseSource(string value) => value is "bounce" or "manual" or "unsubscribe" or "complaint"
         ? value
         : throw new UsageException($"--source must be bounce, manual, unsubscribe or complaint, not '{value}'");
 
-    private static FailureKind ParseKind(string value) => FailureKindNames.TryParse(value, out var kind)
+    internal static FailureKind ParseKind(string value) => FailureKindNames.TryParse(value, out var kind)
         ? kind
         : throw new UsageException($"--kind must be transient, permanent, poison or delivery-limit, not '{value}'");
 
-    private static int ParseLimit(string value) =>
+    internal static int ParseLimit(string value) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit > 0
             ? limit
             : throw new UsageException($"--limit must be a positive whole number, not '{value}'");

@@ -61,6 +61,22 @@ public sealed class DlqToolTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Each_verb_has_its_own_help_and_the_shell_can_ask_for_completions()
+    {
+        var replay = await RunAsync("replay", "--help");
+        var suppressions = await RunAsync("suppressions", "add", "-h");
+        var completions = await RunAsync("[suggest:6]", "dlq re");
+
+        Assert.Equal((0, ""), (replay.Exit, replay.Err));
+        Assert.Contains("--dry-run", replay.Out);
+        Assert.DoesNotContain("--yes", replay.Out); // delete's, not replay's
+        Assert.Contains("--reason", suppressions.Out);
+        Assert.Equal(0, completions.Exit);
+        Assert.Contains("replay", completions.Out.Split('\n', StringSplitOptions.TrimEntries));
+        Assert.Contains("reindex", completions.Out.Split('\n', StringSplitOptions.TrimEntries));
+    }
+
+    [Fact]
     public async Task Replay_queues_an_email_replayed_callback_with_the_jobs_recipients_only_for_a_client_with_a_webhook()
     {
         _settings["Clients:billing:KeyHashes:0"] = Notifications.Core.Clients.ClientRegistry.HashOf(TestClients.NewKey());
