@@ -104,7 +104,8 @@ public static class DlqTool
             return events;
         }, resources.StoreAsync, webhooks, line => error.WriteLine($"dlq: {line}"), Clock);
         var context = new DlqContext(broker.Current!, publisher, names, output, error,
-            readLine ?? Console.ReadLine, isTerminal ?? !Console.IsInputRedirected, Clock, replayEvents, parsed.Queue, resources.StoreAsync);
+            readLine ?? Console.ReadLine, isTerminal ?? !Console.IsInputRedirected, Clock, replayEvents, parsed.Queue, resources.StoreAsync,
+            showProgress: ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected);
 
         try
         {

@@ -18,8 +18,12 @@ public sealed class DlqContext(
     TimeProvider clock,
     ReplayEvents? replayEvents = null,
     DlqQueue queue = DlqQueue.Email,
-    Func<Task<Core.Store.IJobStore>>? store = null)
+    Func<Task<Core.Store.IJobStore>>? store = null,
+    bool showProgress = false)
 {
+    /// <summary>A line of progress for a long run, on standard error when that is a terminal (nothing otherwise).</summary>
+    public ProgressLine Progress(string what) => new(error, showProgress, what, clock);
+
     /// <summary>The queue of this run (<c>--queue</c>).</summary>
     public DlqQueue Queue => queue;
 

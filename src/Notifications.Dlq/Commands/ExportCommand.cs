@@ -22,6 +22,7 @@ public static class ExportCommand
         // Written aside and renamed, so a failed export never leaves a half file under the asked name.
         var temporary = args.Out + ".partial";
         var count = 0;
+        using (var progress = context.Progress("exported"))
         await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024, useAsync: true))
         {
             // Each line written as UTF-8 into one buffer and out to the file, no string per letter.
@@ -37,6 +38,7 @@ public static class ExportCommand
                 line.Write("\n"u8);
                 await file.WriteAsync(line.WrittenMemory, cancellationToken);
                 count++;
+                progress.Add();
             }
         }
         await dlq.ReturnRestAsync();

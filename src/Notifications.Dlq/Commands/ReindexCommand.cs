@@ -19,7 +19,8 @@ public static class ReindexCommand
             return ExitCodes.Failure;
         }
         await using var dlq = await context.OpenDeadLettersAsync(cancellationToken);
-        var (indexed, removed) = await DeadLetterIndexer.RebuildAsync(dlq, store, context.Clock, null, cancellationToken);
+        using var progress = context.Progress("indexed");
+        var (indexed, removed) = await DeadLetterIndexer.RebuildAsync(dlq, store, context.Clock, count => progress.Total(count), cancellationToken);
         context.Out.WriteLine($"{indexed} dead letter(s) in {context.DeadQueue} indexed; {removed} entr{(removed == 1 ? "y" : "ies")} of letters no longer there removed");
         return ExitCodes.Done;
     }

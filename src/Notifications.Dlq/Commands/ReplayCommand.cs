@@ -43,9 +43,11 @@ public static class ReplayCommand
         }
 
         context.PrepareAnnouncements(cancellationToken);
+        using var progress = context.Progress("replayed");
         var (replayed, stop) = await ReplayAsync(context, chosen, InFlight, async letter =>
         {
             await dlq.RemoveAsync(letter, cancellationToken);
+            progress.Add();
             lock (context.Out) // replays finish concurrently; a TextWriter is not made for that
                 context.Out.WriteLine($"replayed {letter.Id} ({letter.Kind}) from {context.DeadQueue} to {context.ReplayTarget}");
         }, cancellationToken);
