@@ -91,11 +91,12 @@ public sealed class InboundLimitTests
         var chunk = Enumerable.Repeat(line, 64).SelectMany(l => l).ToArray(); // 64 KB
         long written = 0;
         var cut = false;
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60)); // a receiver that stopped reading without closing fails here, not hangs
         try
         {
             while (written < 40L * 1024 * 1024)
             {
-                await smtp.Stream.WriteAsync(chunk);
+                await smtp.Stream.WriteAsync(chunk, patience.Token);
                 written += chunk.Length;
             }
         }

@@ -43,7 +43,7 @@ public sealed class CancelCheckStepTests
             clock.Advance(TimeSpan.FromSeconds(1));
             await Task.Delay(10);
         }
-        await run;
+        await run.WaitAsync(TimeSpan.FromSeconds(5));
 
         Assert.True(went);
         Assert.Null(context.Outcome);
@@ -61,7 +61,7 @@ public sealed class CancelCheckStepTests
         var run = step.RunAsync(context, _ => throw new InvalidOperationException("sent unchecked"));
         await Eventually.TrueAsync(() => store.Asked > 0, "the first ask");
         await stopping.CancelAsync();
-        await run;
+        await run.WaitAsync(TimeSpan.FromSeconds(10));
 
         Assert.IsType<JobOutcome.Returned>(context.Outcome);
     }

@@ -124,7 +124,7 @@ public sealed class SendStepTests
             Assert.False(second.IsCompleted); // the one slot is held by the first
             return stopping.CancelAsync();
         });
-        await second!;
+        await second!.WaitAsync(TimeSpan.FromSeconds(10));
 
         Assert.IsType<JobOutcome.Returned>(waiting.Outcome);
     }
@@ -141,7 +141,7 @@ public sealed class SendStepTests
 
         var run = step.RunAsync(second, Next(() => throw new InvalidOperationException("went ahead of its domain's turn")));
         await stopping.CancelAsync();
-        await run;
+        await run.WaitAsync(TimeSpan.FromSeconds(10));
 
         Assert.IsType<JobOutcome.Returned>(second.Outcome);
     }
