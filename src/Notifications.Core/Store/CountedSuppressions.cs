@@ -4,8 +4,9 @@ using Notifications.Core.Telemetry;
 namespace Notifications.Core.Store;
 
 /// <summary>
-/// The suppression list as the services use it: every entry added, whoever adds it (a bounce at RCPT or later, a
-/// complaint, an unsubscribe, a client, an operator), is counted here, once, in <c>notifications.suppressions.added{source}</c>.
+/// The suppression list as the services use it: every new entry, whoever adds it (a bounce at RCPT or later, a
+/// complaint, an unsubscribe, a client, an operator), is counted here, once, in <c>notifications.suppressions.added{source}</c>;
+/// writing an entry again (a reason changed, the same address bouncing for another job) is not a new one.
 /// </summary>
 public sealed class CountedSuppressions(ISuppressions store, NotificationsTelemetry telemetry) : ISuppressions
 {
@@ -14,8 +15,11 @@ public sealed class CountedSuppressions(ISuppressions store, NotificationsTeleme
 
     public async Task AddSuppressionAsync(Suppression suppression, CancellationToken cancellationToken)
     {
+        // One read more per add: adds are rare (none on the send path of a mail that went), and the count stays one per entry.
+        var existed = await store.GetSuppressionAsync(suppression.Key, cancellationToken) is not null;
         await store.AddSuppressionAsync(suppression, cancellationToken);
-        telemetry.SuppressionsAdded.Add(1, new KeyValuePair<string, object?>("source", suppression.Source));
+        if (!existed)
+            telemetry.SuppressionsAdded.Add(1, new KeyValuePair<string, object?>("source", suppression.Source));
     }
 
     public Task<Suppression?> GetSuppressionAsync(string address, CancellationToken cancellationToken) => store.GetSuppressionAsync(address, cancellationToken);

@@ -159,7 +159,7 @@ public sealed partial class RedisJobStore(Task<IConnectionMultiplexer> redis, IO
             status.Attempt?.ToString(CultureInfo.InvariantCulture) ?? "",
             status.Kind ?? "",
             status.Error ?? "",
-            (long)(status.KeepUntil(TimeProvider.System.GetUtcNow(), _options.Retention) - TimeProvider.System.GetUtcNow()).TotalMilliseconds,
+            (long)KeepFor(status).TotalMilliseconds,
             status.Order,
             status.Replays,
             status.Client ?? "",
@@ -168,6 +168,13 @@ public sealed partial class RedisJobStore(Task<IConnectionMultiplexer> redis, IO
             JsonSerializer.Serialize(status, StatusHistoryJsonContext.Default.JobStatus),
             status.MailedText() ?? "",
         ];
+
+    /// <summary>How long from now the store keeps this status: the retention, or until the job's due time plus it.</summary>
+    private TimeSpan KeepFor(JobStatus status)
+    {
+        var now = TimeProvider.System.GetUtcNow();
+        return status.KeepUntil(now, _options.Retention) - now;
+    }
 
     public async Task<JobStatus?> GetStatusAsync(string jobId, CancellationToken cancellationToken)
     {

@@ -154,12 +154,11 @@ public sealed partial class SentJobs(
     private static List<string> Mailed(Envelope envelope, IReadOnlyList<RefusedRecipient> refused)
     {
         var mailed = new List<string>(envelope.Send.Count);
+        // Most jobs have no refusal: then no set is built and each address is read once.
+        var left = refused.Count == 0 ? null : refused.Select(r => AddressOf(r.Address)).ToHashSet(StringComparer.OrdinalIgnoreCase);
         foreach (var recipient in envelope.Send)
-        {
-            var address = AddressOf(recipient);
-            if (!refused.Any(r => string.Equals(AddressOf(r.Address), address, StringComparison.OrdinalIgnoreCase)))
+            if (AddressOf(recipient) is var address && left?.Contains(address) != true)
                 mailed.Add(address);
-        }
         return mailed;
     }
 
