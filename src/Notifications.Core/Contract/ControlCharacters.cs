@@ -13,4 +13,10 @@ public static class ControlCharacters
                 return true;
         return false;
     }
+
+    /// <summary>
+    /// A bidirectional override, embedding, isolate or mark (U+202A–202E, U+2066–2069, U+200E/F, U+061C): it reorders what
+    /// a person sees, so <c>report\u202Efdp.exe</c> reads as <c>reportexe.pdf</c>.
+    /// </summary>
+    public static bool IsDirectionControl(char c) => c is >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069' or '\u200E' or '\u200F' or '\u061C';
 }

@@ -1,3 +1,4 @@
+using Notifications.Core.Contract;
 using System.Text;
 
 namespace Notifications.Core.Validation;
@@ -60,7 +61,7 @@ public sealed class AttachmentPolicy(EmailOptions options)
     /// <summary>Why this file is not sent, for the field it is about ("filename" or "contentType"); null when it may go.</summary>
     public (string Field, string Reason)? Refusal(string filename, string contentType)
     {
-        if (filename.Any(IsDirectionControl))
+        if (filename.Any(ControlCharacters.IsDirectionControl))
             return ("filename", "filename must not hold bidirectional controls (U+202E and the like): they disguise what a file is");
         var name = Fold(filename).TrimEnd('.', ' ');
         if (_blocked.FirstOrDefault(ext => name.EndsWith(ext, StringComparison.OrdinalIgnoreCase) && !_allowed.Contains(ext)) is { } extension)
@@ -98,8 +99,6 @@ public sealed class AttachmentPolicy(EmailOptions options)
                 };
         });
     }
-
-    private static bool IsDirectionControl(char c) => c is >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069' or '\u200E' or '\u200F' or '\u061C';
 
     private static string Dotted(string extension) => extension.StartsWith('.') ? extension : "." + extension;
 }

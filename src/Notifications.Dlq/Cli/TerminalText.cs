@@ -27,7 +27,5 @@ public static class TerminalText
         return escaped.ToString();
     }
 
-    private static bool IsUnsafe(char c) =>
-        c < 0x20 || c is >= '\u007F' and <= '\u009F' || c is >= '\u202A' and <= '\u202E' || c is >= '\u2066' and <= '\u2069'
-        || c is '\u200E' or '\u200F' or '\u061C';
+    private static bool IsUnsafe(char c) => c < 0x20 || c is >= '\u007F' and <= '\u009F' || Core.Contract.ControlCharacters.IsDirectionControl(c);
 }
