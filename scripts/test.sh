@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/broker.sh
+. scripts/lib/postgres.sh
 
 redis_pid=
 tls_dir=
@@ -14,6 +15,7 @@ cleanup() {
   [ -n "$tls_dir" ] && rm -rf "$tls_dir"
   stop_fault_broker
   stop_broker
+  stop_postgres
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -62,6 +64,11 @@ if [ -z "${REDIS_URI:-}" ]; then
   redis_pid=$!
   export REDIS_URI="127.0.0.1:$redis_port"
   echo "Redis on $REDIS_URI" >&2
+fi
+
+# PostgreSQL for the message log's store tests (the same tests as SQLite's) and its end-to-end test.
+if [ -z "${POSTGRES_URI:-}" ]; then
+  start_postgres
 fi
 
 # Redocly's CLI lints the OpenAPI document as a client generator's user would (OpenApiTests). Node comes with the machine.

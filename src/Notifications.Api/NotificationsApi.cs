@@ -9,6 +9,8 @@ using Microsoft.Extensions.Options;
 using Notifications.Core.Clients;
 using MassTransit;
 using Notifications.Api.Status;
+using Notifications.Api.Messages;
+using Notifications.Api.Erasures;
 using Notifications.Api.Suppressions;
 using Notifications.Api.Templates;
 using Notifications.Api.Unsubscribing;
@@ -53,6 +55,7 @@ public static class NotificationsApi
         builder.Services.AddOptions<TemplatesOptions>().Bind(builder.Configuration.GetSection(TemplatesOptions.Section));
         builder.Services.AddSingleton<TemplateStore>();
         builder.Services.AddSingleton<ScheduledJobs>();
+        builder.Services.AddSingleton<Erasures.Erasure>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueDepthMonitor>());
         builder.Services.AddSingleton<PausedClients>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PausedClients>());
@@ -81,6 +84,8 @@ public static class NotificationsApi
         app.MapSuppressions();
         app.MapTemplates();
         app.MapUnsubscribe();
+        app.MapMessages();
+        app.MapErasures();
         app.MapOperatorConsole();
         app.MapOpenApi(); // /openapi/v1.json, open like /health and /metrics
         app.MapPrometheusScrapingEndpoint("/metrics");

@@ -1,3 +1,4 @@
+using Notifications.Core.MessageLog;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -58,6 +59,7 @@ public static class NotificationsHost
         builder.AddNotificationsBroker(clientName);
         builder.AddEmailRules();
         builder.AddJobStore();
+        builder.AddMessageLog();
         return builder;
     }
 

@@ -72,6 +72,9 @@ public static class NotificationsWorker
         builder.Services.AddSingleton<Core.Reputation.ReputationGuard>();
         builder.Services.AddSingleton<Bounces.BounceRecorder>();
         builder.Services.AddHostedService<Bounces.InboundConsumer>();
+        // The message log: written here from message.log, off the send path; its expired data deleted here too.
+        builder.Services.AddHostedService<MessageLog.MessageLogWriter>();
+        builder.Services.AddHostedService<MessageLog.MessageLogRetention>();
         services?.Invoke(builder.Services);
         return builder.Build();
     }

@@ -35,7 +35,7 @@ public sealed class JobIntake(
 
     /// <param name="body">the request's bytes (the item's, in a batch): an Idempotency-Key is bound to their hash.</param>
     public async Task<Results<Accepted<SendEmailAccepted>, ValidationProblem, ProblemHttpResult>> AcceptAsync(HttpContext http,
-        SendEmailRequest mail, byte[] body, string idempotencyKey, CancellationToken cancellationToken)
+        SendEmailRequest mail, byte[] body, string idempotencyKey, CancellationToken cancellationToken, string via = Core.MessageLog.LogEntries.ViaHttp)
     {
         if (mail.Template is not null || mail.Model is not null)
         {
@@ -68,7 +68,7 @@ public sealed class JobIntake(
         var job = mail.ToJob(idempotencyKey.Length > 0 ? IdempotencyKey.JobId(scopedKey) : Guid.CreateVersion7().ToString(),
             clock.GetUtcNow(), client?.DefaultFrom ?? _email.DefaultFrom, client?.Name) with { SendAt = sendAt };
         using var scope = log.Logger.BeginScope(new JobLogScope(job.Id, job.Client));
-        if (await publication.PublishAsync(job, cancellationToken) is { } notPublished)
+        if (await publication.PublishAsync(job, via, cancellationToken) is { } notPublished)
             return notPublished;
         return TypedResults.Accepted(JobStatusEndpoint.PathOf(job.Id),
             new SendEmailAccepted(job.Id, sendAt is null ? JobStatus.Queued : JobStatus.Scheduled));

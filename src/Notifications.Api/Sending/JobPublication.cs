@@ -1,3 +1,4 @@
+using Notifications.Core.MessageLog;
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Notifications.Core.Broker;
@@ -18,9 +19,11 @@ public sealed class JobPublication(
     IJobStatuses statuses,
     NotificationsTelemetry telemetry,
     SendEmailLog log,
+    MessageLogPublisher messageLog,
     TimeProvider clock)
 {
-    public async Task<ProblemHttpResult?> PublishAsync(EmailJob job, CancellationToken cancellationToken)
+    /// <param name="via">how it came: <c>http</c>, <c>batch</c>, <c>smtp</c> (the message log's <c>accepted</c> says it).</param>
+    public async Task<ProblemHttpResult?> PublishAsync(EmailJob job, string via, CancellationToken cancellationToken)
     {
         var routingKey = TopologyNames.WorkKey(job.Lane);
         using var activity = NotificationsTelemetry.Source.StartActivity($"{routingKey} publish", ActivityKind.Producer);
@@ -46,7 +49,8 @@ public sealed class JobPublication(
                     detail: "The broker cannot take jobs right now; nothing was queued. Try again later.");
         }
         telemetry.Accepted.Add(1);
-        await RecordStatusAsync(job);
+        // Beside its status, as best effort: the job is safe either way, and the worker's entries carry its facts too.
+        await Task.WhenAll(RecordStatusAsync(job), messageLog.TryPublishAsync(LogEntries.Accepted(job, via), CancellationToken.None));
         log.Queued(job.Id, job.To.Count + job.Cc.Count + job.Bcc.Count);
         return null;
     }

@@ -118,7 +118,7 @@ public static class SendEmailBatchEndpoint
         var (mail, readError) = SendEmailBinding.ReadRequest(body);
         if (readError is not null)
             return BatchItemResult.From(readError);
-        return BatchItemResult.From(await intake.AcceptAsync(http, mail!, body, key, cancellationToken));
+        return BatchItemResult.From(await intake.AcceptAsync(http, mail!, body, key, cancellationToken, Core.MessageLog.LogEntries.ViaBatch));
     }
 
     /// <summary>The body as one JSON document and its items, or the answer to give instead (not JSON, not an array, too large).</summary>

@@ -15,7 +15,8 @@ public static class JobStatusEndpoint
     /// (it checks the status of every scheduled job it receives). A job already queued, sent or cancelled: 409.
     /// </summary>
     private static async Task<Results<Ok<SendEmailAccepted>, ProblemHttpResult>> CancelAsync(string id, HttpContext http, ClientRegistry clients,
-        IJobStatuses statuses, TimeProvider clock, ILogger<JobStatusResponse> logger, CancellationToken cancellationToken)
+        IJobStatuses statuses, Core.MessageLog.MessageLogPublisher messageLog, TimeProvider clock, ILogger<JobStatusResponse> logger,
+        CancellationToken cancellationToken)
     {
         try
         {
@@ -36,6 +37,8 @@ public static class JobStatusEndpoint
                     detail: $"Job '{id}' is {now?.Status ?? "gone"}: it came due while the cancel was on its way; only a job still scheduled can be cancelled.");
             }
             logger.LogInformation("Job {JobId} cancelled while scheduled", id);
+            await messageLog.TryPublishAsync([Core.MessageLog.LogEntries.Of(id, status.Client, Core.MessageLog.LogEntryTypes.Cancelled, clock.GetUtcNow(),
+                "cancelled", new System.Text.Json.Nodes.JsonObject { ["by"] = "DELETE /api/emails/{id}" })], CancellationToken.None);
             return TypedResults.Ok(new SendEmailAccepted(id, JobStatus.Cancelled));
         }
         catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))

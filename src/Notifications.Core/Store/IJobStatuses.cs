@@ -27,4 +27,11 @@ public interface IJobStatuses
     /// </summary>
     /// <returns>whether it was recorded.</returns>
     Task<bool> TryChangeStatusAsync(JobStatus status, string expected, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// An erasure (docs/message-log.md): <paramref name="address"/> (normalized, any case) no longer appears in any status
+    /// or history entry — out of the mailed list, replaced by <c>[erased]</c> in the recipients' outcomes. A report that
+    /// comes back later for it then matches nothing. Returns how many statuses changed.
+    /// </summary>
+    Task<int> EraseAddressAsync(string address, CancellationToken cancellationToken);
 }

@@ -31,6 +31,10 @@ public sealed record JobStatus(
     public DateTimeOffset KeepUntil(DateTimeOffset now, TimeSpan retention) =>
         SendAt is { } due && due > now ? due + retention : now + retention;
 
+    /// <summary>A mailed list (<see cref="MailedText"/>) without <paramref name="address"/>, whatever its case; null when none is left.</summary>
+    public static string? Without(string? mailed, string address) => MailedOf(mailed) is { } list
+        && string.Join('\n', list.Where(a => !string.Equals(a, address, StringComparison.OrdinalIgnoreCase))) is { Length: > 0 } left ? left : null;
+
     public static IReadOnlyList<string>? MailedOf(string? text) => string.IsNullOrEmpty(text) ? null : text.Split('\n');
 
     public const string Queued = "queued";

@@ -190,6 +190,37 @@ public sealed partial class RedisJobStore(Task<IConnectionMultiplexer> redis, IO
             JobStatus.MailedOf(fields.GetValueOrDefault("mailed")));
     }
 
+    /// <summary>Walks every status and history key (SCAN, in pages): an erasure is rare, and Redis has no index of addresses.</summary>
+    public async Task<int> EraseAddressAsync(string address, CancellationToken cancellationToken)
+    {
+        var changed = 0;
+        foreach (var endpoint in (await redis).GetEndPoints())
+        {
+            var server = (await redis).GetServer(endpoint);
+            if (server.IsReplica)
+                continue;
+            await foreach (var key in server.KeysAsync(Db.Database, keyPrefix + "status:*", pageSize: 1_000).WithCancellation(cancellationToken))
+            {
+                var fields = await Db.HashGetAsync(key, ["recipients", "mailed"]);
+                var recipients = (string?)fields[0];
+                var mailed = (string?)fields[1];
+                if (recipients?.Contains(address, StringComparison.OrdinalIgnoreCase) != true && mailed?.Contains(address, StringComparison.OrdinalIgnoreCase) != true)
+                    continue;
+                await Db.HashSetAsync(key, [new HashEntry("recipients", recipients is null ? "" : MessageLog.LogAddresses.Scrub(recipients, address)),
+                    new HashEntry("mailed", JobStatus.Without(mailed, address) ?? "")]);
+                changed++;
+            }
+            await foreach (var key in server.KeysAsync(Db.Database, keyPrefix + "history:*", pageSize: 1_000).WithCancellation(cancellationToken))
+            {
+                var entries = await Db.ListRangeAsync(key);
+                for (var i = 0; i < entries.Length; i++)
+                    if (((string?)entries[i])?.Contains(address, StringComparison.OrdinalIgnoreCase) == true)
+                        await Db.ListSetByIndexAsync(key, i, MessageLog.LogAddresses.Scrub((string)entries[i]!, address));
+            }
+        }
+        return changed;
+    }
+
     private string SendKey(string jobId) => keyPrefix + "send:" + jobId;
 
     public bool IsShared => true;

@@ -160,6 +160,30 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable, IDispo
             ("$recipients", status.Recipients is { IsEmpty: false } r ? r.ToJson() : null), ("$expected", expected), ("$now", Now())) == 1
             && WroteHistory(store, status), cancellationToken);
 
+    public Task<int> EraseAddressAsync(string address, CancellationToken cancellationToken) => _writer.RunAsync(store =>
+    {
+        // LIKE is case-insensitive for ASCII; the rows it finds are checked and rewritten here.
+        var pattern = "%" + address.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
+        var statuses = store.Query("SELECT job_id, recipients, mailed FROM statuses WHERE recipients LIKE $pattern ESCAPE '\\' OR mailed LIKE $pattern ESCAPE '\\'",
+            Rows, ("$pattern", pattern));
+        foreach (var (id, recipients, mailed) in statuses)
+            store.Execute("UPDATE statuses SET recipients = $recipients, mailed = $mailed WHERE job_id = $id", ("$id", id),
+                ("$recipients", recipients is null ? null : MessageLog.LogAddresses.Scrub(recipients, address)), ("$mailed", JobStatus.Without(mailed, address)));
+        var history = store.Query("SELECT seq, recipients, NULL FROM status_history WHERE recipients LIKE $pattern ESCAPE '\\'", Rows, ("$pattern", pattern));
+        foreach (var (seq, recipients, _) in history)
+            store.Execute("UPDATE status_history SET recipients = $recipients WHERE seq = $seq", ("$seq", seq),
+                ("$recipients", MessageLog.LogAddresses.Scrub(recipients!, address)));
+        return statuses.Count;
+    }, cancellationToken);
+
+    private static List<(object Key, string? Recipients, string? Mailed)> Rows(SqliteDataReader reader)
+    {
+        var rows = new List<(object, string?, string?)>();
+        while (reader.Read())
+            rows.Add((reader.GetValue(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2)));
+        return rows;
+    }
+
     public Task<JobStatus?> GetStatusAsync(string jobId, CancellationToken cancellationToken)
     {
         using var connection = Open();

@@ -35,6 +35,9 @@ public sealed class NotificationsTelemetry : IDisposable
         WebhooksDead = _meter.CreateCounter<long>("notifications.webhooks.dead", "{callback}", "Callbacks moved to webhook.dead, by client");
         WebhookLatency = _meter.CreateHistogram<double>("notifications.webhooks.delivery_duration", "s",
             "From the outcome to its callback's 2xx, retries included, by client");
+        LogEntriesWritten = _meter.CreateCounter<long>("notifications.log.written", "{entry}", "Message-log entries written to the log's store");
+        LogEntriesDropped = _meter.CreateCounter<long>("notifications.log.dropped", "{entry}",
+            "Message-log entries not logged, by reason (full: message.log at its limit; unreadable: not a list of entries)");
         SuppressionsAdded = _meter.CreateCounter<long>("notifications.suppressions.added", "{address}", "Addresses put on the suppression list, by source");
         SmtpDuration = _meter.CreateHistogram<double>("notifications.smtp.send.duration", "s", "One SMTP send, connection included");
         DeliveryLatency = _meter.CreateHistogram<double>("notifications.job.delivery.duration", "s", "From acceptance (202) to the relay's 250");
@@ -59,6 +62,8 @@ public sealed class NotificationsTelemetry : IDisposable
     public Counter<long> RateLimited { get; }
     public Counter<long> Throttled { get; }
     public Counter<long> Sent { get; }
+    public Counter<long> LogEntriesWritten { get; }
+    public Counter<long> LogEntriesDropped { get; }
     public Counter<long> Retried { get; }
     public Counter<long> DeadLettered { get; }
     public Counter<long> JobsSuppressed { get; }

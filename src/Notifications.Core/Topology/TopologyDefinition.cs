@@ -83,6 +83,14 @@ public static class TopologyDefinition
             ["x-max-length-bytes"] = TopologyNames.UnparsedMaxBytes,
             ["x-message-ttl"] = TopologyNames.UnparsedTtlMs,
         }));
+
+        // The message log's entries: its writer acks them only once they are in the log's store.
+        queues.Add(new(names.MessageLogQueue, TopologyNames.MessageLogKey, new Dictionary<string, object?>
+        {
+            ["x-queue-type"] = "quorum",
+            ["x-overflow"] = "reject-publish",
+            ["x-max-length-bytes"] = TopologyNames.MessageLogMaxBytes,
+        }));
         return queues;
     }
 }

@@ -13,6 +13,7 @@ public sealed class TopologyNames(string prefix)
     public const string WebhookDeadKey = "webhook.dead";
     public const string InboundKey = "email.inbound";
     public const string InboundUnparsedKey = "email.inbound.unparsed";
+    public const string MessageLogKey = "message.log";
     public const int WebhookRetryQueueCount = 5;
     public const int RetryQueueCount = 3;
 
@@ -32,6 +33,12 @@ public sealed class TopologyNames(string prefix)
 
     public const long UnparsedTtlMs = 14L * 24 * 3600 * 1000;
 
+    /// <summary>
+    /// What <c>message.log</c> holds at most while its store is away: 1 GiB of entries (a day of a busy deployment). Past
+    /// that the broker refuses more (reject-publish) and the entries are dropped and counted, never the mail held.
+    /// </summary>
+    public const long MessageLogMaxBytes = 1024L * 1024 * 1024;
+
     public string Prefix { get; } = prefix;
     public string Exchange { get; } = prefix + "notifications";
     public string SendQueue { get; } = prefix + SendKey;
@@ -45,6 +52,9 @@ public sealed class TopologyNames(string prefix)
 
     /// <summary>What came back and could not be read or matched to a job: kept for an operator.</summary>
     public string InboundUnparsedQueue { get; } = prefix + InboundUnparsedKey;
+
+    /// <summary>Entries for the message log, waiting for its writer (docs/message-log.md).</summary>
+    public string MessageLogQueue { get; } = prefix + MessageLogKey;
 
     public static string WebhookRetryKey(int attempt) => attempt is >= 1 and <= WebhookRetryQueueCount
         ? $"webhook.retry.{attempt}"

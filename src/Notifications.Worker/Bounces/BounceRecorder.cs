@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+using Notifications.Core.MessageLog;
 using Microsoft.Extensions.Logging;
 using Notifications.Contracts;
 using Notifications.Core.Bounces;
@@ -73,6 +75,12 @@ public sealed partial class BounceRecorder(
                 var complained = new EmailComplained(job.JobId, address, report.FeedbackType ?? "abuse", now, job.Client);
                 tell.Add(new Announcement(job.JobId, job.Client, "a complaint")
                 {
+                    Log = [LogEntries.Of(job.JobId, job.Client, LogEntryTypes.Complained, now, $"complained:{address}", new JsonObject
+                    {
+                        ["recipient"] = address,
+                        ["feedbackType"] = report.FeedbackType ?? "abuse",
+                        ["reportingMta"] = report.ReportingMta,
+                    })],
                     Event = OutcomeEvent.Of(complained),
                     Webhook = Webhook(WebhookEvent.Complained, "complained", job, address ?? "", now, feedbackType: report.FeedbackType ?? "abuse"),
                 });
@@ -102,6 +110,7 @@ public sealed partial class BounceRecorder(
                 var bounced = new EmailBounced(job.JobId, address, recipient.Status!, recipient.Diagnostic, now, job.Client, report.ReportingMta);
                 tell.Add(new Announcement(job.JobId, job.Client, "a bounce")
                 {
+                    Log = [BounceEntry(LogEntryTypes.Bounced, job, address, now, recipient, report.ReportingMta)],
                     Event = OutcomeEvent.Of(bounced),
                     Webhook = Webhook(WebhookEvent.Bounced, "bounced", job, address, now, recipient),
                 });
@@ -110,11 +119,19 @@ public sealed partial class BounceRecorder(
             {
                 outcomes = RecipientOutcomes.With(outcomes, softBounced: new RefusedRecipient(address, recipient.Describe()));
                 telemetry.Bounces.Add(1, new KeyValuePair<string, object?>("type", "soft"));
+                tell.Add(new Announcement(job.JobId, job.Client, "a soft bounce")
+                {
+                    Log = [BounceEntry(LogEntryTypes.Bounced, job, address, now, recipient, report.ReportingMta) with { Key = $"soft-bounced:{address}" }],
+                });
             }
             else if (recipient.IsDelayed)
             {
                 telemetry.Delays.Add(1);
-                tell.Add(new Announcement(job.JobId, job.Client, "a delay") { Webhook = Webhook(WebhookEvent.Delayed, "delayed", job, address, now, recipient) });
+                tell.Add(new Announcement(job.JobId, job.Client, "a delay")
+                {
+                    Webhook = Webhook(WebhookEvent.Delayed, "delayed", job, address, now, recipient),
+                    Log = [BounceEntry(LogEntryTypes.Deferred, job, address, now, recipient, report.ReportingMta) with { Key = $"delayed:{address}:{recipient.Status}" }],
+                });
             }
         }
         if (!ReferenceEquals(outcomes, job.Recipients))
@@ -133,6 +150,18 @@ public sealed partial class BounceRecorder(
     private static bool Reported(RecipientOutcomes? outcomes, string address, bool hard) =>
         outcomes?.Bounced?.Any(r => string.Equals(r.Address, address, StringComparison.OrdinalIgnoreCase)) == true
         || !hard && outcomes?.SoftBounced?.Any(r => string.Equals(r.Address, address, StringComparison.OrdinalIgnoreCase)) == true;
+
+    /// <summary>The log's entry of one recipient's report: the DSN's status, the diagnostic, the server that reported it.</summary>
+    private static LogEntry BounceEntry(string type, JobStatus job, string address, DateTimeOffset now, RecipientReport recipient, string? reportingMta) =>
+        LogEntries.Of(job.JobId, job.Client, type, now, $"{type}:{address}", new JsonObject
+        {
+            ["recipient"] = address,
+            ["status"] = recipient.Status,
+            ["diagnostic"] = recipient.Diagnostic,
+            ["reportingMta"] = reportingMta,
+            ["hard"] = recipient.IsHardBounce,
+            ["reported"] = "later, by the recipient's server",
+        });
 
     private void Ignore(string reason) => telemetry.InboundIgnored.Add(1, new KeyValuePair<string, object?>("reason", reason));
 

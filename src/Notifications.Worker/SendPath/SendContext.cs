@@ -34,6 +34,9 @@ public sealed class SendContext(Delivery delivery, CancellationToken holdsAborte
     /// <summary>Whether this worker holds the job's send claim right now.</summary>
     public bool HoldsClaim { get; set; }
 
+    /// <summary>The last try at the relay, for the message log: set by <see cref="SendStep"/> whether the relay said yes or no.</summary>
+    public RelayAttempt? Attempt { get; set; }
+
     /// <summary>How the path ended; <see cref="JobOutcome"/> decides the delivery's route from it.</summary>
     public JobOutcome? Outcome { get; set; }
 

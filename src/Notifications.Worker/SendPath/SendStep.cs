@@ -33,7 +33,7 @@ public sealed class SendStep(
             {
                 SendResult result;
                 using (guard.KeepClaim(job.Id))
-                    result = await SendOnceAsync(message, context.Sender, context.Mailboxes, context.SendsAborted);
+                    result = await SendOnceAsync(context, message);
                 outage.Ended();
                 telemetry.Sent.Add(1);
                 telemetry.DeliveryLatency.Record((clock.GetUtcNow() - job.CreatedAt).TotalSeconds);
@@ -71,6 +71,19 @@ public sealed class SendStep(
         }
     }
 
+    /// <summary>What the relay answered each recipient: its refusal, or the reply to the mail.</summary>
+    private static List<(string, string)> Replies(IReadOnlyList<string> recipients, SendResult result)
+    {
+        var refused = result.Refused.Count == 0 ? null : result.Refused.ToDictionary(r => r.Address, r => r.Reply, StringComparer.OrdinalIgnoreCase);
+        var replies = new List<(string, string)>(recipients.Count);
+        foreach (var recipient in recipients)
+        {
+            var address = Core.Contract.EmailAddresses.TryParseMailbox(recipient, out var mailbox, out _) ? mailbox!.Address : recipient;
+            replies.Add((address, refused?.GetValueOrDefault(address) ?? result.Reply));
+        }
+        return replies;
+    }
+
     /// <summary>
     /// A hold can outlast the claim's lease: give the claim up while waiting, take it again before sending. False (and the
     /// outcome set) when another delivery sent the job meanwhile.
@@ -90,19 +103,26 @@ public sealed class SendStep(
         return true;
     }
 
-    private async Task<SendResult> SendOnceAsync(MimeKit.MimeMessage message, MimeKit.MailboxAddress? sender,
-        IReadOnlyList<MimeKit.MailboxAddress>? envelope, CancellationToken cancellationToken)
+    private async Task<SendResult> SendOnceAsync(SendContext context, MimeKit.MimeMessage message)
     {
-        await using var turn = await pacer.TakeTurnAsync(cancellationToken);
+        await using var turn = await pacer.TakeTurnAsync(context.SendsAborted);
         using var activity = NotificationsTelemetry.Source.StartActivity("smtp send", ActivityKind.Client);
         var started = clock.GetTimestamp();
+        var at = clock.GetUtcNow();
+        var number = context.Delivery.PreviousAttempts + 1;
         try
         {
-            return await relay.SendAsync(message, sender, envelope, cancellationToken);
+            var result = await relay.SendAsync(message, context.Sender, context.Mailboxes, context.SendsAborted);
+            context.Attempt = new RelayAttempt(number, at, result.Relay, result.Tls, clock.GetElapsedTime(started).TotalMilliseconds,
+                Replies(context.RequireEnvelope().Send, result));
+            return result;
         }
         catch (Exception ex)
         {
             activity?.SetStatus(ActivityStatusCode.Error, SmtpFailure.Describe(ex));
+            var refused = (ex as RecipientsRefusedException)?.Refused;
+            context.Attempt = new RelayAttempt(number, at, relay.Describe(), null, clock.GetElapsedTime(started).TotalMilliseconds,
+                refused is not null ? [.. refused.Select(r => (r.Address, r.Reply))] : [.. context.RequireEnvelope().Send.Select(r => (r, SmtpFailure.Describe(ex)))]);
             throw;
         }
         finally

@@ -69,4 +69,6 @@ public sealed class RecipientsRefusedException(IReadOnlyList<RefusedRecipient> r
 }
 
 /// <summary>What the relay said to one mail: its final reply, and the recipients it refused (the others got it).</summary>
-public sealed record SendResult(string Reply, IReadOnlyList<RefusedRecipient> Refused);
+/// <param name="Relay">the relay's host and port, as the message log names it.</param>
+/// <param name="Tls">whether the connection the mail went over was encrypted.</param>
+public sealed record SendResult(string Reply, IReadOnlyList<RefusedRecipient> Refused, string? Relay = null, bool? Tls = null);

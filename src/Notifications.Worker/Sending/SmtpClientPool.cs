@@ -48,9 +48,10 @@ public sealed class SmtpClientPool(IOptions<SmtpOptions> options, ILogger<SmtpCl
                 : await client.SendAsync(message, sender ?? message.Sender ?? message.From.Mailboxes.First(),
                     envelope ?? MimeMessageFactory.AllRecipients(message), cancellationToken);
             var refused = client.Refused.ToArray();
+            var tls = client.IsSecure;
             _idle.Enqueue(client);
             client = null;
-            return new SendResult(reply, refused);
+            return new SendResult(reply, refused, $"{_options.Host}:{_options.Port}", tls);
         }
         catch (Exception ex) when (reused && ex is IOException or SmtpProtocolException or ServiceNotConnectedException)
         {

@@ -23,6 +23,10 @@ public sealed class SmtpRelay
     private readonly SmtpClientPool _pool;
     private readonly ResiliencePipeline _pipeline;
     private readonly CircuitBreakerStateProvider _circuit;
+    private readonly string _name;
+
+    /// <summary>The relay as the message log names it: host:port.</summary>
+    public string Describe() => _name;
 
     public SmtpRelay(SmtpClientPool pool, ResiliencePipelineProvider<string> pipelines, RelayCircuit circuit, IOptions<SmtpOptions> options,
         NotificationsTelemetry telemetry)
@@ -32,6 +36,7 @@ public sealed class SmtpRelay
         telemetry.ObserveGauge("notifications.smtp.circuit.state", "{state}", "The relay's circuit: 0 closed, 1 open, 2 half-open, 3 isolated",
             () => [new Measurement<long>((long)_circuit.CircuitState)]);
         BreakDuration = options.Value.CircuitBreakDuration;
+        _name = $"{options.Value.Host}:{options.Value.Port}";
         _pipeline = pipelines.GetPipeline(Pipeline);
     }
 

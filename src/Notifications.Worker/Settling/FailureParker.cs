@@ -30,7 +30,8 @@ public sealed partial class FailureParker(
     private static readonly TimeSpan ParkFailureBackoff = TimeSpan.FromSeconds(1);
 
     /// <param name="job">the job as the handler decoded it; null when its body is not one (the webhook then has no recipients).</param>
-    public async Task ParkAsync(Delivery delivery, RetryDecision decision, string error, EmailJob? job)
+    /// <param name="attempt">the try at the relay that failed, for the message log; null when the job never got there.</param>
+    public async Task ParkAsync(Delivery delivery, RetryDecision decision, string error, EmailJob? job, SendPath.RelayAttempt? attempt = null)
     {
         var properties = JobProperties.RetryCopy(delivery.Properties, decision.Attempts, error, decision.Kind.ToWire(), decision.Delay, clock.GetUtcNow());
         var headers = properties.Headers!;
@@ -54,7 +55,8 @@ public sealed partial class FailureParker(
             return;
         }
         // The event and the webhook are confirmed while the delivery is held (returning it would park a second copy).
-        if (!await announcer.AnnounceAsync(Announce(delivery, decision, error, job), () => delivery.ChannelOpen, CancellationToken.None))
+        if (!await announcer.AnnounceAsync(Announce(delivery, decision, error, job) with { Attempt = attempt, Job = job },
+                () => delivery.ChannelOpen, CancellationToken.None))
             return; // the channel is gone: the broker hands the job out again (a second copy may be parked; the claim keeps it mailed once)
         if (decision.IsDeadLetter)
             await IndexAsync(delivery, properties);
@@ -93,6 +95,11 @@ public sealed partial class FailureParker(
             }
             : new Announcement(delivery.JobId, delivery.Client, "retrying")
             {
+                LogDetails = new System.Text.Json.Nodes.JsonObject
+                {
+                    ["queue"] = names.Prefix + decision.RoutingKey,
+                    ["due"] = now + (decision.Delay ?? TimeSpan.Zero),
+                },
                 Status = new JobStatus(delivery.JobId, JobStatus.Retrying, now, decision.Attempts, Error: error, Replays: delivery.Replays,
                     Client: delivery.Client),
                 Event = OutcomeEvent.Of(new EmailRetryScheduled(delivery.JobId, decision.Attempts, decision.Delay ?? TimeSpan.Zero, error, now,

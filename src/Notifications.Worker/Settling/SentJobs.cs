@@ -27,13 +27,15 @@ public sealed partial class SentJobs(
     IJobStatuses statuses,
     Core.Reputation.ReputationGuard reputation,
     NotificationsTelemetry telemetry,
+    Microsoft.Extensions.Options.IOptions<Core.MessageLog.MessageLogOptions> log,
     TimeProvider clock,
     ILogger<SentJobs> logger)
 {
-    /// <summary>The relay accepted <paramref name="job"/> on <paramref name="attempt"/>: record it, tell, ack.</summary>
-    /// <param name="holdsAborted">cancelled at shutdown: a job whose events still fail goes back to the queue (and comes back here).</param>
-    public async Task RecordAsync(Delivery delivery, EmailJob job, Envelope envelope, SendResult result, int attempt, CancellationToken holdsAborted)
+    /// <summary>The relay accepted the context's job on <paramref name="attempt"/>: record it, tell, ack.</summary>
+    /// <remarks>The context's <c>HoldsAborted</c> is cancelled at shutdown: a job whose events still fail goes back to the queue (and comes back here).</remarks>
+    public async Task RecordAsync(SendPath.SendContext context, SendResult result, int attempt)
     {
+        var (delivery, job, envelope, holdsAborted) = (context.Delivery, context.RequireJob(), context.RequireEnvelope(), context.HoldsAborted);
         var outcomes = Outcomes(job, envelope, result.Refused, attempt);
         var sent = new JobStatus(job.Id, JobStatus.Sent, clock.GetUtcNow(), attempt, Replays: delivery.Replays, Client: job.Client, Recipients: outcomes,
             Mailed: Mailed(envelope, result.Refused));
@@ -52,7 +54,7 @@ public sealed partial class SentJobs(
         }
         await CountAsync(job, envelope.Send.Count, outcomes?.Rejected);
         LogSent(logger, job.Id, attempt, envelope.Send.Count - result.Refused.Count, result.Reply);
-        await PublishWhatFollowsAsync(delivery, job, result.Reply, attempt, outcomes, holdsAborted);
+        await PublishWhatFollowsAsync(delivery, job, result.Reply, attempt, outcomes, holdsAborted, sent, context);
     }
 
     /// <summary>
@@ -77,8 +79,9 @@ public sealed partial class SentJobs(
     public async Task CompleteAlreadySentAsync(Delivery delivery, EmailJob job, CancellationToken holdsAborted)
     {
         LogAlreadySent(logger, job.Id);
-        await PublishWhatFollowsAsync(delivery, job, "already accepted by the relay earlier", delivery.PreviousAttempts + 1,
-            await StoredOutcomesAsync(job.Id), holdsAborted);
+        var stored = await StoredStatusAsync(job.Id);
+        await PublishWhatFollowsAsync(delivery, job, "already accepted by the relay earlier", stored?.Attempt ?? delivery.PreviousAttempts + 1,
+            stored?.Recipients, holdsAborted, stored is { Status: JobStatus.Sent } ? stored : null, null);
     }
 
     /// <summary>
@@ -87,13 +90,18 @@ public sealed partial class SentJobs(
     /// outbox. If the channel is lost meanwhile the broker hands the job out again, and the redelivery comes back here.
     /// </summary>
     private async Task PublishWhatFollowsAsync(Delivery delivery, EmailJob job, string reply, int attempts, RecipientOutcomes? outcomes,
-        CancellationToken holdsAborted)
+        CancellationToken holdsAborted, JobStatus? sent, SendPath.SendContext? context)
     {
         var held = () => delivery.ChannelOpen;
         var done = outcomes?.Deferred is not { Count: > 0 }
             || await announcer.ReliablyAsync("follow-up job", job.Id, () => followUps.PublishAsync(delivery, job, outcomes.Deferred!, attempts), held, holdsAborted);
         done = done && await announcer.AnnounceAsync(new Announcement(job.Id, job.Client, JobStatus.Sent)
         {
+            Recorded = sent,
+            Job = job,
+            Attempt = context?.Attempt,
+            Signed = context?.Message?.Headers.Contains(MimeKit.HeaderId.DkimSignature),
+            Content = context is not null && log.Value.ContentRetention > TimeSpan.Zero ? LogAnnouncement.ContentOf(job, context.Message) : null,
             Event = OutcomeEvent.Of(SentEvent(delivery, job, reply, attempts, outcomes)),
             Webhook = WebhookEvents.For(WebhookEvent.Sent, JobStatus.Sent, job.Id, job.Client, job, clock.GetUtcNow(), attempts,
                 replays: delivery.Replays, outcomes: outcomes),
@@ -135,12 +143,12 @@ public sealed partial class SentJobs(
             deferred.Count > 0 ? deferred : null);
     }
 
-    /// <summary>What a sent job's status says about its recipients, for a redelivery that must finish what the first one began.</summary>
-    private async Task<RecipientOutcomes?> StoredOutcomesAsync(string jobId)
+    /// <summary>What a sent job's status says (its recipients, its attempt), for a redelivery that must finish what the first one began.</summary>
+    private async Task<JobStatus?> StoredStatusAsync(string jobId)
     {
         try
         {
-            return (await statuses.GetStatusAsync(jobId, CancellationToken.None))?.Recipients;
+            return await statuses.GetStatusAsync(jobId, CancellationToken.None);
         }
         catch (Exception ex)
         {

@@ -28,7 +28,7 @@ public sealed partial class Settlement(
         var job = context.Job;
         return context.Outcome switch
         {
-            JobOutcome.Sent accepted => sent.RecordAsync(delivery, job!, context.RequireEnvelope(), accepted.Result, accepted.Attempt, context.HoldsAborted),
+            JobOutcome.Sent accepted => sent.RecordAsync(context, accepted.Result, accepted.Attempt),
             JobOutcome.SentBefore => sent.CompleteAlreadySentAsync(delivery, job!, context.HoldsAborted),
             JobOutcome.Invalid invalid => parker.ParkAsync(delivery, router.Decide(FailureKind.Poison, delivery.PreviousAttempts), invalid.Reason, job),
             JobOutcome.Failed failed => ParkFailedAsync(context, failed.Error),
@@ -47,7 +47,7 @@ public sealed partial class Settlement(
             await sent.CountAsync(context.RequireJob(), everyone.Refused.Count, [.. everyone.Refused.Where(r => SmtpFailure.CodeOf(r.Reply) >= 500)]);
         }
         var decision = router.Decide(SmtpFailure.Classify(error), context.Delivery.PreviousAttempts, context.Delivery.Lane);
-        await parker.ParkAsync(context.Delivery, decision, SmtpFailure.Describe(error), context.Job);
+        await parker.ParkAsync(context.Delivery, decision, SmtpFailure.Describe(error), context.Job, context.Attempt);
     }
 
     private Task ReturnAsync(Delivery delivery, string why)

@@ -9,7 +9,7 @@ public static class SettlingRegistration
 {
     /// <summary>
     /// The settling stage: <see cref="Settlement"/> and the route actions it picks among, the announcer, its steps in the
-    /// order they run (event, webhook, status; the message log hangs here too), and the resilience pipeline they run
+    /// order they run (event, webhook, status, message log), and the resilience pipeline they run
     /// under, on the host's <see cref="TimeProvider"/>.
     /// </summary>
     public static IServiceCollection AddSettling(this IServiceCollection services)
@@ -18,6 +18,7 @@ public static class SettlingRegistration
         services.AddSingleton<IAnnouncementStep, EventAnnouncement>();
         services.AddSingleton<IAnnouncementStep, WebhookAnnouncement>();
         services.AddSingleton<IAnnouncementStep, StatusAnnouncement>();
+        services.AddSingleton<IAnnouncementStep, LogAnnouncement>();
         services.AddSingleton<Announcer>();
         // The route actions Settlement picks among: ack a sent job, park a failed one's copy, close one that ends unsent.
         services.AddSingleton<SentJobs>();

@@ -19,7 +19,14 @@ public sealed partial class UnsentJobs(Announcer announcer, NotificationsTelemet
     public async Task DropCancelledAsync(Delivery delivery, EmailJob job, CancellationToken holdsAborted)
     {
         // Its status says "cancelled" already: the API wrote it when the cancel came.
-        var cancelled = new Announcement(job.Id, job.Client, JobStatus.Cancelled) { Event = OutcomeEvent.Of(new EmailCancelled(job.Id, clock.GetUtcNow(), job.Client)) };
+        var now = clock.GetUtcNow();
+        var cancelled = new Announcement(job.Id, job.Client, JobStatus.Cancelled)
+        {
+            Event = OutcomeEvent.Of(new EmailCancelled(job.Id, now, job.Client)),
+            Job = job,
+            Log = [Core.MessageLog.LogEntries.Of(job.Id, job.Client, Core.MessageLog.LogEntryTypes.Cancelled, now, "dropped",
+                new System.Text.Json.Nodes.JsonObject { ["dropped"] = "came due after the cancel; nothing was sent" })],
+        };
         if (!await SettleAsync(delivery, cancelled, holdsAborted))
             return;
         LogCancelled(job.Id);
@@ -34,6 +41,7 @@ public sealed partial class UnsentJobs(Announcer announcer, NotificationsTelemet
         var outcomes = new RecipientOutcomes(Suppressed: addresses);
         var announcement = new Announcement(job.Id, job.Client, JobStatus.Suppressed)
         {
+            Job = job,
             Status = new JobStatus(job.Id, JobStatus.Suppressed, now, delivery.PreviousAttempts + 1, Error: unsubscribed ? Suppression.Unsubscribed : null,
                 Replays: delivery.Replays, Client: job.Client, Recipients: outcomes),
             Event = OutcomeEvent.Of(new EmailSuppressed(job.Id, [.. addresses.Where(visible.Contains)], now, delivery.Replays, job.Client)),

@@ -98,6 +98,8 @@ public sealed class AfterSendTests
 
         public Task<JobStatus?> GetStatusAsync(string jobId, CancellationToken cancellationToken) => inner.GetStatusAsync(jobId, cancellationToken);
 
+        public Task<int> EraseAddressAsync(string address, CancellationToken cancellationToken) => inner.EraseAddressAsync(address, cancellationToken);
+
         public Task<IReadOnlyList<JobStatus>> GetHistoryAsync(string jobId, CancellationToken cancellationToken) => inner.GetHistoryAsync(jobId, cancellationToken);
 
         public Task<bool> TryChangeStatusAsync(JobStatus status, string expected, CancellationToken cancellationToken)

@@ -97,6 +97,8 @@ public sealed class CancelCheckStepTests
 
         public Task SetStatusAsync(JobStatus status, CancellationToken cancellationToken) => Task.CompletedTask;
 
+        public Task<int> EraseAddressAsync(string address, CancellationToken cancellationToken) => Task.FromResult(0);
+
         public Task<IReadOnlyList<JobStatus>> GetHistoryAsync(string jobId, CancellationToken cancellationToken) =>
             Task.FromResult<IReadOnlyList<JobStatus>>([]);
     }

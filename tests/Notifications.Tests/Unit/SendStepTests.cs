@@ -287,6 +287,8 @@ public sealed class SendStepTests
 
         public Task<JobStatus?> GetStatusAsync(string jobId, CancellationToken cancellationToken) => Task.FromResult(_statuses.GetValueOrDefault(jobId));
 
+        public Task<int> EraseAddressAsync(string address, CancellationToken cancellationToken) => Task.FromResult(0);
+
         public Task<IReadOnlyList<JobStatus>> GetHistoryAsync(string jobId, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<JobStatus>>([]);
 
         public Task<bool> TryChangeStatusAsync(JobStatus status, string expected, CancellationToken cancellationToken) => Task.FromResult(false);
