@@ -16,6 +16,7 @@ public sealed class ApiDocument : IOpenApiDocumentTransformer
         ("Status", "What became of a job, and cancelling a scheduled one."),
         ("Suppressions", "Addresses that are not mailed: hard bounces (added by the worker) and addresses added by hand."),
         ("Templates", "The templates of Templates:Path, and rendering one without sending it."),
+        ("Messages", "The message log: every message with its events (acceptance, attempts with the relay's replies, retries, bounces, webhooks), kept for MessageLog:Retention; and erasing an address from it."),
     ];
 
     /// <summary>Per operation id: its area, and what its description adds to its summary.</summary>
@@ -35,6 +36,15 @@ public sealed class ApiDocument : IOpenApiDocumentTransformer
             "ends as suppressed without a send."),
         ["DeleteSuppression"] = ("Suppressions", "The address is mailed again by this client."),
         ["ListTemplates"] = ("Templates", "Each template's name and which parts it has; a job names one in template, with a model."),
+        ["SearchMessages"] = ("Messages", "Newest first, a page at a time (pass next as cursor). recipient and from match a whole address, any case; " +
+            "subject matches words (a trailing * a prefix); metadata[key]=value may be given for several keys. A client's key sees its own messages, " +
+            "an operator's every client's. An unknown filter, a malformed time, a limit out of 1..500 or a changed cursor is a 400 naming it."),
+        ["GetMessage"] = ("Messages", "The message's facts and its events, oldest first, each {type, at, …} with its details as named fields: an attempt " +
+            "has relay, tls, durationMs and the relay's reply per recipient."),
+        ["GetMessageContent"] = ("Messages", "The text and html bodies and the headers as sent, while MessageLog:ContentRetention keeps them; 410 once purged, " +
+            "404 for an unknown message or another client's."),
+        ["EraseAddress"] = ("Messages", "An operator's key only. Messages whose only recipient it was go whole, the others lose it; job statuses and dead " +
+            "letters naming it are cleaned too. A suppressed address stays suppressed. Answers the counts; a repeat answers zeros."),
         ["PreviewTemplate"] = ("Templates", "What a job with this template and model would send: subject, html and text, rendered. Nothing is queued."),
     };
 
