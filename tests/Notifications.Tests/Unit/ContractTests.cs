@@ -55,9 +55,9 @@ public sealed class ContractTests
     {
         var names = new TopologyNames("blue.");
         Assert.Equal("blue.notifications", names.Exchange);
-        Assert.All(TopologyDefinition.Queues(names), q => Assert.Matches(@"^blue\.(email|webhook)\.", q.Name));
+        Assert.All(TopologyDefinition.Queues(names), q => Assert.Matches(@"^blue\.(email|webhook|message)\.", q.Name));
         Assert.All(DelayTopology.Queues(names), q => Assert.StartsWith("blue.delay.level.", q.Name));
-        Assert.All(TopologyDefinition.Queues(names), q => Assert.Matches(@"^(email|webhook)\.", q.RoutingKey));
+        Assert.All(TopologyDefinition.Queues(names), q => Assert.Matches(@"^(email|webhook|message)\.", q.RoutingKey));
         Assert.Equal("blue.notifications", TopologyDefinition.Queues(names)[0].Arguments["x-dead-letter-exchange"]);
     }
 
