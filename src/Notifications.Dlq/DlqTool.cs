@@ -102,7 +102,8 @@ public static class DlqTool
         {
             await events.PrepareAsync<Contracts.EmailReplayed>(cancel);
             return events;
-        }, resources.StoreAsync, webhooks, line => error.WriteLine($"dlq: {line}"), Clock);
+        }, resources.StoreAsync, webhooks, line => error.WriteLine($"dlq: {line}"), Clock,
+            new Core.MessageLog.MessageLogPublisher(eventChannel, null, NullLogger<Core.MessageLog.MessageLogPublisher>.Instance), "dlq (" + Environment.UserName + ")");
         var context = new DlqContext(broker.Current!, publisher, names, output, error,
             readLine ?? Console.ReadLine, isTerminal ?? !Console.IsInputRedirected, Clock, replayEvents, parsed.Queue, resources.StoreAsync,
             showProgress: ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected);

@@ -86,6 +86,7 @@ public sealed class ConsoleOperations(
     IOutcomeEvents events,
     IServiceProvider services,
     WebhookOutbox webhooks,
+    Core.MessageLog.MessageLogPublisher messageLog,
     OperatorActions actions,
     IHostApplicationLifetime lifetime,
     TimeProvider clock,
@@ -166,7 +167,7 @@ public sealed class ConsoleOperations(
     private async Task ReplayAsync(ConsoleOperation operation, DeadLetterQueue dlq, CancellationToken cancellationToken)
     {
         var announcements = new ReplayEvents(_ => Task.FromResult(events), () => Task.FromResult(StoreRegistration.JobStore(services)), webhooks,
-            line => logger.LogWarning("Console replay {Operation}: {Problem}", operation.Id, line), clock);
+            line => logger.LogWarning("Console replay {Operation}: {Problem}", operation.Id, line), clock, messageLog, "console (" + operation.Operator + ")");
         var chosen = Choose(operation, dlq, cancellationToken);
         var (replayed, stop) = await DeadLetterReplay.RunAsync(chosen, InFlight,
             (letter, token) => publisher.PublishAsync(TopologyNames.WorkKey(letter.Lane), ReplayProperties.For(letter, clock.GetUtcNow()), letter.Body, token),

@@ -26,6 +26,24 @@ public static class ConsolePages
 
         app.MapGet(ConsoleRegistration.Path + "/dead-letters/{id}/html", MailHtml)
             .RequireAuthorization(ConsoleRegistration.Policy).ExcludeFromDescription();
+        app.MapGet(ConsoleRegistration.Path + "/messages/{id}/html", LoggedHtml)
+            .RequireAuthorization(ConsoleRegistration.Policy).ExcludeFromDescription();
+    }
+
+    /// <summary>A logged message's HTML body as sent, for its page's sandboxed frame: served as <see cref="MailHtml"/> is.</summary>
+    private static async Task<IResult> LoggedHtml(string id, Core.MessageLog.IMessageLog log, HttpContext context, CancellationToken cancellationToken)
+    {
+        if ((await log.GetContentAsync(id, null, cancellationToken)).Content?.Html is not { } html)
+            return Results.NotFound();
+        return Sandboxed(context, html);
+    }
+
+    private static IResult Sandboxed(HttpContext context, string html)
+    {
+        var headers = context.Response.Headers;
+        headers.ContentSecurityPolicy = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'self'";
+        headers.XFrameOptions = "SAMEORIGIN";
+        return Results.Content(html, "text/html; charset=utf-8");
     }
 
     /// <summary>
@@ -38,9 +56,6 @@ public static class ConsolePages
         if (await index.GetDeadLetterAsync(id, cancellationToken) is not { } letter
             || !JobCodec.TryDecode(Encoding.UTF8.GetBytes(letter.Detail.Body), out var job, out _) || job!.Html is not { } html)
             return Results.NotFound();
-        var headers = context.Response.Headers;
-        headers.ContentSecurityPolicy = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'self'";
-        headers.XFrameOptions = "SAMEORIGIN";
-        return Results.Content(html, "text/html; charset=utf-8");
+        return Sandboxed(context, html);
     }
 }

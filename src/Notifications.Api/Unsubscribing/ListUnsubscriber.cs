@@ -20,6 +20,8 @@ public sealed partial class ListUnsubscriber(
     ISuppressions suppressions,
     WebhookOutbox webhooks,
     IOutcomeEvents events,
+    Core.MessageLog.IMessageLog messageLog,
+    Core.MessageLog.MessageLogPublisher logEntries,
     TimeProvider clock,
     ILogger<ListUnsubscriber> logger)
 {
@@ -49,7 +51,33 @@ public sealed partial class ListUnsubscriber(
             return Outcome.TryLater;
         }
         LogDone(member.Client, member.List);
+        await LogOnLatestMessageAsync(member, entry.At);
         return Outcome.Unsubscribed;
+    }
+
+    /// <summary>
+    /// The message log's <c>unsubscribed</c>, on the newest message of that list the address got (the link carries no
+    /// message id: the one it most likely came from). Best effort: the unsubscribe is done either way.
+    /// </summary>
+    private async Task LogOnLatestMessageAsync(ListMembership member, DateTimeOffset at)
+    {
+        try
+        {
+            var page = await messageLog.SearchAsync(new Core.MessageLog.MessageQuery(1)
+            {
+                Client = member.Client,
+                Recipient = Core.MessageLog.LogAddresses.Normalize(member.Address),
+                List = member.List,
+            }, CancellationToken.None);
+            if (page.Items is [var message])
+                await logEntries.TryPublishAsync([Core.MessageLog.LogEntries.Of(message.Id, member.Client, Core.MessageLog.LogEntryTypes.Unsubscribed, at,
+                    "unsubscribed:" + member.List, new System.Text.Json.Nodes.JsonObject { ["list"] = member.List, ["by"] = "the recipient's one-click link" })],
+                    CancellationToken.None);
+        }
+        catch (Exception ex) when (Core.MessageLog.MessageLogRegistration.IsStoreFailure(ex))
+        {
+            logger.LogWarning("An unsubscribe was done but not written to the message log: {Reason}", ex.GetBaseException().Message);
+        }
     }
 
     /// <summary>The same id for the same address leaving the same list: receivers deduplicate a repeated callback by it.</summary>

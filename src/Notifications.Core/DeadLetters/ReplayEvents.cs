@@ -15,14 +15,22 @@ namespace Notifications.Core.DeadLetters;
 /// <param name="events">the event publisher, got when first needed.</param>
 /// <param name="store">the job store, got when first needed (or by <see cref="Prepare"/>); a failure to get it is reported once.</param>
 /// <param name="report">where a failure is told (the tool's stderr, the console's operation).</param>
+/// <param name="log">the message log's publisher: each replayed job gets a <c>replayed</c> entry saying by whom.</param>
+/// <param name="by">who replayed: the console's operator, or the <c>dlq</c> tool's user.</param>
 public sealed class ReplayEvents(
     Func<CancellationToken, Task<IOutcomeEvents>> events,
     Func<Task<IJobStore>> store,
     WebhookOutbox webhooks,
     Action<string> report,
-    TimeProvider clock)
+    TimeProvider clock,
+    MessageLog.MessageLogPublisher? log = null,
+    string? by = null)
 {
     private const int InFlight = 256;
+
+    // When the replay began: the log's "replayed" is dated before the replayed job's first new attempt, which the worker may
+    // start (and log) before this batch is announced.
+    private readonly DateTimeOffset _began = clock.GetUtcNow();
     private Task<IOutcomeEvents>? _events;
     private Task<IJobStore>? _store;
     private bool _storeFailed;
@@ -43,7 +51,25 @@ public sealed class ReplayEvents(
             return;
         // Independent of each other: side by side, a batch takes as long as the slowest of them, not their sum.
         await Task.WhenAll(AnnounceEventsAsync(replayed, cancellationToken), RecordAsync(replayed, cancellationToken),
-            EnqueueWebhooksAsync(replayed, cancellationToken));
+            EnqueueWebhooksAsync(replayed, cancellationToken), LogAsync(replayed, cancellationToken));
+    }
+
+    /// <summary>A <c>replayed</c> entry per job in the message log, a chunk of them to a message on <c>message.log</c>.</summary>
+    private async Task LogAsync(IReadOnlyList<ReplayedLetter> replayed, CancellationToken cancellationToken)
+    {
+        if (log is null)
+            return;
+        var now = _began;
+        try
+        {
+            foreach (var chunk in replayed.Where(letter => !letter.IsInbound).Chunk(InFlight))
+                await log.PublishAsync([.. chunk.Select(letter => MessageLog.LogEntries.Of(letter.Id, letter.Client, MessageLog.LogEntryTypes.Replayed, now,
+                    $"replayed:{letter.Replays + 1}", new System.Text.Json.Nodes.JsonObject { ["by"] = by, ["replays"] = letter.Replays + 1 }))], cancellationToken);
+        }
+        catch (PublishFailedException ex)
+        {
+            Report($"the jobs were replayed, but their message-log entries were not all published: {ex.Message}");
+        }
     }
 
     private async Task AnnounceEventsAsync(IReadOnlyList<ReplayedLetter> replayed, CancellationToken cancellationToken)

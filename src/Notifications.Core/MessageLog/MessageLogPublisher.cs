@@ -11,7 +11,8 @@ namespace Notifications.Core.MessageLog;
 /// the log's writer to store. Off the send path by construction: the mail never waits for the log's store, only for this
 /// publish; and when the queue is full (the store away for long) the entries are dropped and counted, the mail goes on.
 /// </summary>
-public sealed partial class MessageLogPublisher(ConfirmedPublisher publisher, NotificationsTelemetry telemetry, ILogger<MessageLogPublisher> logger)
+/// <param name="telemetry">null in a program without metrics (<c>dlq</c>).</param>
+public sealed partial class MessageLogPublisher(ConfirmedPublisher publisher, NotificationsTelemetry? telemetry, ILogger<MessageLogPublisher> logger)
 {
     public const string ContentType = "application/json";
     public const string MessageType = "log-entries";
@@ -34,7 +35,7 @@ public sealed partial class MessageLogPublisher(ConfirmedPublisher publisher, No
         }
         catch (PublishFailedException ex) when (ex.Refused)
         {
-            telemetry.LogEntriesDropped.Add(entries.Count, new KeyValuePair<string, object?>("reason", "full"));
+            telemetry?.LogEntriesDropped.Add(entries.Count, new KeyValuePair<string, object?>("reason", "full"));
             LogDropped(entries.Count, entries[0].MessageId);
         }
     }
@@ -48,7 +49,7 @@ public sealed partial class MessageLogPublisher(ConfirmedPublisher publisher, No
         }
         catch (PublishFailedException ex)
         {
-            telemetry.LogEntriesDropped.Add(entries.Count, new KeyValuePair<string, object?>("reason", "unpublished"));
+            telemetry?.LogEntriesDropped.Add(entries.Count, new KeyValuePair<string, object?>("reason", "unpublished"));
             LogNotPublished(entries.Count, entries[0].MessageId, ex.Message);
         }
     }

@@ -19,6 +19,7 @@ public sealed partial class ReputationGuard(
     IOptions<ClientsOptions> clients,
     WebhookOutbox webhooks,
     NotificationsTelemetry telemetry,
+    MessageLog.MessageLogPublisher messageLog,
     TimeProvider clock,
     ILogger<ReputationGuard> logger)
 {
@@ -26,8 +27,10 @@ public sealed partial class ReputationGuard(
 
     /// <summary>Counts recipients and reports of a client's job, and pauses the client if that takes it over a limit.</summary>
     /// <param name="client">null (an anonymous caller's job): nothing is counted.</param>
+    /// <param name="jobId">the job counted: when this pauses the client, its message log says so.</param>
     /// <exception cref="Exception">a store failure (<see cref="StoreRegistration.IsStoreFailure"/>): the caller decides whether that matters.</exception>
-    public async Task RecordAsync(string? client, int sent, IReadOnlyCollection<ReputationEvent> events, CancellationToken cancellationToken)
+    public async Task RecordAsync(string? client, int sent, IReadOnlyCollection<ReputationEvent> events, CancellationToken cancellationToken,
+        string? jobId = null)
     {
         if (client is null || sent == 0 && events.Count == 0)
             return;
@@ -39,6 +42,9 @@ public sealed partial class ReputationGuard(
             return; // another instance paused it a moment ago, and told
         telemetry.ClientsPaused.Add(1, new("client", client), new("rate", breach.Rate));
         LogPaused(client, breach.Reason);
+        if (jobId is not null)
+            await messageLog.TryPublishAsync([MessageLog.LogEntries.Of(jobId, client, MessageLog.LogEntryTypes.Paused, clock.GetUtcNow(), "paused",
+                new System.Text.Json.Nodes.JsonObject { ["client"] = client, ["rate"] = breach.Rate, ["reason"] = breach.Reason })], CancellationToken.None);
         try
         {
             await webhooks.EnqueueAsync(new WebhookEvent(WebhookEvent.ClientPaused, clock.GetUtcNow(),

@@ -16,12 +16,6 @@ public interface IJobStatuses
     Task<JobStatus?> GetStatusAsync(string jobId, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Every status recorded for the job, in the order they were written (a late event is in the history where it came,
-    /// even when it did not change the status): the console's timeline. Kept as long as the status.
-    /// </summary>
-    Task<IReadOnlyList<JobStatus>> GetHistoryAsync(string jobId, CancellationToken cancellationToken);
-
-    /// <summary>
     /// Records <paramref name="status"/> only if the job's status is <paramref name="expected"/> now, in one step: of a
     /// cancel and a worker taking the same scheduled job at the same moment, exactly one wins.
     /// </summary>

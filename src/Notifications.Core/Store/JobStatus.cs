@@ -60,9 +60,3 @@ public sealed record JobStatus(
         _ => 2, // sent, dead, suppressed, cancelled: the end of a round
     };
 }
-
-/// <summary>A status as the Redis store keeps it in a job's history.</summary>
-[System.Text.Json.Serialization.JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web,
-    DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
-[System.Text.Json.Serialization.JsonSerializable(typeof(JobStatus))]
-internal sealed partial class StatusHistoryJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

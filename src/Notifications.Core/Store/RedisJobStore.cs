@@ -13,7 +13,7 @@ public sealed partial class RedisJobStore(Task<IConnectionMultiplexer> redis, IO
 
     // Compare-and-set of a status by its place in the job's life, so a late event never overwrites a later state; with
     // ARGV[11] set, only while the status is that one (a cancel against a worker taking the due job). Every status is
-    // appended to the job's history (KEYS[2]) as it comes, whether or not it changed the status. A status is never kept
+    // A status is never kept
     // for less time than the one before it was (a scheduled job's lives until its due time plus the retention).
     private const string SetStatusScript = """
         if ARGV[11] ~= '' then
@@ -22,8 +22,6 @@ public sealed partial class RedisJobStore(Task<IConnectionMultiplexer> redis, IO
         local keep = tonumber(ARGV[6])
         local left = redis.call('PTTL', KEYS[1])
         if left > keep then keep = left end
-        redis.call('RPUSH', KEYS[2], ARGV[12])
-        redis.call('PEXPIRE', KEYS[2], keep)
         if ARGV[11] == '' then
             local current = redis.call('HGET', KEYS[1], 'ord')
             if current and tonumber(current) > tonumber(ARGV[7]) then return 0 end
@@ -141,16 +139,7 @@ public sealed partial class RedisJobStore(Task<IConnectionMultiplexer> redis, IO
     private Task SetStatusAsync(IDatabaseAsync db, JobStatus status) =>
         db.ScriptEvaluateAsync(SetStatusScript, StatusKeys(status.JobId), StatusArguments(status, expected: ""));
 
-    private RedisKey[] StatusKeys(string jobId) => [keyPrefix + "status:" + jobId, keyPrefix + "history:" + jobId];
-
-    public async Task<IReadOnlyList<JobStatus>> GetHistoryAsync(string jobId, CancellationToken cancellationToken)
-    {
-        var history = new List<JobStatus>();
-        foreach (var value in await Db.ListRangeAsync(keyPrefix + "history:" + jobId))
-            if (!value.IsNullOrEmpty && JsonSerializer.Deserialize((string)value!, StatusHistoryJsonContext.Default.JobStatus) is { } status)
-                history.Add(status);
-        return history;
-    }
+    private RedisKey[] StatusKeys(string jobId) => [keyPrefix + "status:" + jobId];
 
     private RedisValue[] StatusArguments(JobStatus status, string expected) =>
         [
@@ -165,7 +154,7 @@ public sealed partial class RedisJobStore(Task<IConnectionMultiplexer> redis, IO
             status.Client ?? "",
             status.Recipients is { IsEmpty: false } recipients ? recipients.ToJson() : "",
             expected,
-            JsonSerializer.Serialize(status, StatusHistoryJsonContext.Default.JobStatus),
+            "", // was the history entry (the message log keeps the timeline now)
             status.MailedText() ?? "",
         ];
 
@@ -209,13 +198,6 @@ public sealed partial class RedisJobStore(Task<IConnectionMultiplexer> redis, IO
                 await Db.HashSetAsync(key, [new HashEntry("recipients", recipients is null ? "" : MessageLog.LogAddresses.Scrub(recipients, address)),
                     new HashEntry("mailed", JobStatus.Without(mailed, address) ?? "")]);
                 changed++;
-            }
-            await foreach (var key in server.KeysAsync(Db.Database, keyPrefix + "history:*", pageSize: 1_000).WithCancellation(cancellationToken))
-            {
-                var entries = await Db.ListRangeAsync(key);
-                for (var i = 0; i < entries.Length; i++)
-                    if (((string?)entries[i])?.Contains(address, StringComparison.OrdinalIgnoreCase) == true)
-                        await Db.ListSetByIndexAsync(key, i, MessageLog.LogAddresses.Scrub((string)entries[i]!, address));
             }
         }
         return changed;

@@ -52,9 +52,8 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable, IDispo
             -- The window's sums read this index alone (no row lookups): a report recorded against a client with thousands of events
             -- cost 3.6 ms of CPU scanning them through the primary key (bench, inbound).
             CREATE INDEX IF NOT EXISTS reputation_events_window ON reputation_events (client, seq, complaint);
-            CREATE TABLE IF NOT EXISTS status_history (seq INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT NOT NULL, status TEXT NOT NULL,
-                at INTEGER NOT NULL, attempt INTEGER, kind TEXT, error TEXT, replays INTEGER NOT NULL, client TEXT, recipients TEXT, expires INTEGER NOT NULL);
-            CREATE INDEX IF NOT EXISTS status_history_job ON status_history (job_id, seq);
+            -- A job's timeline is the message log's now (MessageLog): the history this file kept before goes.
+            DROP TABLE IF EXISTS status_history;
             CREATE TABLE IF NOT EXISTS console_sessions (id TEXT PRIMARY KEY, expires INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS dead_letters (id TEXT PRIMARY KEY, entry TEXT NOT NULL, detail TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS dead_letters_version (one INTEGER PRIMARY KEY CHECK (one = 1), version INTEGER NOT NULL);
@@ -146,7 +145,6 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable, IDispo
             ("$attempt", status.Attempt), ("$kind", status.Kind), ("$error", status.Error), ("$expires", Expires(status)),
             ("$ord", status.Order), ("$replays", status.Replays), ("$client", status.Client),
             ("$recipients", status.Recipients is { IsEmpty: false } r ? r.ToJson() : null), ("$mailed", status.MailedText()));
-        WriteHistory(store, status);
     }
 
     public Task<bool> TryChangeStatusAsync(JobStatus status, string expected, CancellationToken cancellationToken) => _writer.RunAsync(store =>
@@ -157,8 +155,7 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable, IDispo
             """, ("$id", status.JobId), ("$status", status.Status), ("$at", status.At.ToUnixTimeMilliseconds()),
             ("$attempt", status.Attempt), ("$kind", status.Kind), ("$error", status.Error), ("$expires", Expires(status)), ("$mailed", status.MailedText()),
             ("$ord", status.Order), ("$replays", status.Replays), ("$client", status.Client),
-            ("$recipients", status.Recipients is { IsEmpty: false } r ? r.ToJson() : null), ("$expected", expected), ("$now", Now())) == 1
-            && WroteHistory(store, status), cancellationToken);
+            ("$recipients", status.Recipients is { IsEmpty: false } r ? r.ToJson() : null), ("$expected", expected), ("$now", Now())) == 1, cancellationToken);
 
     public Task<int> EraseAddressAsync(string address, CancellationToken cancellationToken) => _writer.RunAsync(store =>
     {
@@ -169,10 +166,6 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable, IDispo
         foreach (var (id, recipients, mailed) in statuses)
             store.Execute("UPDATE statuses SET recipients = $recipients, mailed = $mailed WHERE job_id = $id", ("$id", id),
                 ("$recipients", recipients is null ? null : MessageLog.LogAddresses.Scrub(recipients, address)), ("$mailed", JobStatus.Without(mailed, address)));
-        var history = store.Query("SELECT seq, recipients, NULL FROM status_history WHERE recipients LIKE $pattern ESCAPE '\\'", Rows, ("$pattern", pattern));
-        foreach (var (seq, recipients, _) in history)
-            store.Execute("UPDATE status_history SET recipients = $recipients WHERE seq = $seq", ("$seq", seq),
-                ("$recipients", MessageLog.LogAddresses.Scrub(recipients!, address)));
         return statuses.Count;
     }, cancellationToken);
 
@@ -209,7 +202,6 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable, IDispo
             DELETE FROM idempotency_keys WHERE expires < $now;
             DELETE FROM sends WHERE expires < $now;
             DELETE FROM statuses WHERE expires < $now;
-            DELETE FROM status_history WHERE expires < $now;
             """, ("$now", now));
     }
 

@@ -136,7 +136,7 @@ public sealed partial class BounceRecorder(
         }
         if (!ReferenceEquals(outcomes, job.Recipients))
             await statuses.SetStatusAsync(job with { Recipients = outcomes }, cancellationToken);
-        await reputation.RecordAsync(job.Client, 0, counted, cancellationToken);
+        await reputation.RecordAsync(job.Client, 0, counted, cancellationToken, job.JobId);
         // Not tried again here: a failure gives the report back to the queue, and its next reading announces what this one did not.
         foreach (var announcement in tell)
             if (!await announcer.AnnounceAsync(announcement, static () => false, cancellationToken))

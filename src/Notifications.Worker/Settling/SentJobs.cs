@@ -66,7 +66,7 @@ public sealed partial class SentJobs(
         try
         {
             await reputation.RecordAsync(job.Client, recipients,
-                rejected?.Select(r => Core.Store.ReputationEvent.Bounce(job.Id, r.Address)).ToList() ?? [], CancellationToken.None);
+                rejected?.Select(r => Core.Store.ReputationEvent.Bounce(job.Id, r.Address)).ToList() ?? [], CancellationToken.None, job.Id);
         }
         catch (Exception ex)
         {

@@ -20,9 +20,11 @@ public sealed class WebhookPoster(IHttpClientFactory http, TimeProvider clock, I
         {
             using var response = await http.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
             var code = (int)response.StatusCode;
+            var took = clock.GetElapsedTime(started).TotalMilliseconds;
             if (code is >= 200 and < 300)
-                return PostResult.Delivered;
-            return new PostResult(response.StatusCode == HttpStatusCode.Gone ? PostOutcome.Gone : PostOutcome.Failed, $"HTTP {code} from {webhook.Endpoint}");
+                return PostResult.Delivered with { HttpStatus = code, DurationMs = took };
+            return new PostResult(response.StatusCode == HttpStatusCode.Gone ? PostOutcome.Gone : PostOutcome.Failed, $"HTTP {code} from {webhook.Endpoint}")
+                { HttpStatus = code, DurationMs = took };
         }
         catch (BrokenCircuitException)
         {
@@ -34,7 +36,8 @@ public sealed class WebhookPoster(IHttpClientFactory http, TimeProvider clock, I
                 ? $"no answer within {options.Value.Timeout.TotalSeconds:0.#} s (Webhooks:Timeout)"
                 : ex.GetBaseException().Message;
             return new PostResult(PostOutcome.Failed,
-                JobCodec.OneLine($"{webhook.Endpoint}: {what} after {clock.GetElapsedTime(started).TotalMilliseconds:0} ms"));
+                JobCodec.OneLine($"{webhook.Endpoint}: {what} after {clock.GetElapsedTime(started).TotalMilliseconds:0} ms"))
+                { DurationMs = clock.GetElapsedTime(started).TotalMilliseconds };
         }
     }
 }
@@ -57,6 +60,12 @@ public enum PostOutcome
 /// <summary>What a POST came to, and for a failure what happened, on one line.</summary>
 public readonly record struct PostResult(PostOutcome Outcome, string Error)
 {
+    /// <summary>The receiver's HTTP status, when it answered.</summary>
+    public int? HttpStatus { get; init; }
+
+    /// <summary>How long the POST took, for the message log.</summary>
+    public double DurationMs { get; init; }
+
     public static PostResult Delivered => new(PostOutcome.Delivered, "");
     public static PostResult CircuitOpen => new(PostOutcome.CircuitOpen, "");
 }

@@ -31,6 +31,7 @@ public sealed class WebhookSender(
     WebhookPoster poster,
     WebhookRetries retries,
     NotificationsTelemetry telemetry,
+    Core.MessageLog.MessageLogPublisher messageLog,
     TimeProvider clock,
     IOptions<WebhookOptions> options,
     ILogger<WebhookSender> logger) : BackgroundService
@@ -109,6 +110,8 @@ public sealed class WebhookSender(
 
     private async Task RecordAsync(BasicDeliverEventArgs delivery, IChannel channel, PostResult posted, int attempts, string? clientName, string endpoint)
     {
+        if (posted.Outcome != PostOutcome.CircuitOpen && WebhookLogEntry.Of(delivery, posted, attempts + 1, clientName, clock.GetUtcNow()) is { } entry)
+            await messageLog.TryPublishAsync([entry], CancellationToken.None);
         switch (posted.Outcome)
         {
             case PostOutcome.CircuitOpen:

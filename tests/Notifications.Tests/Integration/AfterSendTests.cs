@@ -100,7 +100,6 @@ public sealed class AfterSendTests
 
         public Task<int> EraseAddressAsync(string address, CancellationToken cancellationToken) => inner.EraseAddressAsync(address, cancellationToken);
 
-        public Task<IReadOnlyList<JobStatus>> GetHistoryAsync(string jobId, CancellationToken cancellationToken) => inner.GetHistoryAsync(jobId, cancellationToken);
 
         public Task<bool> TryChangeStatusAsync(JobStatus status, string expected, CancellationToken cancellationToken)
         {

@@ -208,13 +208,18 @@ public sealed class ConsoleTests(ConsoleTests.Stack stack) : IClassFixture<Conso
             await page.GetByRole(AriaRole.Link, new() { Name = "Look again" }).ClickAsync();
             return await page.Locator("main").InnerTextAsync();
         }, text => text.Contains("sent: 6", StringComparison.Ordinal), "the operation page showing the 6 jobs sent");
+        // Its page in the message log: the whole life, the operator's replay among it.
         await page.GetByRole(AriaRole.Link, new() { Name = brokenJobs[0] }).ClickAsync();
+        var types = await Eventually.ReturnsAsync(async () =>
+        {
+            await page.ReloadAsync();
+            return await page.Locator("table[aria-describedby=timeline] tbody tr td:nth-child(2)").AllInnerTextsAsync();
+        }, t => t.Contains("sent"), "the message's timeline up to its send");
+        Assert.Equal(["accepted", "attempt", "retry-scheduled", "attempt", "retry-scheduled", "attempt", "retry-scheduled", "attempt", "dead-lettered",
+            "replayed", "attempt", "sent"], types);
         var timeline = await page.Locator("main").InnerTextAsync();
-        Assert.Contains("accepted and queued", timeline);
-        Assert.Contains("attempt 1 failed, retrying", timeline);
-        Assert.Contains("dead-lettered after 4 attempt(s) as transient", timeline);
-        Assert.Contains("replayed from the DLQ (replay 1)", timeline);
-        Assert.Contains("sent", timeline);
+        Assert.Contains("by: console (ops)", timeline);
+        Assert.Contains("4.4.1", timeline); // the relay's reply to each failed attempt
 
         // Exactly those: the other domain's letters are still dead, in the queue and in the index.
         Assert.Equal(0, await stack.DeadInIndexAsync(broken));
@@ -293,6 +298,45 @@ public sealed class ConsoleTests(ConsoleTests.Stack stack) : IClassFixture<Conso
     }
 
     [Fact]
+    public async Task The_message_log_finds_a_sent_mail_by_recipient_and_its_page_shows_the_timeline_and_the_html_without_its_script()
+    {
+        var domain = Domain("log");
+        const string hostile = """<p id="hello">Hello from the log</p><script>document.title = "ran";</script>""";
+        var id = await Jobs.PostAndGetIdAsync(stack.Pipeline.Http, new { to = new[] { $"reader@{domain}" }, subject = "Monthly statement", text = "plain", html = hostile });
+        await Eventually.TrueAsync(() => stack.Pipeline.Relay.AcceptedJobIds.Contains(id), "the mail sent");
+        await using var context = await stack.Browser.NewContextAsync(stack.BaseUrl);
+        var page = await SignedInAsync(context);
+
+        await page.GotoAsync("/console/messages");
+        await page.FillAsync("#recipient", $"READER@{domain}");
+        await page.FillAsync("#subject", "statement");
+        var row = await Eventually.ReturnsAsync(async () =>
+        {
+            await page.GetByRole(AriaRole.Button, new() { Name = "Search" }).ClickAsync();
+            await page.WaitForURLAsync(url => url.Contains("recipient=", StringComparison.Ordinal));
+            return await page.Locator("main table tbody tr").AllInnerTextsAsync();
+        }, rows => rows.Count == 1 && rows[0].Contains("sent"), "the mail in the log's search");
+        Assert.Contains("Monthly statement", row[0]);
+
+        await page.Locator("main table tbody tr a").First.ClickAsync();
+        await page.WaitForURLAsync(url => url.Contains($"/console/messages/{id}", StringComparison.Ordinal));
+        var types = await page.Locator("table[aria-describedby=timeline] tbody tr td:nth-child(2)").AllInnerTextsAsync();
+        Assert.Equal(["accepted", "attempt", "sent"], types.Take(3));
+        var main = await page.Locator("main").InnerTextAsync();
+        Assert.Contains($"relay: 127.0.0.1:{stack.Pipeline.Relay.Port}", main);
+        Assert.Contains($"recipients: reader@{domain}", main);
+        var frame = page.FrameLocator("iframe.mail");
+        await Assertions.Expect(frame.Locator("#hello")).ToHaveTextAsync("Hello from the log");
+        Assert.NotEqual("ran", await page.TitleAsync());
+        await using var html = await context.APIRequest.GetAsync($"/console/messages/{id}/html");
+        Assert.StartsWith("sandbox;", html.Headers["content-security-policy"]);
+
+        // A bad filter is named on the page, not searched for.
+        await page.GotoAsync("/console/messages?since=yesterday");
+        Assert.Contains("since is an ISO 8601 time", await page.Locator("main").InnerTextAsync());
+    }
+
+    [Fact]
     public async Task Every_console_page_passes_axe_with_no_serious_or_critical_violation()
     {
         var domain = Domain("axe");
@@ -309,7 +353,8 @@ public sealed class ConsoleTests(ConsoleTests.Stack stack) : IClassFixture<Conso
         {
             "/console", "/console/dead-letters", $"/console/dead-letters?domain={domain}", $"/console/dead-letters/{ids[0]}",
             $"/console/dead-letters/confirm?action=replay&domain={domain}", $"/console/jobs?q={ids[0]}", $"/console/jobs?q=user0@{domain}",
-            "/console/suppressions", "/console/clients",
+            "/console/suppressions", "/console/clients", $"/console/messages?recipient=user0@{domain}", $"/console/messages/{ids[0]}",
+            "/console/messages?since=yesterday",
         })
         {
             await page.GotoAsync(path);

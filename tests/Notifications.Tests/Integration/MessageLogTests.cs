@@ -94,6 +94,30 @@ public sealed class MessageLogTests
         Assert.Equal(id, second.GetProperty("items")[0].GetProperty("id").GetString()); // the older of the two
     }
 
+    [Fact]
+    public async Task Every_webhook_delivery_about_a_message_and_a_replay_by_whom_are_in_its_timeline()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var calls = 0;
+        receiver.Respond = _ => Task.FromResult(Interlocked.Increment(ref calls) == 1 ? 500 : 200); // the first try fails
+        await using var pipeline = await Pipeline.StartAsync(configure: s =>
+        {
+            s[$"Clients:{TestClients.Name}:Webhook:Url"] = receiver.Url("/tests");
+            s[$"Clients:{TestClients.Name}:Webhook:Secret"] = Notifications.Core.Clients.WebhookSecret.New();
+            for (var i = 0; i < 5; i++)
+                s[$"Webhooks:Delays:{i}"] = "00:00:00.300";
+        });
+        var id = await SendAsync(pipeline.Http, new { to = new[] { "bob@example.com" }, subject = "with callbacks", text = "t" });
+
+        var message = await MessageWhenAsync(pipeline.Http, id, m => m.GetProperty("events").EnumerateArray()
+            .Count(e => e.GetProperty("type").GetString() == "webhook") >= 2, "both tries of the email.sent callback in the log");
+        var webhooks = message.GetProperty("events").EnumerateArray().Where(e => e.GetProperty("type").GetString() == "webhook").ToList();
+        Assert.Equal([500, 200], webhooks.Select(w => w.GetProperty("httpStatus").GetInt32()));
+        Assert.Equal([1, 2], webhooks.Select(w => w.GetProperty("attempt").GetInt32()));
+        Assert.All(webhooks, w => Assert.Equal("email.sent", w.GetProperty("event").GetString()));
+        Assert.Equal(["failed", "delivered"], webhooks.Select(w => w.GetProperty("outcome").GetString()));
+    }
+
     [Theory]
     [InlineData("colour=red", "colour")]
     [InlineData("since=yesterday", "since")]

@@ -99,7 +99,5 @@ public sealed class CancelCheckStepTests
 
         public Task<int> EraseAddressAsync(string address, CancellationToken cancellationToken) => Task.FromResult(0);
 
-        public Task<IReadOnlyList<JobStatus>> GetHistoryAsync(string jobId, CancellationToken cancellationToken) =>
-            Task.FromResult<IReadOnlyList<JobStatus>>([]);
     }
 }

@@ -289,8 +289,6 @@ public sealed class SendStepTests
 
         public Task<int> EraseAddressAsync(string address, CancellationToken cancellationToken) => Task.FromResult(0);
 
-        public Task<IReadOnlyList<JobStatus>> GetHistoryAsync(string jobId, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<JobStatus>>([]);
-
         public Task<bool> TryChangeStatusAsync(JobStatus status, string expected, CancellationToken cancellationToken) => Task.FromResult(false);
     }
 

@@ -33,12 +33,19 @@ public sealed class LetterModel(IDeadLetterIndex index, IJobStatuses statuses) :
 
     public string? Header(string name) => Detail.Headers.GetValueOrDefault(name);
 
+    private static readonly JsonSerializerOptions Readable = new()
+    {
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
     private static string Pretty(string body)
     {
         try
         {
             using var json = JsonDocument.Parse(body);
-            var pretty = JsonSerializer.Serialize(json.RootElement, new JsonSerializerOptions { WriteIndented = true });
+            // As the mail says it: "<p>", not "\u003Cp\u003E" (the page encodes it for HTML; the JSON need not escape it again).
+            var pretty = JsonSerializer.Serialize(json.RootElement, Readable);
             return pretty.Length <= 20_000 ? pretty : pretty[..20_000] + "\n… (shortened here)";
         }
         catch (JsonException)
