@@ -259,6 +259,8 @@ public sealed class ConsoleTests(ConsoleTests.Stack stack) : IClassFixture<Conso
         Assert.Contains("Quarterly statement zebra-42", main);
         Assert.Contains("Invoice 0 is attached.", main); // the text body
         Assert.Contains("x-failure-kind", main); // the headers
+        Assert.Contains("<p id=", main); // the body as queued reads as the mail says it (JSON-quoted, but not \u003Cp ...)
+        Assert.DoesNotContain("\\u003C", main);
         var frame = page.FrameLocator("iframe.mail");
         await Assertions.Expect(frame.Locator("#hello")).ToHaveTextAsync("Hello");
         await page.WaitForTimeoutAsync(500); // time for a script or an onerror to have run, if it could
