@@ -2,10 +2,11 @@
 # The benchmark, run by hand: broker and relay ceilings, the real pipeline (API + worker, Release,
 # their own processes), and the MassTransit peer, all in one run. Prints a Markdown table and writes
 # every figure to bench/results/*.json. Without RABBITMQ_URI it starts (and removes) a throwaway node.
-#   scripts/bench.sh [--count 20000] [--clients 64] [--large] [--relay-delay-ms 0] [--warm-up-seconds 30] [--memory-count 100000] [--only STAGES] [--out FILE.json]
+#   scripts/bench.sh [--count 20000] [--clients 64] [--large] [--relay-delay-ms 0] [--warm-up-seconds 30] [--memory-count 100000] [--log-messages 1000000] [--only STAGES] [--out FILE.json]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/broker.sh
+. scripts/lib/postgres.sh
 
 if [ -z "${RABBITMQ_URI:-}" ]; then
   trap stop_broker EXIT
@@ -19,6 +20,11 @@ if [ -z "${RABBITMQ_CLUSTER_HOSTS:-}" ] && { [[ " $* " != *" --only "* ]] || [[ 
   trap 'scripts/cluster.sh down > /dev/null 2>&1; stop_broker' EXIT
   scripts/cluster.sh up > /dev/null
   export RABBITMQ_CLUSTER_HOSTS="$(scripts/cluster.sh hosts)"
+fi
+# PostgreSQL for the message log's stage (its store and the pipeline with it), unless POSTGRES_URI is set or --only leaves it out.
+if [ -z "${POSTGRES_URI:-}" ] && { [[ " $* " != *" --only "* ]] || [[ "$*" == *messagelog* ]]; }; then
+  start_postgres
+  trap 'stop_postgres; scripts/cluster.sh down > /dev/null 2>&1; stop_broker' EXIT
 fi
 dotnet build Notifications.sln -c Release -v quiet -nologo > /dev/null
 dotnet bench/Notifications.Bench/bin/Release/net10.0/Notifications.Bench.dll "$@"

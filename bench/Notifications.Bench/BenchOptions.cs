@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Notifications.Bench;
 
 public sealed record BenchOptions(int Count, int Clients, int RelayDelayMs, string? Out, IReadOnlySet<string> Stages,
-    int Connections = PipelineRun.Connections, int WarmUpSeconds = 30, int MemoryCount = 100_000)
+    int Connections = PipelineRun.Connections, int WarmUpSeconds = 30, int MemoryCount = 100_000, int LogMessages = 1_000_000)
 {
     /// <summary>Deliveries handled at once: at least as many as there are SMTP connections to keep busy (16 as shipped).</summary>
     public int Concurrency => Math.Max(PipelineRun.Concurrency, Connections);
@@ -31,6 +31,7 @@ public sealed record BenchOptions(int Count, int Clients, int RelayDelayMs, stri
                 "--out" => options with { Out = Next() },
                 "--warm-up-seconds" => options with { WarmUpSeconds = Number(args[i], Next(), min: 0) },
                 "--memory-count" => options with { MemoryCount = Number(args[i], Next(), min: 10) },
+                "--log-messages" => options with { LogMessages = Number(args[i], Next(), min: 20_000) },
                 "--only" => options with { Stages = ParseStages(Next()) },
                 _ => throw new ArgumentException($"unknown option {args[i]}; see README.md, Benchmark"),
             };

@@ -33,7 +33,9 @@ public static class Cleanup
     /// <summary>A SQLite store file and its WAL and shared-memory companions.</summary>
     public static void DeleteStore(string path)
     {
-        foreach (var file in new[] { path, path + "-wal", path + "-shm" })
+        // The message log's file beside it (MessageLog:Path empty: notifications.db → notifications.messages.db) goes too.
+        var log = Path.ChangeExtension(path, null).TrimEnd('.') + ".messages.db";
+        foreach (var file in new[] { path, path + "-wal", path + "-shm", log, log + "-wal", log + "-shm" })
             File.Delete(file);
     }
 

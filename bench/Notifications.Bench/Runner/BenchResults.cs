@@ -19,6 +19,7 @@ public sealed class BenchResults
     public MixedSizeResult? Mixed { get; set; }
     public PipelineResult? Cluster { get; set; }
     public SigningResult? Signing { get; set; }
+    public MessageLogResult? MessageLog { get; set; }
     public InboundResult? Inbound { get; set; }
     public ConsoleResult? Console { get; set; }
 
@@ -33,5 +34,7 @@ public sealed class BenchResults
         && Priority?.ExactlyOnce is null or "ok" && Webhooks?.ExactlyOnce is null or "ok"
         && Mixed?.ExactlyOnce is null or "ok" && Cluster?.ExactlyOnce is null or "ok" && Signing?.ExactlyOnce is null or "ok"
         && Console?.ExactlyOnce is null or "ok" && FairPeer?.ExactlyOnce is null or "ok"
+        && (MessageLog is null || new[] { MessageLog.Off, MessageLog.Sqlite, MessageLog.OffAgain }.Concat(MessageLog.Postgres is { } p ? [p] : [])
+            .All(r => r.ExactlyOnce == "ok"))
         && (Memory is null || (Memory.ExactlyOnce == "ok" && Memory.Errors == 0));
 }

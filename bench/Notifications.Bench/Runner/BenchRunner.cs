@@ -10,7 +10,7 @@ public static class BenchRunner
     public static readonly IReadOnlyList<IBenchStage> Stages =
     [
         new BrokerStage(), new RelayStage(), new PipelineStage(), new FairPeerStage(), new MemoryStage(), new PeerStage(), new DlqStage(), new ThrottleStage(),
-        new PriorityStage(), new SuppressionsStage(), new WebhooksStage(), new MixedStage(), new SigningStage(), new InboundStage(), new ConsoleStage(), new ClusterStage(),
+        new PriorityStage(), new SuppressionsStage(), new WebhooksStage(), new MixedStage(), new SigningStage(), new InboundStage(), new ConsoleStage(), new MessageLogStage(), new ClusterStage(),
     ];
 
     /// <returns>the exit code: 0 when every job of every stage arrived exactly once.</returns>

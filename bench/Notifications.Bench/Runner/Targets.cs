@@ -26,6 +26,8 @@ public static class Targets
         var batch = alone?.Batch;
         var inbound = results.Inbound;
         var console = results.Console;
+        var log = results.MessageLog;
+        var logOff = log is null ? 0 : (log.Off.DeliveredPerSecond + log.OffAgain.DeliveredPerSecond) / 2;
         // The memory stage's long run; else the pipeline's own when it was that long (--large).
         var longRun = results.Memory is { Count: >= 100_000 } own ? own : pipeline is { Count: >= 100_000 } ? pipeline : null;
         return
@@ -94,6 +96,12 @@ public static class Targets
                     $"API {ReportTable.Mb(longRun.Memory.ApiTenth)} → {ReportTable.Mb(longRun.Memory.ApiEnd)} MB over {longRun.Count:N0} jobs"),
             new("nothing lost or doubled in any run", results.ExactlyOnceEverywhere,
                 results.ExactlyOnceEverywhere ? "every phase: each job once" : "a phase lost or doubled a job (rows above)"),
+            new("pipeline with the message log on ≥ 95 % of it off, SQLite and PostgreSQL",
+                log is null ? null : log.Sqlite.DeliveredPerSecond >= 0.95 * logOff && (log.Postgres is null || log.Postgres.DeliveredPerSecond >= 0.95 * logOff),
+                log is null ? "" : $"SQLite {log.Sqlite.DeliveredPerSecond / logOff:P0}" + (log.Postgres is { } p ? $", PostgreSQL {p.DeliveredPerSecond / logOff:P0}" : ", PostgreSQL not run")),
+            new("message log searches and a message's page: p95 < 200 ms at the large count, ≤ 2× the 10,000 figure, each store",
+                log is null ? null : log.Stores.All(st => st.AtLarge.Latency.All(l => l.Value.P95 < 200 && l.Value.P95 <= 2 * Math.Max(st.At10k.Latency[l.Key].P95, 1))),
+                log is null ? "" : string.Join("; ", log.Stores.Select(st => $"{st.Store} worst p95 {st.AtLarge.Latency.Max(l => l.Value.P95):0.0} ms at {st.AtLarge.Messages:N0}"))),
         ];
     }
 }

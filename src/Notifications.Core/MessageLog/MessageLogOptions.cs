@@ -17,6 +17,12 @@ public sealed class MessageLogOptions
 {
     public const string Section = "MessageLog";
 
+    /// <summary>
+    /// False: nothing is logged (no entry is published, the worker writes and purges nothing; the API's searches answer from
+    /// what is already there). For a deployment that keeps its own record, and for the benchmark's A/B.
+    /// </summary>
+    public bool Enabled { get; set; } = true;
+
     public MessageLogStore Store { get; set; } = MessageLogStore.Sqlite;
 
     /// <summary>

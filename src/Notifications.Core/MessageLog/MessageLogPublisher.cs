@@ -12,15 +12,19 @@ namespace Notifications.Core.MessageLog;
 /// publish; and when the queue is full (the store away for long) the entries are dropped and counted, the mail goes on.
 /// </summary>
 /// <param name="telemetry">null in a program without metrics (<c>dlq</c>).</param>
-public sealed partial class MessageLogPublisher(ConfirmedPublisher publisher, NotificationsTelemetry? telemetry, ILogger<MessageLogPublisher> logger)
+/// <param name="enabled"><c>MessageLog:Enabled</c>: false publishes nothing.</param>
+public sealed partial class MessageLogPublisher(ConfirmedPublisher publisher, NotificationsTelemetry? telemetry, ILogger<MessageLogPublisher> logger,
+    bool enabled = true)
 {
+    public bool Enabled => enabled;
+
     public const string ContentType = "application/json";
     public const string MessageType = "log-entries";
 
     /// <exception cref="PublishFailedException">the broker did not confirm them (it is away, or too slow); not for a full queue.</exception>
     public async Task PublishAsync(IReadOnlyList<LogEntry> entries, CancellationToken cancellationToken)
     {
-        if (entries.Count == 0)
+        if (entries.Count == 0 || !enabled)
             return;
         var properties = new BasicProperties
         {

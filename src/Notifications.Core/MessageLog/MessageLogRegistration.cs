@@ -23,7 +23,9 @@ public static class MessageLogRegistration
         builder.Services.AddSingleton<IMessageLog>(services => new InitializedMessageLog(Create(
             services.GetRequiredService<IOptions<MessageLogOptions>>().Value, services.GetRequiredService<IOptions<StoreOptions>>().Value,
             services.GetRequiredService<TimeProvider>())));
-        builder.Services.AddSingleton<MessageLogPublisher>();
+        builder.Services.AddSingleton(services => new MessageLogPublisher(services.GetRequiredService<Broker.ConfirmedPublisher>(),
+            services.GetRequiredService<Telemetry.NotificationsTelemetry>(), services.GetRequiredService<Microsoft.Extensions.Logging.ILogger<MessageLogPublisher>>(),
+            services.GetRequiredService<IOptions<MessageLogOptions>>().Value.Enabled));
         return builder;
     }
 

@@ -15,6 +15,8 @@ public sealed partial class MessageLogRetention(IMessageLog log, IOptions<Messag
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!options.Value.Enabled)
+            return;
         using var timer = new PeriodicTimer(options.Value.PurgeInterval, clock);
         do
         {

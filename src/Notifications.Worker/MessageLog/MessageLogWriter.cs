@@ -37,6 +37,11 @@ public sealed partial class MessageLogWriter(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!options.Value.Enabled)
+        {
+            logger.LogInformation("MessageLog:Enabled is false: {Queue} is not consumed", names.MessageLogQueue);
+            return;
+        }
         var subscription = _subscription = new QueueSubscription(names.MessageLogQueue, (ushort)Math.Min(_batchSize, ushort.MaxValue), HandleAsync);
         var consuming = subscription.ConsumeUntilStoppedAsync(broker, () => LogConsuming(names.MessageLogQueue, log.Describe()), clock, logger, stoppingToken);
         try

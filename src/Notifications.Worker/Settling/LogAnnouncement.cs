@@ -16,7 +16,7 @@ public sealed class LogAnnouncement(MessageLogPublisher log) : IAnnouncementStep
     public bool MustConfirm => true;
 
     public Task AnnounceAsync(Announcement announcement, CancellationToken cancellationToken) =>
-        Entries(announcement) is { Count: > 0 } entries ? log.PublishAsync(entries, cancellationToken) : Task.CompletedTask;
+        log.Enabled && Entries(announcement) is { Count: > 0 } entries ? log.PublishAsync(entries, cancellationToken) : Task.CompletedTask;
 
     /// <summary>The entries an announcement stands for; the first carries the message's facts, the attempt its content.</summary>
     public static List<LogEntry> Entries(Announcement announcement)

@@ -101,7 +101,7 @@ public sealed partial class SentJobs(
             Job = job,
             Attempt = context?.Attempt,
             Signed = context?.Message?.Headers.Contains(MimeKit.HeaderId.DkimSignature),
-            Content = context is not null && log.Value.ContentRetention > TimeSpan.Zero ? LogAnnouncement.ContentOf(job, context.Message) : null,
+            Content = context is not null && log.Value.Enabled && log.Value.ContentRetention > TimeSpan.Zero ? LogAnnouncement.ContentOf(job, context.Message) : null,
             Event = OutcomeEvent.Of(SentEvent(delivery, job, reply, attempts, outcomes)),
             Webhook = WebhookEvents.For(WebhookEvent.Sent, JobStatus.Sent, job.Id, job.Client, job, clock.GetUtcNow(), attempts,
                 replays: delivery.Replays, outcomes: outcomes),
