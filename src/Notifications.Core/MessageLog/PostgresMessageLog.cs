@@ -113,81 +113,88 @@ public sealed class PostgresMessageLog(string connectionString, MessageLogOption
         return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
+    /// <summary>
+    /// Three round trips per write, however many messages it holds: the messages' locks (in one order, so two writers never
+    /// deadlock), what is known of them, and every insert and update in one batch.
+    /// </summary>
     public async Task WriteAsync(IReadOnlyList<LogEntry> entries, CancellationToken cancellationToken)
     {
         if (entries.Count == 0)
             return;
+        var plans = MessagePlan.Of(entries).OrderBy(p => p.Id, StringComparer.Ordinal).ToList();
+        var ids = plans.Select(p => p.Id).ToArray();
         await using var connection = await _source.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        foreach (var plan in MessagePlan.Of(entries).OrderBy(p => p.Id, StringComparer.Ordinal)) // one lock order: no deadlock between writers
-            await WriteAsync(connection, transaction, plan, cancellationToken);
+        await using (var locks = new NpgsqlCommand(
+            "SELECT count(pg_advisory_xact_lock(hashtextextended(id, 0))) FROM (SELECT unnest($1::text[]) AS id ORDER BY 1) AS ids", connection, transaction))
+        {
+            locks.Parameters.AddWithValue(ids);
+            await locks.ExecuteScalarAsync(cancellationToken);
+        }
+        var known = new Dictionary<string, (DateTimeOffset AcceptedAt, bool HadFacts)>(StringComparer.Ordinal);
+        await using (var find = new NpgsqlCommand("SELECT id, accepted_at, sender IS NOT NULL FROM log_messages WHERE id = ANY($1)", connection, transaction))
+        {
+            find.Parameters.AddWithValue(ids);
+            await using var reader = await find.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+                known.TryAdd(reader.GetString(0), (reader.GetFieldValue<DateTimeOffset>(1), reader.GetBoolean(2)));
+        }
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        foreach (var plan in plans)
+            Add(batch, plan, known.TryGetValue(plan.Id, out var found) ? found : null);
+        await batch.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 
-    private async Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, MessagePlan plan, CancellationToken cancellationToken)
+    private void Add(NpgsqlBatch batch, MessagePlan plan, (DateTimeOffset AcceptedAt, bool HadFacts)? known)
     {
-        await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", connection, transaction))
-        {
-            lockCommand.Parameters.AddWithValue(plan.Id);
-            await lockCommand.ExecuteNonQueryAsync(cancellationToken);
-        }
-        DateTimeOffset? known = null;
-        var hadFacts = false;
-        await using (var find = new NpgsqlCommand("SELECT accepted_at, sender IS NOT NULL FROM log_messages WHERE id = $1 LIMIT 1", connection, transaction))
-        {
-            find.Parameters.AddWithValue(plan.Id);
-            await using var reader = await find.ExecuteReaderAsync(cancellationToken);
-            if (await reader.ReadAsync(cancellationToken))
-                (known, hadFacts) = (reader.GetFieldValue<DateTimeOffset>(0), reader.GetBoolean(1));
-        }
         var message = plan.Message;
         var acceptedAt = plan.AcceptedAt;
         var recipients = plan.Recipients().ToList();
-        var withFacts = message is not null && !hadFacts;
+        var withFacts = message is not null && known is not { HadFacts: true };
         if (known is null)
         {
-            await using var insert = new NpgsqlCommand("""
+            var insert = new NpgsqlBatchCommand("""
                 INSERT INTO log_messages (id, accepted_at, client, sender, subject, list, priority, metadata, send_at, size, signed, via, follow_up_of,
                     to_addresses, cc_addresses, bcc_addresses, recipients, status, status_at, last_event_at)
                 VALUES (@id, @acceptedAt, @client, @sender, @subject, @list, @priority, @metadata, @sendAt, @size, @signed, @via, @followUpOf,
                     @to, @cc, @bcc, @recipients, @status, @statusAt, @lastAt)
-                """, connection, transaction);
-            AddFacts(insert, plan, acceptedAt, recipients);
+                """);
+            AddFacts(insert.Parameters, plan, acceptedAt, recipients);
             insert.Parameters.AddWithValue("status", plan.Status ?? MessageStatuses.Queued);
             insert.Parameters.AddWithValue("statusAt", plan.Status is null ? DateTimeOffset.UnixEpoch : plan.StatusAt);
             insert.Parameters.AddWithValue("lastAt", plan.LastAt);
-            await insert.ExecuteNonQueryAsync(cancellationToken);
+            batch.BatchCommands.Add(insert);
         }
         else
         {
             // A message first seen without its facts (a webhook, a bounce) takes them, and with them its acceptance time:
             // its row and events move to that day's partition.
-            await using var update = new NpgsqlCommand($"""
+            var update = new NpgsqlBatchCommand($"""
                 UPDATE log_messages SET client = COALESCE(client, @client),
                     {(withFacts ? "accepted_at = @acceptedAt, sender = @sender, subject = @subject, list = @list, priority = @priority, metadata = @metadata, send_at = @sendAt, size = @size, signed = @signed, via = @via, follow_up_of = @followUpOf, to_addresses = @to, cc_addresses = @cc, bcc_addresses = @bcc, recipients = @recipients," : "")}
                     status = CASE WHEN @status::text IS NOT NULL AND @statusAt >= status_at THEN @status::text ELSE status END,
                     status_at = CASE WHEN @status::text IS NOT NULL AND @statusAt >= status_at THEN @statusAt ELSE status_at END,
                     last_event_at = GREATEST(last_event_at, @lastAt)
                 WHERE id = @id AND accepted_at = @known
-                """, connection, transaction);
-            AddFacts(update, plan, acceptedAt, recipients);
+                """);
+            AddFacts(update.Parameters, plan, acceptedAt, recipients);
             update.Parameters.Add(new NpgsqlParameter("status", NpgsqlDbType.Text) { Value = (object?)plan.Status ?? DBNull.Value });
             update.Parameters.AddWithValue("statusAt", plan.Status is null ? DateTimeOffset.UnixEpoch : plan.StatusAt);
             update.Parameters.AddWithValue("lastAt", plan.LastAt);
-            update.Parameters.AddWithValue("known", known.Value);
-            await update.ExecuteNonQueryAsync(cancellationToken);
-            if (withFacts && known.Value != acceptedAt)
-                await using (var move = new NpgsqlCommand("UPDATE log_events SET accepted_at = @acceptedAt WHERE message_id = @id AND accepted_at = @known", connection, transaction))
-                {
-                    move.Parameters.AddWithValue("acceptedAt", acceptedAt);
-                    move.Parameters.AddWithValue("id", plan.Id);
-                    move.Parameters.AddWithValue("known", known.Value);
-                    await move.ExecuteNonQueryAsync(cancellationToken);
-                }
+            update.Parameters.AddWithValue("known", known.Value.AcceptedAt);
+            batch.BatchCommands.Add(update);
+            if (withFacts && known.Value.AcceptedAt != acceptedAt)
+            {
+                var move = new NpgsqlBatchCommand("UPDATE log_events SET accepted_at = $1 WHERE message_id = $2 AND accepted_at = $3");
+                move.Parameters.AddWithValue(acceptedAt);
+                move.Parameters.AddWithValue(plan.Id);
+                move.Parameters.AddWithValue(known.Value.AcceptedAt);
+                batch.BatchCommands.Add(move);
+            }
             else
-                acceptedAt = known.Value;
+                acceptedAt = known.Value.AcceptedAt;
         }
-        var batch = new NpgsqlBatch(connection, transaction);
         foreach (var entry in plan.Events)
         {
             var command = new NpgsqlBatchCommand("""
@@ -215,34 +222,32 @@ public sealed class PostgresMessageLog(string connectionString, MessageLogOption
             insert.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = MessagePlan.HeadersJson(content.Headers) });
             batch.BatchCommands.Add(insert);
         }
-        await using (batch)
-            await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static void AddFacts(NpgsqlCommand command, MessagePlan plan, DateTimeOffset acceptedAt, List<MessageRecipient> recipients)
+    private static void AddFacts(NpgsqlParameterCollection parameters, MessagePlan plan, DateTimeOffset acceptedAt, List<MessageRecipient> recipients)
     {
         var message = plan.Message;
-        command.Parameters.AddWithValue("id", plan.Id);
-        command.Parameters.AddWithValue("acceptedAt", acceptedAt);
-        Text(command, "client", plan.Client);
-        Text(command, "sender", LogAddresses.Normalize(message?.From) ?? message?.From);
-        Text(command, "subject", message?.Subject);
-        Text(command, "list", message?.List);
-        Text(command, "priority", message?.Priority);
-        command.Parameters.Add(new NpgsqlParameter("metadata", NpgsqlDbType.Jsonb) { Value = (object?)MessagePlan.MetadataJson(message?.Metadata) ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter("sendAt", NpgsqlDbType.TimestampTz) { Value = (object?)message?.SendAt ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter("size", NpgsqlDbType.Bigint) { Value = (object?)message?.Size ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter("signed", NpgsqlDbType.Boolean) { Value = (object?)message?.Signed ?? DBNull.Value });
-        Text(command, "via", message?.Via);
-        Text(command, "followUpOf", message?.FollowUpOf);
-        command.Parameters.AddWithValue("to", recipients.Where(r => r.Kind == "to").Select(r => r.Address).ToArray());
-        command.Parameters.AddWithValue("cc", recipients.Where(r => r.Kind == "cc").Select(r => r.Address).ToArray());
-        command.Parameters.AddWithValue("bcc", recipients.Where(r => r.Kind == "bcc").Select(r => r.Address).ToArray());
-        command.Parameters.AddWithValue("recipients", recipients.Select(r => r.Address).Distinct().ToArray());
+        parameters.AddWithValue("id", plan.Id);
+        parameters.AddWithValue("acceptedAt", acceptedAt);
+        Text(parameters, "client", plan.Client);
+        Text(parameters, "sender", LogAddresses.Normalize(message?.From) ?? message?.From);
+        Text(parameters, "subject", message?.Subject);
+        Text(parameters, "list", message?.List);
+        Text(parameters, "priority", message?.Priority);
+        parameters.Add(new NpgsqlParameter("metadata", NpgsqlDbType.Jsonb) { Value = (object?)MessagePlan.MetadataJson(message?.Metadata) ?? DBNull.Value });
+        parameters.Add(new NpgsqlParameter("sendAt", NpgsqlDbType.TimestampTz) { Value = (object?)message?.SendAt ?? DBNull.Value });
+        parameters.Add(new NpgsqlParameter("size", NpgsqlDbType.Bigint) { Value = (object?)message?.Size ?? DBNull.Value });
+        parameters.Add(new NpgsqlParameter("signed", NpgsqlDbType.Boolean) { Value = (object?)message?.Signed ?? DBNull.Value });
+        Text(parameters, "via", message?.Via);
+        Text(parameters, "followUpOf", message?.FollowUpOf);
+        parameters.AddWithValue("to", recipients.Where(r => r.Kind == "to").Select(r => r.Address).ToArray());
+        parameters.AddWithValue("cc", recipients.Where(r => r.Kind == "cc").Select(r => r.Address).ToArray());
+        parameters.AddWithValue("bcc", recipients.Where(r => r.Kind == "bcc").Select(r => r.Address).ToArray());
+        parameters.AddWithValue("recipients", recipients.Select(r => r.Address).Distinct().ToArray());
     }
 
-    private static void Text(NpgsqlCommand command, string name, string? value) =>
-        command.Parameters.Add(new NpgsqlParameter(name, NpgsqlDbType.Text) { Value = (object?)value ?? DBNull.Value });
+    private static void Text(NpgsqlParameterCollection parameters, string name, string? value) =>
+        parameters.Add(new NpgsqlParameter(name, NpgsqlDbType.Text) { Value = (object?)value ?? DBNull.Value });
 
     private const string Columns = "m.id, m.client, m.sender, m.subject, m.status, m.accepted_at, m.last_event_at, m.list, m.priority, m.metadata::text, " +
         "m.send_at, m.size, m.signed, m.via, m.follow_up_of, m.to_addresses, m.cc_addresses, m.bcc_addresses, " +

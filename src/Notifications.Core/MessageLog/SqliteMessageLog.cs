@@ -40,7 +40,9 @@ public sealed class SqliteMessageLog(string path, MessageLogOptions options, Tim
             CREATE INDEX IF NOT EXISTS log_messages_order ON log_messages (accepted_at DESC, id DESC);
             CREATE INDEX IF NOT EXISTS log_messages_client ON log_messages (client, accepted_at DESC, id DESC);
             CREATE INDEX IF NOT EXISTS log_messages_sender ON log_messages (sender, accepted_at DESC, id DESC);
-            CREATE INDEX IF NOT EXISTS log_messages_expires ON log_messages (expires);
+            -- Kept by acceptance time against the retention of now (a shorter MessageLog:Retention applies to what is there):
+            -- the order index serves the purge's range too.
+            DROP INDEX IF EXISTS log_messages_expires;
             CREATE TABLE IF NOT EXISTS log_recipients (message_seq INTEGER NOT NULL, address TEXT NOT NULL, kind TEXT NOT NULL,
                 accepted_at INTEGER NOT NULL, PRIMARY KEY (message_seq, kind, address)) WITHOUT ROWID;
             CREATE INDEX IF NOT EXISTS log_recipients_address ON log_recipients (address, accepted_at DESC, message_seq);
@@ -153,8 +155,8 @@ public sealed class SqliteMessageLog(string path, MessageLogOptions options, Tim
 
     public Task<MessagePage> SearchAsync(MessageQuery query, CancellationToken cancellationToken)
     {
-        var sql = new StringBuilder("SELECT m.seq, ").Append(Columns).Append(" FROM log_messages m WHERE m.expires > $now");
-        var parameters = new List<(string, object?)> { ("$now", clock.GetUtcNow().ToUnixTimeMilliseconds()), ("$limit", query.Limit + 1) };
+        var sql = new StringBuilder("SELECT m.seq, ").Append(Columns).Append(" FROM log_messages m WHERE m.accepted_at > $oldest");
+        var parameters = new List<(string, object?)> { ("$now", clock.GetUtcNow().ToUnixTimeMilliseconds()), ("$oldest", Oldest()), ("$limit", query.Limit + 1) };
         if (query.Client is not null)
             Where(sql, parameters, "m.client = $client", ("$client", query.Client));
         if (query.Recipient is not null)
@@ -255,8 +257,8 @@ public sealed class SqliteMessageLog(string path, MessageLogOptions options, Tim
 
     private (long Seq, MessageSummary Summary)? Find(SqliteConnection connection, string id, string? client)
     {
-        using var command = Command(connection, $"SELECT m.seq, {Columns} FROM log_messages m WHERE m.id = $id AND m.expires > $now AND ($client IS NULL OR m.client = $client)",
-            ("$id", id), ("$now", clock.GetUtcNow().ToUnixTimeMilliseconds()), ("$client", client));
+        using var command = Command(connection, $"SELECT m.seq, {Columns} FROM log_messages m WHERE m.id = $id AND m.accepted_at > $oldest AND ($client IS NULL OR m.client = $client)",
+            ("$id", id), ("$now", clock.GetUtcNow().ToUnixTimeMilliseconds()), ("$oldest", Oldest()), ("$client", client));
         using var reader = command.ExecuteReader();
         return reader.Read() ? (reader.GetInt64(0), ReadSummary(reader, 1, [])) : null;
     }
@@ -334,7 +336,8 @@ public sealed class SqliteMessageLog(string path, MessageLogOptions options, Tim
                     $"DELETE FROM log_contents WHERE rowid IN (SELECT rowid FROM log_contents WHERE expires <= $now LIMIT {DeleteChunk})", [("$now", at)]);
                 contents += deleted;
                 var seqs = new List<long>();
-                using (var command = Command(connection, $"SELECT seq FROM log_messages WHERE expires <= $now LIMIT {DeleteChunk}", ("$now", at)))
+                using (var command = Command(connection, $"SELECT seq FROM log_messages WHERE accepted_at <= $oldest LIMIT {DeleteChunk}",
+                    ("$oldest", at - (long)options.Retention.TotalMilliseconds)))
                 {
                     command.Transaction = transaction;
                     using var reader = command.ExecuteReader();
@@ -364,6 +367,9 @@ public sealed class SqliteMessageLog(string path, MessageLogOptions options, Tim
             Run(connection, transaction, $"DELETE FROM {table} WHERE message_seq IN ({list})", []);
         Run(connection, transaction, $"DELETE FROM log_messages WHERE seq IN ({list})", []);
     }
+
+    /// <summary>The oldest acceptance still kept: now less <c>MessageLog:Retention</c>.</summary>
+    private long Oldest() => (clock.GetUtcNow() - options.Retention).ToUnixTimeMilliseconds();
 
     private SqliteConnection Open()
     {
