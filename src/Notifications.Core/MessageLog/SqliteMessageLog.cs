@@ -73,11 +73,20 @@ public sealed class SqliteMessageLog(string path, MessageLogOptions options, Tim
         await _writing.WaitAsync(cancellationToken);
         try
         {
-            using var connection = Open();
-            using var transaction = connection.BeginTransaction();
-            foreach (var plan in plans)
-                Write(connection, transaction, plan);
-            transaction.Commit();
+            var connection = _writer ??= Open();
+            try
+            {
+                using var transaction = connection.BeginTransaction();
+                foreach (var plan in plans)
+                    Write(connection, transaction, plan);
+                transaction.Commit();
+            }
+            catch
+            {
+                // Whatever failed (a locked or broken file): the next write starts on a new connection, its statements prepared again.
+                DropWriter();
+                throw;
+            }
         }
         finally
         {
@@ -85,34 +94,64 @@ public sealed class SqliteMessageLog(string path, MessageLogOptions options, Tim
         }
     }
 
+    // The writes' own connection, with their statements prepared once (a statement prepared per call cost the writer half its
+    // time: bench/README.md). Used only under _writing.
+    private SqliteConnection? _writer;
+    private readonly Dictionary<string, SqliteCommand> _prepared = new(StringComparer.Ordinal);
+
+    private void DropWriter()
+    {
+        foreach (var command in _prepared.Values)
+            command.Dispose();
+        _prepared.Clear();
+        _writer?.Dispose();
+        _writer = null;
+    }
+
+    /// <summary>A statement of the write path, prepared once on the writer's connection, its parameters set by name.</summary>
+    private SqliteCommand Prepared(SqliteConnection connection, SqliteTransaction transaction, string sql, IEnumerable<(string Name, object? Value)> parameters)
+    {
+        var values = parameters.ToList();
+        if (!_prepared.TryGetValue(sql, out var command))
+        {
+            command = connection.CreateCommand();
+            command.CommandText = sql;
+            foreach (var (name, _) in values)
+                command.Parameters.Add(new SqliteParameter { ParameterName = name });
+            command.Transaction = transaction;
+            command.Prepare();
+            _prepared[sql] = command;
+        }
+        command.Transaction = transaction;
+        foreach (var (name, value) in values)
+            command.Parameters[name].Value = value ?? DBNull.Value;
+        return command;
+    }
+
     private void Write(SqliteConnection connection, SqliteTransaction transaction, MessagePlan plan)
     {
         long seq;
         bool hadFacts;
-        using (var find = Command(connection, "SELECT seq, sender IS NOT NULL FROM log_messages WHERE id = $id", ("$id", plan.Id)))
-        {
-            find.Transaction = transaction;
-            using var reader = find.ExecuteReader();
+        using (var reader = Prepared(connection, transaction, "SELECT seq, sender IS NOT NULL FROM log_messages WHERE id = $id", [("$id", plan.Id)]).ExecuteReader())
             (seq, hadFacts) = reader.Read() ? (reader.GetInt64(0), reader.GetBoolean(1)) : (0L, false);
-        }
         var message = plan.Message;
         var acceptedAt = plan.AcceptedAt.ToUnixTimeMilliseconds();
         if (seq == 0)
         {
-            seq = (long)Scalar(connection, transaction, """
+            seq = (long)Prepared(connection, transaction, """
                 INSERT INTO log_messages (id, client, sender, subject, list, priority, metadata, send_at, size, signed, via, follow_up_of,
                     status, status_at, accepted_at, last_event_at, expires)
                 VALUES ($id, $client, $sender, $subject, $list, $priority, $metadata, $sendAt, $size, $signed, $via, $followUpOf,
                     $status, $statusAt, $acceptedAt, $lastAt, $expires)
                 RETURNING seq
                 """, FactParameters(plan, acceptedAt).Concat([("$status", plan.Status ?? MessageStatuses.Queued),
-                    ("$statusAt", plan.Status is null ? 0L : plan.StatusAt.ToUnixTimeMilliseconds()), ("$lastAt", plan.LastAt.ToUnixTimeMilliseconds())]))!;
+                    ("$statusAt", plan.Status is null ? 0L : plan.StatusAt.ToUnixTimeMilliseconds()), ("$lastAt", plan.LastAt.ToUnixTimeMilliseconds())])).ExecuteScalar()!;
         }
         else
         {
             // Facts arrive with the first entry from the job; a message first seen through an entry without them (a webhook,
             // a bounce) takes them when they come. A later status wins; an earlier one (late in the queue) only joins the timeline.
-            Run(connection, transaction, $"""
+            RunPrepared(connection, transaction, $"""
                 UPDATE log_messages SET client = COALESCE(client, $client),
                     {(message is not null && !hadFacts ? "sender = $sender, subject = $subject, list = $list, priority = $priority, metadata = $metadata, send_at = $sendAt, size = $size, signed = $signed, via = $via, follow_up_of = $followUpOf, accepted_at = $acceptedAt, expires = $expires," : "")}
                     status = CASE WHEN $status IS NOT NULL AND $statusAt >= status_at THEN $status ELSE status END,
@@ -125,17 +164,17 @@ public sealed class SqliteMessageLog(string path, MessageLogOptions options, Tim
         if (message is not null && !hadFacts)
         {
             foreach (var recipient in plan.Recipients())
-                Run(connection, transaction, "INSERT OR REPLACE INTO log_recipients (message_seq, address, kind, accepted_at) VALUES ($seq, $address, $kind, $at)",
+                RunPrepared(connection, transaction, "INSERT OR REPLACE INTO log_recipients (message_seq, address, kind, accepted_at) VALUES ($seq, $address, $kind, $at)",
                     [("$seq", seq), ("$address", recipient.Address), ("$kind", recipient.Kind), ("$at", acceptedAt)]);
             foreach (var (key, value) in message.Metadata ?? new Dictionary<string, string>())
-                Run(connection, transaction, "INSERT OR REPLACE INTO log_metadata (message_seq, key, value, accepted_at) VALUES ($seq, $key, $value, $at)",
+                RunPrepared(connection, transaction, "INSERT OR REPLACE INTO log_metadata (message_seq, key, value, accepted_at) VALUES ($seq, $key, $value, $at)",
                     [("$seq", seq), ("$key", key), ("$value", value), ("$at", acceptedAt)]);
         }
         foreach (var entry in plan.Events)
-            Run(connection, transaction, "INSERT OR IGNORE INTO log_events (message_seq, key, type, at, details) VALUES ($seq, $key, $type, $at, $details)",
+            RunPrepared(connection, transaction, "INSERT OR IGNORE INTO log_events (message_seq, key, type, at, details) VALUES ($seq, $key, $type, $at, $details)",
                 [("$seq", seq), ("$key", entry.UniqueKey), ("$type", entry.Type), ("$at", entry.At.ToUnixTimeMilliseconds()), ("$details", MessagePlan.Json(entry))]);
         if (plan.Content is { } content && options.ContentRetention > TimeSpan.Zero)
-            Run(connection, transaction, "INSERT OR REPLACE INTO log_contents (message_seq, text, html, headers, expires) VALUES ($seq, $text, $html, $headers, $expires)",
+            RunPrepared(connection, transaction, "INSERT OR REPLACE INTO log_contents (message_seq, text, html, headers, expires) VALUES ($seq, $text, $html, $headers, $expires)",
                 [("$seq", seq), ("$text", content.Text), ("$html", content.Html), ("$headers", MessagePlan.HeadersJson(content.Headers)),
                     ("$expires", (plan.ContentAt!.Value + options.ContentRetention).ToUnixTimeMilliseconds())]);
     }
@@ -153,39 +192,67 @@ public sealed class SqliteMessageLog(string path, MessageLogOptions options, Tim
         ];
     }
 
+    /// <summary>
+    /// A search walks one index newest first and stops at the page's end: the recipient's (or the first metadata pair's)
+    /// rows ordered by acceptance when it names one, else the messages' own order. The other filters are checked on the
+    /// rows it walks. So a page costs about the same at a million messages as at ten thousand.
+    /// </summary>
     public Task<MessagePage> SearchAsync(MessageQuery query, CancellationToken cancellationToken)
     {
-        var sql = new StringBuilder("SELECT m.seq, ").Append(Columns).Append(" FROM log_messages m WHERE m.accepted_at > $oldest");
-        var parameters = new List<(string, object?)> { ("$now", clock.GetUtcNow().ToUnixTimeMilliseconds()), ("$oldest", Oldest()), ("$limit", query.Limit + 1) };
+        var parameters = new List<(string, object?)> { ("$now", clock.GetUtcNow().ToUnixTimeMilliseconds()), ("$oldest", Oldest()) };
+        var metadata = query.Metadata;
+        string time;
+        var sql = new StringBuilder("SELECT m.seq, ").Append(Columns);
+        if (query.Recipient is not null)
+        {
+            sql.Append(" FROM log_recipients d JOIN log_messages m ON m.seq = d.message_seq WHERE d.address = $recipient");
+            parameters.Add(("$recipient", query.Recipient));
+            time = "d.accepted_at";
+        }
+        else if (metadata.Count > 0)
+        {
+            sql.Append(" FROM log_metadata d JOIN log_messages m ON m.seq = d.message_seq WHERE d.key = $dk AND d.value = $dv");
+            parameters.Add(("$dk", metadata[0].Key));
+            parameters.Add(("$dv", metadata[0].Value));
+            metadata = [.. metadata.Skip(1)];
+            time = "d.accepted_at";
+        }
+        else
+        {
+            sql.Append(" FROM log_messages m WHERE 1 = 1");
+            time = "m.accepted_at";
+        }
+        Where(sql, parameters, $"{time} > $oldest");
         if (query.Client is not null)
             Where(sql, parameters, "m.client = $client", ("$client", query.Client));
-        if (query.Recipient is not null)
-            Where(sql, parameters, "m.seq IN (SELECT message_seq FROM log_recipients WHERE address = $recipient)", ("$recipient", query.Recipient));
         if (query.From is not null)
             Where(sql, parameters, "m.sender = $from", ("$from", query.From));
         if (query.Status is not null)
             Where(sql, parameters, "m.status = $status", ("$status", query.Status));
         if (query.List is not null)
             Where(sql, parameters, "m.list = $list", ("$list", query.List));
-        for (var i = 0; i < query.Metadata.Count; i++)
-            Where(sql, parameters, $"m.seq IN (SELECT message_seq FROM log_metadata WHERE key = $mk{i} AND value = $mv{i})",
-                ($"$mk{i}", query.Metadata[i].Key), ($"$mv{i}", query.Metadata[i].Value));
+        for (var i = 0; i < metadata.Count; i++)
+            Where(sql, parameters, $"EXISTS (SELECT 1 FROM log_metadata x WHERE x.message_seq = m.seq AND x.key = $mk{i} AND x.value = $mv{i})",
+                ($"$mk{i}", metadata[i].Key), ($"$mv{i}", metadata[i].Value));
         if (query.Subject is not null)
             Where(sql, parameters, "m.seq IN (SELECT rowid FROM log_subjects WHERE log_subjects MATCH $subject)", ("$subject", FtsQuery(query.Subject)));
         if (query.Since is { } since)
-            Where(sql, parameters, "m.accepted_at >= $since", ("$since", since.ToUnixTimeMilliseconds()));
+            Where(sql, parameters, $"{time} >= $since", ("$since", since.ToUnixTimeMilliseconds()));
         if (query.Until is { } until)
-            Where(sql, parameters, "m.accepted_at < $until", ("$until", until.ToUnixTimeMilliseconds()));
+            Where(sql, parameters, $"{time} < $until", ("$until", until.ToUnixTimeMilliseconds()));
         if (query.After is { } after)
-            Where(sql, parameters, "(m.accepted_at < $afterAt OR (m.accepted_at = $afterAt AND m.id < $afterId))",
-                ("$afterAt", after.AcceptedAtMs), ("$afterId", after.Id));
-        sql.Append(" ORDER BY m.accepted_at DESC, m.id DESC LIMIT $limit");
+            Where(sql, parameters, $"({time} < $afterAt OR ({time} = $afterAt AND m.id < $afterId))", ("$afterAt", after.AcceptedAtMs), ("$afterId", after.Id));
+        // An address that is both to and cc of one message is two rows of its index: read a few more, keep each message once.
+        sql.Append($" ORDER BY {time} DESC, m.id DESC LIMIT $limit");
+        parameters.Add(("$limit", query.Recipient is null ? query.Limit + 1 : 2 * (query.Limit + 1)));
         using var connection = Open();
         var rows = new List<(long Seq, MessageSummary Summary)>();
+        var seen = new HashSet<long>();
         using (var command = Command(connection, sql.ToString(), [.. parameters]))
         using (var reader = command.ExecuteReader())
-            while (reader.Read())
-                rows.Add((reader.GetInt64(0), ReadSummary(reader, 1, [])));
+            while (rows.Count <= query.Limit && reader.Read())
+                if (seen.Add(reader.GetInt64(0)))
+                    rows.Add((reader.GetInt64(0), ReadSummary(reader, 1, [])));
         var next = rows.Count > query.Limit ? new MessagePosition(rows[query.Limit - 1].Summary.AcceptedAt.ToUnixTimeMilliseconds(), rows[query.Limit - 1].Summary.Id) : (MessagePosition?)null;
         if (rows.Count > query.Limit)
             rows.RemoveAt(rows.Count - 1);
@@ -393,17 +460,13 @@ public sealed class SqliteMessageLog(string path, MessageLogOptions options, Tim
         command.ExecuteNonQuery();
     }
 
+    private int RunPrepared(SqliteConnection connection, SqliteTransaction transaction, string sql, IEnumerable<(string, object?)> parameters) =>
+        Prepared(connection, transaction, sql, parameters).ExecuteNonQuery();
+
     private static int Run(SqliteConnection connection, SqliteTransaction transaction, string sql, IEnumerable<(string, object?)> parameters)
     {
         using var command = Command(connection, sql, [.. parameters]);
         command.Transaction = transaction;
         return command.ExecuteNonQuery();
-    }
-
-    private static object? Scalar(SqliteConnection connection, SqliteTransaction transaction, string sql, IEnumerable<(string, object?)> parameters)
-    {
-        using var command = Command(connection, sql, [.. parameters]);
-        command.Transaction = transaction;
-        return command.ExecuteScalar();
     }
 }
