@@ -71,6 +71,8 @@ public static class NotificationsWorker
         builder.AddReputationOptions();
         builder.Services.AddSingleton<Core.Reputation.ReputationGuard>();
         builder.Services.AddSingleton<Bounces.BounceRecorder>();
+        builder.Services.AddSingleton<Bounces.InboundPath>();
+        builder.Services.AddSingleton<Bounces.InboundSettlement>();
         builder.Services.AddHostedService<Bounces.InboundConsumer>();
         // The message log: written here from message.log, off the send path; its expired data deleted here too.
         builder.Services.AddHostedService<MessageLog.MessageLogWriter>();

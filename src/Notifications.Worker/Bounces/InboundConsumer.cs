@@ -2,36 +2,28 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Notifications.Core.Bounces;
 using Notifications.Core.Broker;
-using Notifications.Core.Store;
-using Notifications.Core.Telemetry;
 using Notifications.Core.Topology;
+using Notifications.Worker.Transport;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
-using Notifications.Worker.Transport;
 
 namespace Notifications.Worker.Bounces;
 
 /// <summary>
-/// Reads what came back to the return-path domain (<c>email.inbound</c>, published by the inbound receiver): read the
-/// report (<see cref="ReportReader"/>) → find its job (the return path's token it came to, else one the returned mail
-/// carries; each MAC verified) → record it (<see cref="BounceRecorder"/>) → ack. Auto-replies are counted and dropped;
-/// what cannot be read or matched goes to <c>email.inbound.unparsed</c> with the reason, confirmed, before the ack. A
-/// store or broker failure gives the message back; after <c>x-delivery-limit</c> tries the broker parks it there itself.
+/// The transport of what came back to the return-path domain: consumes <c>email.inbound</c> (published by the inbound
+/// receiver) and hands each message to <see cref="InboundPath"/> (read → match → record), then to
+/// <see cref="InboundSettlement"/> (ack, park, or return) — the email path's shape: transport → steps → settlement.
 /// </summary>
 public sealed partial class InboundConsumer(
     BrokerConnection broker,
     TopologyNames names,
-    ConfirmedPublisher publisher,
-    ReturnPath returnPath,
     Microsoft.Extensions.Options.IOptions<BouncesOptions> bounces,
-    IJobStatuses statuses,
-    BounceRecorder recorder,
-    NotificationsTelemetry telemetry,
+    InboundPath path,
+    InboundSettlement settlement,
     TimeProvider clock,
     ILogger<InboundConsumer> logger) : BackgroundService
 {
     private const ushort Prefetch = 8;
-    private static readonly TimeSpan RetryPause = TimeSpan.FromSeconds(1);
 
     private QueueSubscription? _subscription;
 
@@ -57,93 +49,13 @@ public sealed partial class InboundConsumer(
     {
         try
         {
-            var report = ReportReader.Read(delivery.Body.ToArray());
-            var kind = report.Kind switch
-            {
-                ReportKind.DeliveryStatus => "delivery-status",
-                ReportKind.Complaint => "complaint",
-                ReportKind.AutoReply => "auto-reply",
-                _ => "unreadable",
-            };
-            switch (report.Kind)
-            {
-                case ReportKind.AutoReply:
-                    Count(kind, "dropped");
-                    break;
-                case ReportKind.Unreadable:
-                    await ParkAsync(delivery, report.Why!);
-                    Count(kind, "unparsed");
-                    break;
-                default:
-                    if (await FindJobAsync(delivery, report) is not { } job)
-                    {
-                        await ParkAsync(delivery, "no job matches it: it came to no return path of ours that verifies, and the returned mail "
-                            + "carries none (an Original-Envelope-Id or Message-ID alone proves nothing)");
-                        Count(kind, "unmatched");
-                        break;
-                    }
-                    await recorder.RecordAsync(job, report, CancellationToken.None);
-                    Count(kind, "recorded");
-                    break;
-            }
-            await channel.BasicAckAsync(delivery.DeliveryTag, false);
+            await settlement.SettleAsync(delivery, channel, await path.RunAsync(delivery));
         }
         catch (Exception ex)
         {
-            LogReturned(names.InboundQueue, ex.GetBaseException().Message);
-            await Task.Delay(RetryPause, clock);
-            try
-            {
-                await channel.BasicNackAsync(delivery.DeliveryTag, false, requeue: true);
-            }
-            catch (Exception nack) when (BrokerConnection.IsBrokerUnavailable(nack) || nack is ObjectDisposedException)
-            {
-                // The channel is gone: the broker requeues it by itself.
-            }
+            await settlement.ReturnAsync(delivery, channel, ex);
         }
     }
-
-    /// <summary>
-    /// The job by what the service itself signed: the return path the report came back to, else a return path the returned
-    /// mail carries (a feedback loop's complaint to one fixed address). Its MAC must verify; an envelope id or Message-ID,
-    /// which every recipient reads, proves nothing and is not looked at.
-    /// </summary>
-    private async Task<JobStatus?> FindJobAsync(BasicDeliverEventArgs delivery, InboundReport report)
-    {
-        var candidates = new List<string>();
-        foreach (var rcpt in (HeaderValues.GetString(delivery.BasicProperties.Headers, InboundHeaders.Recipients) ?? "").Split(','))
-            if (returnPath.TryReadJobId(rcpt.Trim(), out var id))
-                candidates.Add(id);
-        foreach (var token in report.ReturnedTokens ?? [])
-            if (returnPath.TryReadJobId(token, out var id))
-                candidates.Add(id);
-        foreach (var id in candidates.Distinct(StringComparer.Ordinal))
-            if (await statuses.GetStatusAsync(id, CancellationToken.None) is { } status)
-                return status;
-        return null;
-    }
-
-    /// <summary>A copy in <c>email.inbound.unparsed</c>, with every header it came with and the reason, confirmed.</summary>
-    private async Task ParkAsync(BasicDeliverEventArgs delivery, string reason)
-    {
-        var source = delivery.BasicProperties;
-        var headers = source.Headers is null ? new Dictionary<string, object?>() : new Dictionary<string, object?>(source.Headers);
-        headers[InboundHeaders.Reason] = Core.Contract.JobCodec.OneLine(reason);
-        var properties = new BasicProperties
-        {
-            MessageId = source.MessageId,
-            ContentType = source.ContentType,
-            Type = source.Type,
-            DeliveryMode = DeliveryModes.Persistent,
-            Timestamp = source.IsTimestampPresent() ? source.Timestamp : new AmqpTimestamp(clock.GetUtcNow().ToUnixTimeSeconds()),
-            Headers = headers,
-        };
-        await publisher.PublishAsync(TopologyNames.InboundUnparsedKey, properties, delivery.Body, CancellationToken.None);
-        LogParked(source.MessageId, reason);
-    }
-
-    private void Count(string kind, string outcome) =>
-        telemetry.Inbound.Add(1, new KeyValuePair<string, object?>("kind", kind), new KeyValuePair<string, object?>("outcome", outcome));
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -154,10 +66,4 @@ public sealed partial class InboundConsumer(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reading bounces and complaints from {Queue}")]
     private partial void LogConsuming(string queue);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Inbound message {MessageId} kept in email.inbound.unparsed: {Reason}")]
-    private partial void LogParked(string? messageId, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Inbound message returned to {Queue} to be read again: {Reason}")]
-    private partial void LogReturned(string queue, string reason);
 }

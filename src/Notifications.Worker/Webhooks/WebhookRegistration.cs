@@ -56,7 +56,7 @@ public static class WebhookRegistration
             })
             .SelectPipelineByAuthority();
         builder.Services.AddSingleton<WebhookPoster>();
-        builder.Services.AddSingleton<WebhookRetries>();
+        builder.Services.AddSingleton<WebhookSettlement>();
         builder.Services.AddHostedService<WebhookSender>();
         return builder;
     }

@@ -15,10 +15,11 @@ using Notifications.Worker.Transport;
 namespace Notifications.Worker.Webhooks;
 
 /// <summary>
-/// Delivers callbacks: consumes <c>webhook.send</c> and, per message, finds its client's endpoint → builds and signs the
-/// POST (<see cref="WebhookRequests"/>) → posts it (<see cref="WebhookPoster"/>) → records what came of it
-/// (<see cref="WebhookRetries"/>). A 2xx is delivered; any other answer, a timeout or a refused connection goes to the next
-/// retry queue (<c>Webhooks:Delays</c>), then <c>webhook.dead</c>; <c>410 Gone</c> goes to <c>webhook.dead</c> at once. One
+/// Delivers callbacks, in the email path's shape (transport → steps → settlement): consumes <c>webhook.send</c> and, per
+/// message, finds its client's endpoint → waits for a slot of it → builds, signs and posts the POST
+/// (<see cref="WebhookRequests"/>, <see cref="WebhookPoster"/>) → settles what came of it (<see cref="WebhookSettlement"/>).
+/// A 2xx is delivered; any other answer, a timeout or a refused connection goes to the next retry queue
+/// (<c>Webhooks:Delays</c>), then <c>webhook.dead</c>; <c>410 Gone</c> goes to <c>webhook.dead</c> at once. One
 /// endpoint cannot hold up another: at most <c>Webhooks:ConcurrencyPerEndpoint</c> callbacks are in flight to its URL; the
 /// others wait a second at most for a free slot, and once one waited in vain (the endpoint is slow) only twice as many may
 /// wait and the rest wait in the broker (back through the first retry queue, costing no attempt); the circuit of its
@@ -29,9 +30,7 @@ public sealed class WebhookSender(
     TopologyNames names,
     ClientRegistry clients,
     WebhookPoster poster,
-    WebhookRetries retries,
-    NotificationsTelemetry telemetry,
-    Core.MessageLog.MessageLogPublisher messageLog,
+    WebhookSettlement settlement,
     TimeProvider clock,
     IOptions<WebhookOptions> options,
     ILogger<WebhookSender> logger) : BackgroundService
@@ -71,7 +70,7 @@ public sealed class WebhookSender(
         {
             if (clients.Find(clientName)?.Webhook is not { } webhook)
             {
-                await retries.ParkAsync(delivery, channel, dead: true, attempts, "no-endpoint",
+                await settlement.ParkAsync(delivery, channel, dead: true, attempts, "no-endpoint",
                     $"client '{clientName}' has no Webhook:Url (any more); replay it once one is configured");
                 return;
             }
@@ -79,7 +78,7 @@ public sealed class WebhookSender(
             if (!await endpoint.EnterAsync(_options.ConcurrencyPerEndpoint * 2, WaitForSlot))
             {
                 // The endpoint is slow or hanging: wait in the broker, not in a delivery other endpoints need.
-                await retries.DeferAsync(delivery, channel, attempts);
+                await settlement.DeferAsync(delivery, channel, attempts);
                 return;
             }
             PostResult posted;
@@ -91,7 +90,7 @@ public sealed class WebhookSender(
             {
                 endpoint.Slots.Release();
             }
-            await RecordAsync(delivery, channel, posted, attempts, clientName, webhook.Endpoint);
+            await settlement.SettleAsync(delivery, channel, posted, attempts, clientName, webhook.Endpoint);
         }
         catch (Exception ex)
         {
@@ -107,36 +106,6 @@ public sealed class WebhookSender(
             }
         }
     }
-
-    private async Task RecordAsync(BasicDeliverEventArgs delivery, IChannel channel, PostResult posted, int attempts, string? clientName, string endpoint)
-    {
-        if (posted.Outcome != PostOutcome.CircuitOpen && WebhookLogEntry.Of(delivery, posted, attempts + 1, clientName, clock.GetUtcNow()) is { } entry)
-            await messageLog.TryPublishAsync([entry], CancellationToken.None);
-        switch (posted.Outcome)
-        {
-            case PostOutcome.CircuitOpen:
-                // The receiver was not tried, so no attempt is spent. It waits on the ladder's first step and comes back;
-                // the first try after the break is the probe that closes the circuit.
-                logger.LogInformation("Webhook {WebhookId} of client {Client} waits: the circuit of {Endpoint} is open",
-                    delivery.BasicProperties.MessageId, clientName, endpoint);
-                await retries.DeferAsync(delivery, channel, attempts);
-                return;
-            case PostOutcome.Delivered:
-                telemetry.WebhooksSent.Add(1, ClientTag(clientName));
-                if (delivery.BasicProperties.IsTimestampPresent())
-                    telemetry.WebhookLatency.Record((clock.GetUtcNow() - DateTimeOffset.FromUnixTimeSeconds(delivery.BasicProperties.Timestamp.UnixTime))
-                        .TotalSeconds, ClientTag(clientName));
-                await channel.BasicAckAsync(delivery.DeliveryTag, false);
-                return;
-            default:
-                telemetry.WebhooksFailed.Add(1, ClientTag(clientName));
-                var gone = posted.Outcome == PostOutcome.Gone;
-                await retries.ParkAsync(delivery, channel, gone || retries.IsLast(attempts + 1), attempts + 1, gone ? "gone" : "failed", posted.Error);
-                return;
-        }
-    }
-
-    internal static KeyValuePair<string, object?> ClientTag(string? client) => new("client", client ?? "");
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
