@@ -48,4 +48,10 @@ public static class EmailAddresses
         error = null;
         return true;
     }
+
+    /// <summary>What an erased address reads as wherever it was (the message log, a status's recipients).</summary>
+    public const string Erased = "[erased]";
+
+    /// <summary>Replaces every occurrence of <paramref name="address"/> in <paramref name="text"/>, whatever its case, by <see cref="Erased"/>.</summary>
+    public static string Scrub(string text, string address) => text.Replace(address, Erased, StringComparison.OrdinalIgnoreCase);
 }

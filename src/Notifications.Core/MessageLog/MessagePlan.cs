@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Notifications.Core.Contract;
 using Notifications.Core.Suppressions;
 
 namespace Notifications.Core.MessageLog;
@@ -123,9 +124,6 @@ public static class LogAddresses
         return words;
     }
 
-    /// <summary>Replaces every occurrence of <paramref name="address"/> in <paramref name="text"/>, whatever its case.</summary>
-    public static string Scrub(string text, string address) =>
-        text.Replace(address, Erased, StringComparison.OrdinalIgnoreCase);
-
-    public const string Erased = "[erased]";
+    /// <summary>Replaces every occurrence of <paramref name="address"/> in <paramref name="text"/>, whatever its case (an erasure).</summary>
+    public static string Scrub(string text, string address) => EmailAddresses.Scrub(text, address);
 }

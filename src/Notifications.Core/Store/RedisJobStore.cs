@@ -195,7 +195,7 @@ public sealed partial class RedisJobStore(Task<IConnectionMultiplexer> redis, IO
                 var mailed = (string?)fields[1];
                 if (recipients?.Contains(address, StringComparison.OrdinalIgnoreCase) != true && mailed?.Contains(address, StringComparison.OrdinalIgnoreCase) != true)
                     continue;
-                await Db.HashSetAsync(key, [new HashEntry("recipients", recipients is null ? "" : MessageLog.LogAddresses.Scrub(recipients, address)),
+                await Db.HashSetAsync(key, [new HashEntry("recipients", recipients is null ? "" : Contract.EmailAddresses.Scrub(recipients, address)),
                     new HashEntry("mailed", JobStatus.Without(mailed, address) ?? "")]);
                 changed++;
             }

@@ -165,7 +165,7 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable, IDispo
             Rows, ("$pattern", pattern));
         foreach (var (id, recipients, mailed) in statuses)
             store.Execute("UPDATE statuses SET recipients = $recipients, mailed = $mailed WHERE job_id = $id", ("$id", id),
-                ("$recipients", recipients is null ? null : MessageLog.LogAddresses.Scrub(recipients, address)), ("$mailed", JobStatus.Without(mailed, address)));
+                ("$recipients", recipients is null ? null : Contract.EmailAddresses.Scrub(recipients, address)), ("$mailed", JobStatus.Without(mailed, address)));
         return statuses.Count;
     }, cancellationToken);
 

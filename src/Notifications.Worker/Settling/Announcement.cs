@@ -16,7 +16,7 @@ public sealed record Announcement(string JobId, string? Client, string What)
     public JobStatus? Status { get; init; }
 
     /// <summary>The status the route wrote itself (the sent marker carries it), for the followers that tell it without writing it.</summary>
-    public JobStatus? Recorded { get; init; }
+    public JobStatus? WrittenStatus { get; init; }
 
     public OutcomeEvent? Event { get; init; }
 

@@ -22,7 +22,7 @@ public sealed class LogAnnouncement(MessageLogPublisher log) : IAnnouncementStep
     public static List<LogEntry> Entries(Announcement announcement)
     {
         var entries = new List<LogEntry>(3);
-        var told = announcement.Status ?? announcement.Recorded;
+        var told = announcement.Status ?? announcement.WrittenStatus;
         var replays = told?.Replays ?? 0;
         if (announcement.Attempt is { } attempt)
             entries.Add(attempt.ToLogEntry(announcement.JobId, announcement.Client, replays) with { Content = announcement.Content });

@@ -97,7 +97,7 @@ public sealed partial class SentJobs(
             || await announcer.ReliablyAsync("follow-up job", job.Id, () => followUps.PublishAsync(delivery, job, outcomes.Deferred!, attempts), held, holdsAborted);
         done = done && await announcer.AnnounceAsync(new Announcement(job.Id, job.Client, JobStatus.Sent)
         {
-            Recorded = sent,
+            WrittenStatus = sent,
             Job = job,
             Attempt = context?.Attempt,
             Signed = context?.Message?.Headers.Contains(MimeKit.HeaderId.DkimSignature),

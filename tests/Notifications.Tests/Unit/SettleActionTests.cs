@@ -153,7 +153,7 @@ public sealed class SettleActionTests
                 Deferred: [new RefusedRecipient("later@example.com", "451 4.3.0 try later") { FollowUp = "job-1-r2" }]));
         var announcement = new Announcement("job-1", "tests", "sent")
         {
-            Recorded = sent,
+            WrittenStatus = sent,
             Job = Job("job-1"),
             Signed = true,
             Attempt = new RelayAttempt(2, at.AddMilliseconds(-40), "relay:25", true, 38.5, [("bob@example.com", "2.0.0 Ok"), ("gone@example.com", "550 5.1.1 no such user")]),
