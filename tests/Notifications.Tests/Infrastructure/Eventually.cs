@@ -21,4 +21,26 @@ public static class Eventually
 
     public static Task TrueAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>
         ReturnsAsync(() => Task.FromResult(condition()), ok => ok, what, timeout);
+
+    /// <summary>
+    /// What must not happen (a duplicate, a fifth try, a forged callback) does not within <paramref name="window"/>: polled
+    /// throughout, failing at the first sight of it instead of after a sleep. Absence can only be watched for a while; the
+    /// window is the time it would have taken to show.
+    /// </summary>
+    public static async Task NeverAsync(Func<Task<bool>> happened, string what, TimeSpan window)
+    {
+        var end = DateTime.UtcNow + window;
+        do
+        {
+            if (await happened())
+                throw new Xunit.Sdk.XunitException($"{what} happened, and must not");
+            await Task.Delay(50);
+        }
+        while (DateTime.UtcNow < end);
+        if (await happened())
+            throw new Xunit.Sdk.XunitException($"{what} happened, and must not");
+    }
+
+    public static Task NeverAsync(Func<bool> happened, string what, TimeSpan window) =>
+        NeverAsync(() => Task.FromResult(happened()), what, window);
 }

@@ -59,7 +59,7 @@ public sealed class SchedulingTests(ITestOutputHelper output)
 
         using var cancel = await pipeline.Http.DeleteAsync($"/api/emails/{id}");
         await Eventually.TrueAsync(() => pipeline.Relay.AcceptedJobIds.Contains(kept), "the other job, due at the same time");
-        await Task.Delay(TimeSpan.FromSeconds(1)); // room for the cancelled one to come through, which it must not
+        await Eventually.NeverAsync(() => pipeline.Relay.AcceptedJobIds.Contains(id), "the cancelled job mailed", TimeSpan.FromSeconds(1));
         using var again = await pipeline.Http.DeleteAsync($"/api/emails/{id}");
         using var sent = await pipeline.Http.DeleteAsync($"/api/emails/{kept}");
 
