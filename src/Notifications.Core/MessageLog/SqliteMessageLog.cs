@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.Data.Sqlite;
+using Notifications.Core.Store;
 
 namespace Notifications.Core.MessageLog;
 
@@ -438,27 +439,12 @@ public sealed class SqliteMessageLog(string path, MessageLogOptions options, Tim
     /// <summary>The oldest acceptance still kept: now less <c>MessageLog:Retention</c>.</summary>
     private long Oldest() => (clock.GetUtcNow() - options.Retention).ToUnixTimeMilliseconds();
 
-    private SqliteConnection Open()
-    {
-        var connection = new SqliteConnection(_connectionString);
-        connection.Open();
-        return connection;
-    }
+    private SqliteConnection Open() => SqliteCommands.Open(_connectionString);
 
-    private static SqliteCommand Command(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
-    {
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        return command;
-    }
+    private static SqliteCommand Command(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters) =>
+        SqliteCommands.Command(connection, sql, parameters);
 
-    private static void Execute(SqliteConnection connection, string sql)
-    {
-        using var command = Command(connection, sql);
-        command.ExecuteNonQuery();
-    }
+    private static void Execute(SqliteConnection connection, string sql) => SqliteCommands.Execute(connection, sql);
 
     private int RunPrepared(SqliteConnection connection, SqliteTransaction transaction, string sql, IEnumerable<(string, object?)> parameters) =>
         Prepared(connection, transaction, sql, parameters).ExecuteNonQuery();

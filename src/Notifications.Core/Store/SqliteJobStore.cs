@@ -217,27 +217,13 @@ public sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable, IDispo
 
     private long Expires(JobStatus status) => status.KeepUntil(DateTimeOffset.FromUnixTimeMilliseconds(Now()), _options.Retention).ToUnixTimeMilliseconds();
 
-    private SqliteConnection Open()
-    {
-        var connection = new SqliteConnection(_connectionString);
-        connection.Open();
-        return connection;
-    }
+    private SqliteConnection Open() => SqliteCommands.Open(_connectionString);
 
-    private static SqliteCommand Command(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
-    {
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        return command;
-    }
+    private static SqliteCommand Command(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters) =>
+        SqliteCommands.Command(connection, sql, parameters);
 
-    private static void Execute(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
-    {
-        using var command = Command(connection, sql, parameters);
-        command.ExecuteNonQuery();
-    }
+    private static void Execute(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters) =>
+        SqliteCommands.Execute(connection, sql, parameters);
 
     private static object? Scalar(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
     {

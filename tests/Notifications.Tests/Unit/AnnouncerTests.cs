@@ -13,18 +13,7 @@ public sealed class AnnouncerTests
     private static (Announcer Announcer, FakeTimeProvider Clock) Build(params IAnnouncementStep[] steps)
     {
         var clock = new FakeTimeProvider();
-        var services = new ServiceCollection()
-            .AddLogging()
-            .AddMetrics()
-            .AddSingleton<Microsoft.Extensions.Configuration.IConfiguration>(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build())
-            .AddSingleton<TimeProvider>(clock)
-            .AddSingleton<NotificationsTelemetry>()
-            .AddSettling();
-        foreach (var descriptor in services.Where(d => d.ServiceType == typeof(IAnnouncementStep)).ToList())
-            services.Remove(descriptor);
-        foreach (var step in steps)
-            services.AddSingleton(step);
-        return (services.BuildServiceProvider().GetRequiredService<Announcer>(), clock);
+        return (SettlingServices.Build(clock, steps).GetRequiredService<Announcer>(), clock);
     }
 
     private static readonly Announcement Sent = new("job-1", "tests", "sent");

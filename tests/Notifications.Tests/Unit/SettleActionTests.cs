@@ -44,17 +44,7 @@ public sealed class SettleActionTests
     {
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 12, 7, 12, 0, 0, TimeSpan.Zero));
         var told = new Told();
-        var services = new ServiceCollection()
-            .AddLogging()
-            .AddMetrics()
-            .AddSingleton<Microsoft.Extensions.Configuration.IConfiguration>(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build())
-            .AddSingleton<TimeProvider>(clock)
-            .AddSingleton<NotificationsTelemetry>()
-            .AddSettling();
-        foreach (var descriptor in services.Where(d => d.ServiceType == typeof(IAnnouncementStep)).ToList())
-            services.Remove(descriptor);
-        services.AddSingleton<IAnnouncementStep>(told);
-        var provider = services.BuildServiceProvider();
+        var provider = SettlingServices.Build(clock, told);
         var unsent = new UnsentJobs(provider.GetRequiredService<Announcer>(), provider.GetRequiredService<NotificationsTelemetry>(), clock,
             NullLogger<UnsentJobs>.Instance);
         // Only the Returned route is taken here, which needs none of the others.
