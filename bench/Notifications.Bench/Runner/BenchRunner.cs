@@ -84,6 +84,7 @@ public static class BenchRunner
             signing = results.Signing,
             inbound = results.Inbound,
             console = results.Console,
+            messageLog = results.MessageLog,
             targets = targets.Select(t => new { target = t.Name, met = t.Met, figures = t.Met is null ? null : t.Figures }),
         }, new JsonSerializerOptions { WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals }));
         Console.Error.WriteLine($"figures written to {outFile}");

@@ -12,6 +12,9 @@ public static class PostgresEnvironment
 {
     private static readonly Lazy<Task<string>> Server = new(StartAsync);
 
+    /// <summary>The shared server's connection string (its <c>postgres</c> database), started when first asked for.</summary>
+    public static Task<string> ServerAsync() => Server.Value;
+
     /// <summary>A new, empty database on the shared server: its connection string.</summary>
     public static async Task<string> NewDatabaseAsync()
     {

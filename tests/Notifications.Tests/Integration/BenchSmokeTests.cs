@@ -17,18 +17,19 @@ public sealed class BenchSmokeTests
         var dll = Path.Combine(folder, "Notifications.Bench.dll");
         Assert.True(File.Exists(dll), $"{dll} is missing: build the solution (dotnet build Notifications.sln)");
         var output = Path.Combine(Path.GetTempPath(), $"bench-smoke-{Guid.NewGuid():N}.json");
-        var start = new ProcessStartInfo("dotnet", [dll, "--count", "40", "--clients", "4", "--warm-up-seconds", "0", "--memory-count", "40", "--only",
-            "pipeline,fairpeer,memory,peer,dlq,throttle,priority,suppressions,webhooks,mixed,signing,console", "--out", output])
+        var start = new ProcessStartInfo("dotnet", [dll, "--count", "40", "--clients", "4", "--warm-up-seconds", "0", "--memory-count", "40", "--log-messages", "20000", "--only",
+            "pipeline,fairpeer,memory,peer,dlq,throttle,priority,suppressions,webhooks,mixed,signing,console,messagelog", "--out", output])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             WorkingDirectory = folder,
         };
         start.Environment["RABBITMQ_URI"] = (await BrokerEnvironment.UriAsync()).ToString();
+        start.Environment["POSTGRES_URI"] = await PostgresEnvironment.ServerAsync();
         using var bench = Process.Start(start)!;
         var stdout = bench.StandardOutput.ReadToEndAsync();
         var stderr = bench.StandardError.ReadToEndAsync();
-        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(4));
         try
         {
             await bench.WaitForExitAsync(limit.Token);
@@ -36,7 +37,7 @@ public sealed class BenchSmokeTests
         catch (OperationCanceledException)
         {
             bench.Kill(entireProcessTree: true);
-            Assert.Fail("the bench did not finish 40 jobs within 3 minutes: " + await stderr);
+            Assert.Fail("the bench did not finish 40 jobs within 4 minutes: " + await stderr);
         }
 
         try
@@ -53,6 +54,10 @@ public sealed class BenchSmokeTests
             Assert.Equal("ok", figures.RootElement.GetProperty("dlq")[0].GetProperty("ExactlyOnce").GetString());
             Assert.Equal("ok", figures.RootElement.GetProperty("throttledRelay").GetProperty("ExactlyOnce").GetString());
             Assert.Equal("ok", figures.RootElement.GetProperty("signing").GetProperty("ExactlyOnce").GetString());
+            var log = figures.RootElement.GetProperty("messageLog");
+            Assert.Equal("ok", log.GetProperty("Sqlite").GetProperty("ExactlyOnce").GetString());
+            Assert.Equal("ok", log.GetProperty("Postgres").GetProperty("ExactlyOnce").GetString());
+            Assert.Equal(2, log.GetProperty("Stores").GetArrayLength());
         }
         finally
         {
