@@ -282,6 +282,31 @@ public sealed class MessageLogRun(string name, bool postgres, Func<Task<string>>
             }
             await messages.CompleteAsync();
         }
+        await using (var recipients = await connection.BeginBinaryImportAsync("COPY log_recipients (address, accepted_at, message_id) FROM STDIN (FORMAT BINARY)"))
+        {
+            for (var i = 0; i < count; i++)
+                foreach (var address in new[] { Recipient(i), Recipient(i + 7) }.Distinct())
+                {
+                    await recipients.StartRowAsync();
+                    await recipients.WriteAsync(address, NpgsqlDbType.Text);
+                    await recipients.WriteAsync(acceptedAt(i), NpgsqlDbType.TimestampTz);
+                    await recipients.WriteAsync($"m-{i}", NpgsqlDbType.Text);
+                }
+            await recipients.CompleteAsync();
+        }
+        await using (var metadata = await connection.BeginBinaryImportAsync("COPY log_metadata (key, value, accepted_at, message_id) FROM STDIN (FORMAT BINARY)"))
+        {
+            for (var i = 0; i < count; i++)
+                foreach (var (key, value) in Metadata(i))
+                {
+                    await metadata.StartRowAsync();
+                    await metadata.WriteAsync(key, NpgsqlDbType.Text);
+                    await metadata.WriteAsync(value, NpgsqlDbType.Text);
+                    await metadata.WriteAsync(acceptedAt(i), NpgsqlDbType.TimestampTz);
+                    await metadata.WriteAsync($"m-{i}", NpgsqlDbType.Text);
+                }
+            await metadata.CompleteAsync();
+        }
         await using (var events = await connection.BeginBinaryImportAsync("COPY log_events (message_id, accepted_at, key, type, at, details) FROM STDIN (FORMAT BINARY)"))
         {
             for (var i = 0; i < count; i++)
