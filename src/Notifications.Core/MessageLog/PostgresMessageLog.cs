@@ -8,9 +8,10 @@ namespace Notifications.Core.MessageLog;
 /// <summary>
 /// The message log in PostgreSQL, shared by every instance of a deployment. Messages, events and contents are partitioned
 /// by day (messages and events by acceptance, contents by expiry), so retention drops whole partitions instead of deleting
-/// rows; a default partition takes what falls outside the days made so far. Recipients (<c>text[]</c>), metadata
-/// (<c>jsonb</c>) and subject words (<c>tsvector</c>) have GIN indexes; the order of a search is the time index of each
-/// partition, merged. Writers of one message are serialized by an advisory lock on its id.
+/// rows; a default partition takes what falls outside the days made so far. A search by recipient or metadata walks a
+/// btree of its own ordered by acceptance (<c>log_recipients</c>, <c>log_metadata</c>, partitioned alike) and stops at the
+/// page's end; subject words are a <c>tsvector</c> with a GIN index. Writers of one message are serialized by an advisory
+/// lock on its id.
 /// </summary>
 public sealed class PostgresMessageLog(string connectionString, MessageLogOptions options, TimeProvider clock) : IMessageLog
 {
@@ -282,6 +283,14 @@ public sealed class PostgresMessageLog(string connectionString, MessageLogOption
         "m.send_at, m.size, m.signed, m.via, m.follow_up_of, m.to_addresses, m.cc_addresses, m.bcc_addresses, " +
         "EXISTS (SELECT 1 FROM log_contents c WHERE c.message_id = m.id AND c.expires > @now)";
 
+    /// <summary>
+    /// The message of each row the driving index gives, looked up row by row (LATERAL, kept from being flattened by
+    /// OFFSET 0): joined plainly, the planner misjudged the join as one row, joined every match and sorted them (a tenant's
+    /// 10,000 messages: 345 ms at 1,000,000); this way the index's newest-first walk stops at the page's end (2 ms).
+    /// </summary>
+    private const string MessageOf =
+        "CROSS JOIN LATERAL (SELECT * FROM log_messages m0 WHERE m0.accepted_at = d.accepted_at AND m0.id = d.message_id OFFSET 0) m";
+
     public async Task<MessagePage> SearchAsync(MessageQuery query, CancellationToken cancellationToken)
     {
         await using var connection = await _source.OpenConnectionAsync(cancellationToken);
@@ -293,13 +302,13 @@ public sealed class PostgresMessageLog(string connectionString, MessageLogOption
         var sql = new StringBuilder($"SELECT {Columns}");
         if (query.Recipient is not null)
         {
-            sql.Append(" FROM log_recipients d JOIN log_messages m ON m.accepted_at = d.accepted_at AND m.id = d.message_id WHERE d.address = @recipient");
+            sql.Append($" FROM log_recipients d {MessageOf} WHERE d.address = @recipient");
             command.Parameters.AddWithValue("recipient", query.Recipient);
             (time, id) = ("d.accepted_at", "d.message_id");
         }
         else if (metadata.Count > 0)
         {
-            sql.Append(" FROM log_metadata d JOIN log_messages m ON m.accepted_at = d.accepted_at AND m.id = d.message_id WHERE d.key = @dk AND d.value = @dv");
+            sql.Append($" FROM log_metadata d {MessageOf} WHERE d.key = @dk AND d.value = @dv");
             command.Parameters.AddWithValue("dk", metadata[0].Key);
             command.Parameters.AddWithValue("dv", metadata[0].Value);
             metadata = [.. metadata.Skip(1)];
