@@ -9,7 +9,9 @@ public sealed class ClientWebhook(Uri url, byte[] key)
     public byte[] Key => key;
 
     /// <summary>What the endpoint's circuit and concurrency are keyed by: scheme, host and port.</summary>
-    public string Endpoint => url.GetLeftPart(UriPartial.Authority);
+    // Scheme, host and port only: a URL's user:password (https://u:p@host/hook) never reaches a log line, a circuit's name or
+    // the message log's webhook entries, which clients read.
+    public string Endpoint => url.GetComponents(UriComponents.SchemeAndServer, UriFormat.UriEscaped);
 
     public override string ToString() => Endpoint;
 }

@@ -62,6 +62,15 @@ public sealed class ContractTests
     }
 
     [Fact]
+    public void A_webhook_urls_user_and_password_never_reach_its_endpoints_name()
+    {
+        var webhook = new Notifications.Core.Clients.ClientWebhook(new Uri("https://hook:s3cret@hooks.example.com:8443/in?token=abc"), [1, 2, 3]);
+        Assert.Equal("https://hooks.example.com:8443", webhook.Endpoint);
+        Assert.DoesNotContain("s3cret", webhook.ToString());
+        Assert.Equal("https://hooks.example.com", new Notifications.Core.Clients.ClientWebhook(new Uri("https://u:p@hooks.example.com/x"), [1]).Endpoint);
+    }
+
+    [Fact]
     public void Broker_password_never_reaches_a_log_line()
     {
         var redacted = SafeUri.Redact(new Uri("amqp://app:s3cret@broker.internal:5672/prod"));
