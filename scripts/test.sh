@@ -80,6 +80,8 @@ fi
 # An independent DKIM verifier for DkimTests, and a real MTA's bounces for PostfixBounceTests.
 ensure_dkim_verifier_installed
 ensure_postfix_installed
+# Foreign SMTP clients for the submission tests (Python's smtplib comes with python3).
+ensure_submission_clients_installed
 # A real browser for the operator console's tests (ConsoleTests).
 ensure_chromium_installed
 export CHROMIUM_PATH="${CHROMIUM_PATH:-$(command -v chromium)}"

@@ -50,6 +50,7 @@ management.tcp.port = 15672
 prometheus.tcp.ip = 127.0.0.1
 prometheus.tcp.port = 15692
 consumer_timeout = 1800000
+max_message_size = 67108864
 CONF
 chmod 644 "$conf"
 echo "starting RabbitMQ on 127.0.0.1:$AMQP_PORT ..." >&2

@@ -53,6 +53,12 @@ ensure_postfix_installed() {
   fi
 }
 
+# Clients nobody here wrote, for the SMTP submission tests: swaks, and Cyrus SASL's PLAIN/LOGIN for Postfix's relayhost.
+ensure_submission_clients_installed() {
+  command -v swaks > /dev/null || apt_install swaks
+  [ -e /usr/lib/x86_64-linux-gnu/sasl2/libplain.so ] || ls /usr/lib/*/sasl2/libplain.so > /dev/null 2>&1 || apt_install libsasl2-modules
+}
+
 # Debian's Chromium, which the console's browser tests (Playwright) launch by path: no browser download.
 ensure_chromium_installed() {
   command -v chromium > /dev/null && return 0

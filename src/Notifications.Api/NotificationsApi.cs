@@ -9,6 +9,7 @@ using Microsoft.Extensions.Options;
 using Notifications.Core.Clients;
 using MassTransit;
 using Notifications.Api.Status;
+using Notifications.Api.Submission;
 using Notifications.Api.Messages;
 using Notifications.Api.Erasures;
 using Notifications.Api.Suppressions;
@@ -59,6 +60,7 @@ public static class NotificationsApi
         builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueDepthMonitor>());
         builder.Services.AddSingleton<PausedClients>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PausedClients>());
+        builder.AddSmtpSubmission();
         builder.Services.AddProblemDetails();
         builder.AddTrustedProxies();
         builder.AddClientAuthentication();

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Notifications.Core.Bounces;
 using Notifications.Core.Telemetry;
-using Notifications.Inbound.Listening;
+using Notifications.Core.Listening;
 using SmtpServer;
 using SmtpServer.ComponentModel;
 

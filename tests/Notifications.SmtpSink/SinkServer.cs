@@ -34,7 +34,7 @@ public sealed class SinkServer : IAsyncDisposable
                     endpoint.Certificate(certificate).IsSecure(tlsOnConnect);
             }).Build();
         var services = new ServiceProvider();
-        services.Add(new Notifications.Inbound.Listening.BoundedListenerFactory());
+        services.Add(new Notifications.Core.Listening.BoundedListenerFactory());
         services.Add(store);
         if (filter is not null)
             services.Add(filter);

@@ -23,7 +23,20 @@ public sealed class JobPublication(
     TimeProvider clock)
 {
     /// <param name="via">how it came: <c>http</c>, <c>batch</c>, <c>smtp</c> (the message log's <c>accepted</c> says it).</param>
-    public async Task<ProblemHttpResult?> PublishAsync(EmailJob job, string via, CancellationToken cancellationToken)
+    public async Task<ProblemHttpResult?> PublishAsync(EmailJob job, string via, CancellationToken cancellationToken) =>
+        await TryPublishAsync(job, via, cancellationToken) switch
+        {
+            null => null,
+            { MayHaveArrived: true } => TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Outcome unknown",
+                detail: "The broker did not confirm the job in time: it may still be queued and sent. " +
+                    "Retry with the same Idempotency-Key; the service then sends it at most once."),
+            _ => TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Queue unavailable",
+                detail: "The broker cannot take jobs right now; nothing was queued. Try again later."),
+        };
+
+    /// <summary>The publish itself, for any front door (HTTP, SMTP submission) to answer its own way.</summary>
+    /// <returns>null once the broker confirmed the job; else why it did not (and whether it may have arrived).</returns>
+    public async Task<PublishFailedException?> TryPublishAsync(EmailJob job, string via, CancellationToken cancellationToken)
     {
         var routingKey = TopologyNames.WorkKey(job.Lane);
         using var activity = NotificationsTelemetry.Source.StartActivity($"{routingKey} publish", ActivityKind.Producer);
@@ -41,12 +54,7 @@ public sealed class JobPublication(
         catch (PublishFailedException ex)
         {
             log.NotAccepted(job.Id, ex.Message);
-            return ex.MayHaveArrived
-                ? TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Outcome unknown",
-                    detail: "The broker did not confirm the job in time: it may still be queued and sent. " +
-                        "Retry with the same Idempotency-Key; the service then sends it at most once.")
-                : TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Queue unavailable",
-                    detail: "The broker cannot take jobs right now; nothing was queued. Try again later.");
+            return ex;
         }
         telemetry.Accepted.Add(1);
         // Beside its status, as best effort: the job is safe either way, and the worker's entries carry its facts too.

@@ -38,6 +38,14 @@ public sealed record EmailJob : IEmailFields
     /// <summary>Files sent with the mail, content in base64.</summary>
     public IReadOnlyList<EmailAttachment>? Attachments { get; init; }
 
+    /// <summary>
+    /// A message submitted by SMTP, as the application wrote it (base64 on the wire): the worker sends these bytes, adding
+    /// only what the service adds (return path, <c>List-*</c>, DKIM). Then <see cref="To"/> holds the envelope's recipients
+    /// the headers show and <see cref="Bcc"/> the others, <see cref="Subject"/> the decoded Subject header, and there is no
+    /// text, html, headers or attachments: the content is this message.
+    /// </summary>
+    public byte[]? Raw { get; init; }
+
     IReadOnlyList<EmailAttachment?>? IEmailFields.Attachments => Attachments;
 
     /// <summary>"high" for the high lane; absent (or "normal") for the normal one.</summary>

@@ -20,7 +20,7 @@ public static class LogEntries
         Priority = job.Priority,
         Metadata = job.Metadata,
         SendAt = job.SendAt,
-        Size = (job.Text?.Length ?? 0) + (job.Html?.Length ?? 0) + (job.Attachments?.Sum(a => (long)(a.Content?.Length ?? 0) * 3 / 4) ?? 0),
+        Size = job.Raw?.Length ?? (job.Text?.Length ?? 0) + (job.Html?.Length ?? 0) + (job.Attachments?.Sum(a => (long)(a.Content?.Length ?? 0) * 3 / 4) ?? 0),
         Signed = signed,
         Via = via,
         FollowUpOf = job.OnlyTo is null ? null : FollowUpOf(job.Id),

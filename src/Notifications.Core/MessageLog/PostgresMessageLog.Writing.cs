@@ -67,7 +67,9 @@ public sealed partial class PostgresMessageLog
             // its row and events move to that day's partition.
             var update = new NpgsqlBatchCommand($"""
                 UPDATE log_messages SET client = COALESCE(client, @client),
-                    {(withFacts ? "accepted_at = @acceptedAt, sender = @sender, subject = @subject, list = @list, priority = @priority, metadata = @metadata, send_at = @sendAt, size = @size, signed = @signed, via = @via, follow_up_of = @followUpOf, to_addresses = @to, cc_addresses = @cc, bcc_addresses = @bcc, recipients = @recipients," : "")}
+                    {(withFacts ? "accepted_at = @acceptedAt, sender = @sender, subject = @subject, list = @list, priority = @priority, metadata = @metadata, send_at = @sendAt, size = @size, signed = @signed, via = @via, follow_up_of = @followUpOf, to_addresses = @to, cc_addresses = @cc, bcc_addresses = @bcc, recipients = @recipients,"
+                        // The worker's facts and the API's can come in either order: each adds what only it knows.
+                        : message is not null ? "via = COALESCE(via, @via), signed = COALESCE(signed, @signed)," : "")}
                     status = CASE WHEN @status::text IS NOT NULL AND @statusAt >= status_at THEN @status::text ELSE status END,
                     status_at = CASE WHEN @status::text IS NOT NULL AND @statusAt >= status_at THEN @statusAt ELSE status_at END,
                     last_event_at = GREATEST(last_event_at, @lastAt)

@@ -95,7 +95,9 @@ public sealed partial class SqliteMessageLog
             // a bounce) takes them when they come. A later status wins; an earlier one (late in the queue) only joins the timeline.
             RunPrepared(connection, transaction, $"""
                 UPDATE log_messages SET client = COALESCE(client, $client),
-                    {(message is not null && !hadFacts ? "sender = $sender, subject = $subject, list = $list, priority = $priority, metadata = $metadata, send_at = $sendAt, size = $size, signed = $signed, via = $via, follow_up_of = $followUpOf, accepted_at = $acceptedAt, expires = $expires," : "")}
+                    {(message is null ? "" : !hadFacts ? "sender = $sender, subject = $subject, list = $list, priority = $priority, metadata = $metadata, send_at = $sendAt, size = $size, signed = $signed, via = $via, follow_up_of = $followUpOf, accepted_at = $acceptedAt, expires = $expires,"
+                        // The worker's facts and the API's can come in either order: each adds what only it knows.
+                        : "via = COALESCE(via, $via), signed = COALESCE(signed, $signed),")}
                     status = CASE WHEN $status IS NOT NULL AND $statusAt >= status_at THEN $status ELSE status END,
                     status_at = CASE WHEN $status IS NOT NULL AND $statusAt >= status_at THEN $statusAt ELSE status_at END,
                     last_event_at = MAX(last_event_at, $lastAt)

@@ -44,6 +44,8 @@ public sealed class NotificationsTelemetry : IDisposable
         AfterSendRetries = _meter.CreateCounter<long>("notifications.jobs.after_send_retries", "{try}",
             "Sent jobs whose follow-up, EmailSent or webhook publish failed and was tried again (never the mail)");
         DkimSigned = _meter.CreateCounter<long>("notifications.dkim.signed", "{signature}", "DKIM signatures put on mail");
+        Submissions = _meter.CreateCounter<long>("notifications.submission.messages", "{message}",
+            "Messages submitted by SMTP, by outcome (queued, invalid, sender, paused, too-big, queue-full, broker-unavailable, …)");
         Inbound = _meter.CreateCounter<long>("notifications.inbound.messages", "{message}",
             "Messages that came back to the return-path domain, by kind (delivery-status, complaint, auto-reply) and outcome (recorded, unparsed, unmatched, dropped)");
         InboundIgnored = _meter.CreateCounter<long>("notifications.inbound.ignored", "{recipient}",
@@ -80,6 +82,7 @@ public sealed class NotificationsTelemetry : IDisposable
     public Counter<long> DkimSigned { get; }
     public Counter<long> DkimUnsigned { get; }
     public Counter<long> Inbound { get; }
+    public Counter<long> Submissions { get; }
     public Counter<long> InboundIgnored { get; }
     public Counter<long> Bounces { get; }
     public Counter<long> Complaints { get; }

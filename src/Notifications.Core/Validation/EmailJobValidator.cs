@@ -43,7 +43,10 @@ public sealed partial class EmailJobValidator(IOptions<EmailOptions> options, Cl
         var errors = new Errors();
         ValidateRecipients(mail, errors);
         ValidateSender(mail, client, errors);
-        ValidateContent(mail, errors);
+        if (mail is EmailJob { Raw: not null } submitted)
+            ValidateSubmitted(submitted, errors);
+        else
+            ValidateContent(mail, errors);
         ValidateHeaders(mail, errors);
         ValidateMetadata(mail, errors);
         ValidateAttachments(mail, errors);
@@ -123,6 +126,22 @@ public sealed partial class EmailJobValidator(IOptions<EmailOptions> options, Cl
 
         if (string.IsNullOrEmpty(request.Text) && string.IsNullOrEmpty(request.Html))
             errors.Add("text", "at least one of text or html is required");
+    }
+
+    /// <summary>
+    /// A job submitted by SMTP carries its content as the message itself: no fields that would build another one, a subject
+    /// that may be empty (a mail without one is still a mail) but is one line, and a message within the size limit.
+    /// </summary>
+    private static void ValidateSubmitted(EmailJob job, Errors errors)
+    {
+        if (job.Text is not null || job.Html is not null || job.Attachments is not null || job.Headers is not null || job.ReplyTo is not null)
+            errors.Add("raw", "a submitted message carries its content itself: no text, html, attachments, headers or replyTo beside it");
+        if (job.Subject.AsSpan().IndexOfAny('\r', '\n') >= 0 || ControlCharacters.In(job.Subject))
+            errors.Add("subject", "subject must be one line without control characters");
+        if (job.Raw!.Length == 0)
+            errors.Add("raw", "the submitted message is empty");
+        else if (job.Raw.Length > Submission.SubmissionOptions.MaxMessageBytesCeiling)
+            errors.Add("raw", $"the submitted message is {job.Raw.Length} bytes, more than the {Submission.SubmissionOptions.MaxMessageBytesCeiling} any submission may be");
     }
 
     private static void ValidateHeaders(IEmailFields request, Errors errors)

@@ -19,9 +19,10 @@ public sealed class ListHeadersStep(UnsubscribeTokens tokens, IOptions<Unsubscri
         {
             var address = SuppressedAddress.Normalize(job.To[0]) ?? throw new FormatException("a list mail's one recipient is not an address");
             var domain = message.From.Mailboxes.First().Domain.ToLowerInvariant();
-            message.Headers.Add("List-Id", $"<{list}.{job.Client ?? "default"}.{domain}>");
-            message.Headers.Add("List-Unsubscribe", $"<{_baseUrl}/unsubscribe/{tokens.Mint(new ListMembership(job.Client, list, address))}>");
-            message.Headers.Add("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
+            // On top, in this order, so a submitted message's own headers stay together as written.
+            message.Headers.Insert(0, new MimeKit.Header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"));
+            message.Headers.Insert(0, new MimeKit.Header("List-Unsubscribe", $"<{_baseUrl}/unsubscribe/{tokens.Mint(new ListMembership(job.Client, list, address))}>"));
+            message.Headers.Insert(0, new MimeKit.Header("List-Id", $"<{list}.{job.Client ?? "default"}.{domain}>"));
         }
         return next(context);
     }

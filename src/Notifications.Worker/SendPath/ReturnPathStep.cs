@@ -16,7 +16,13 @@ public sealed class ReturnPathStep(ReturnPath returnPath) : ISendStep
         if (returnPath.AddressFor(context.RequireJob().Id) is { } address)
         {
             context.Sender = new MailboxAddress("", address);
-            context.Message?.Headers.Replace(InboundHeaders.ReportToken, address);
+            // On top, as trace headers go: a submitted message's own headers stay together as written, and one it
+            // carried under this name (a forgery) is gone.
+            if (context.Message is { } message)
+            {
+                message.Headers.RemoveAll(InboundHeaders.ReportToken);
+                message.Headers.Insert(0, new Header(InboundHeaders.ReportToken, address));
+            }
         }
         return next(context);
     }

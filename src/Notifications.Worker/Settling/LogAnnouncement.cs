@@ -58,9 +58,13 @@ public sealed class LogAnnouncement(MessageLogPublisher log) : IAnnouncementStep
         return entries;
     }
 
-    /// <summary>The bodies as the job has them and the headers of the message as it went out (signature included, Bcc never there).</summary>
+    /// <summary>
+    /// The bodies as the job has them (a submitted message's: its text and html parts, as MimeKit finds them) and the
+    /// headers of the message as it went out (signature included, Bcc never there).
+    /// </summary>
     public static LoggedContent ContentOf(Core.Contract.EmailJob job, MimeKit.MimeMessage? message) =>
-        new(job.Text, job.Html, message is null ? [] : [.. message.Headers.Select(h => new LoggedHeader(h.Field, h.Value))]);
+        new(job.Raw is null ? job.Text : message?.TextBody, job.Raw is null ? job.Html : message?.HtmlBody,
+            message is null ? [] : [.. message.Headers.Select(h => new LoggedHeader(h.Field, h.Value))]);
 
     private static string? TypeOf(string status) => status switch
     {

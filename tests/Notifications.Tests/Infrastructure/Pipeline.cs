@@ -62,6 +62,8 @@ public sealed class Pipeline : IAsyncDisposable
             ["Urls"] = "http://127.0.0.1:0",
             ["Serilog:MinimumLevel:Default"] = "Warning",
             ["Store:Kind"] = "Sqlite",
+            // Off unless a test turns it on (Submitting.Listen): every API of a test run would want port 2587.
+            ["Submission:Listen"] = "",
             ["OpenTelemetry:WorkerMetricsPort"] = "0",
             ["HostOptions:ShutdownTimeout"] = "00:00:10",
             // Keys are required, as shipped: every test calls the API as client "tests" unless it says otherwise.

@@ -7,10 +7,11 @@ namespace Notifications.Tests.Infrastructure;
 /// <summary>A self-signed certificate for 127.0.0.1 and localhost, made by the test, and its PEM file for <c>Smtp:CaCertificate</c>.</summary>
 public sealed class TestCertificate : IDisposable
 {
-    private TestCertificate(X509Certificate2 certificate, string pemPath)
+    private TestCertificate(X509Certificate2 certificate, string pemPath, string keyPemPath)
     {
         Certificate = certificate;
         PemPath = pemPath;
+        KeyPemPath = keyPemPath;
     }
 
     /// <summary>With its private key, for the server.</summary>
@@ -18,6 +19,9 @@ public sealed class TestCertificate : IDisposable
 
     /// <summary>The public certificate alone, for the client to trust.</summary>
     public string PemPath { get; }
+
+    /// <summary>The private key, PEM: with <see cref="PemPath"/> a server's pair (<c>Submission:Certificate</c>, <c>…Key</c>).</summary>
+    public string KeyPemPath { get; }
 
     public static TestCertificate Create()
     {
@@ -34,12 +38,15 @@ public sealed class TestCertificate : IDisposable
         var certificate = X509CertificateLoader.LoadPkcs12(ephemeral.Export(X509ContentType.Pkcs12), null);
         var pemPath = Path.Combine(Path.GetTempPath(), $"notifications-test-ca-{Guid.NewGuid():N}.pem");
         File.WriteAllText(pemPath, certificate.ExportCertificatePem());
-        return new TestCertificate(certificate, pemPath);
+        var keyPemPath = Path.ChangeExtension(pemPath, ".key.pem");
+        File.WriteAllText(keyPemPath, certificate.GetRSAPrivateKey()!.ExportPkcs8PrivateKeyPem());
+        return new TestCertificate(certificate, pemPath, keyPemPath);
     }
 
     public void Dispose()
     {
         Certificate.Dispose();
         File.Delete(PemPath);
+        File.Delete(KeyPemPath);
     }
 }

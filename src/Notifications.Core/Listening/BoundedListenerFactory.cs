@@ -5,10 +5,14 @@ using SmtpServer;
 using SmtpServer.IO;
 using SmtpServer.Net;
 
-namespace Notifications.Inbound.Listening;
+namespace Notifications.Core.Listening;
 
-/// <summary>How many sessions a listener serves at once, in all and from one remote address, and how much one may send.</summary>
-public sealed record SessionLimits(int MaxSessions = int.MaxValue, int MaxSessionsPerAddress = int.MaxValue, long MaxSessionBytes = long.MaxValue);
+/// <summary>
+/// How many sessions a listener serves at once, in all and from one remote address, and how much one may send: in all,
+/// and before it authenticated (a stranger's lines are buffered until their CRLF: this bounds what one can make it hold).
+/// </summary>
+public sealed record SessionLimits(int MaxSessions = int.MaxValue, int MaxSessionsPerAddress = int.MaxValue, long MaxSessionBytes = long.MaxValue,
+    long MaxBytesUntilAuthenticated = long.MaxValue);
 
 /// <summary>
 /// SmtpServer's listener with three changes: TCP_NODELAY on every socket (the package's default stalls ~40 ms per reply,
@@ -18,7 +22,9 @@ public sealed record SessionLimits(int MaxSessions = int.MaxValue, int MaxSessio
 /// read in one session, after which it is cut. Built on the package's public interfaces only.
 /// </summary>
 /// <param name="refused">told the outcome of each connection refused (too-many-sessions, too-many-from-address).</param>
-public sealed class BoundedListenerFactory(SessionLimits limits, Action<string>? refused = null) : EndpointListenerFactory
+/// <param name="bound">told each endpoint's address once it listens (the port the OS chose for port 0).</param>
+public sealed class BoundedListenerFactory(SessionLimits limits, Action<string>? refused = null, Action<IEndpointDefinition, IPEndPoint>? bound = null)
+    : EndpointListenerFactory
 {
     private static readonly byte[] TooBusy = Encoding.ASCII.GetBytes("421 4.7.0 Too many connections, try again later\r\n");
     private static readonly byte[] TooManyFromYou = Encoding.ASCII.GetBytes("421 4.7.0 Too many connections from your address, try again later\r\n");
@@ -31,6 +37,7 @@ public sealed class BoundedListenerFactory(SessionLimits limits, Action<string>?
     {
         var listener = new TcpListener(endpointDefinition.Endpoint);
         listener.Start();
+        bound?.Invoke(endpointDefinition, (IPEndPoint)listener.LocalEndpoint);
         return new Listener(listener, limits, refused);
     }
 
@@ -56,7 +63,7 @@ public sealed class BoundedListenerFactory(SessionLimits limits, Action<string>?
                 context.Properties.Add(EndpointListener.LocalEndPointKey, listener.LocalEndpoint);
                 context.Properties.Add(EndpointListener.RemoteEndPointKey, client.Client.RemoteEndPoint);
                 var released = 0;
-                return new SocketPipe(new CappedStream(client.GetStream(), limits.MaxSessionBytes), () =>
+                return new SocketPipe(new CappedStream(client.GetStream(), limits, context), () =>
                 {
                     client.Dispose();
                     if (Interlocked.Exchange(ref released, 1) == 0)
@@ -113,7 +120,7 @@ public sealed class BoundedListenerFactory(SessionLimits limits, Action<string>?
     }
 
     /// <summary>A stream that fails a read once more than its budget was read: the session ends, its socket closes.</summary>
-    private sealed class CappedStream(Stream inner, long budget) : Stream
+    private sealed class CappedStream(Stream inner, SessionLimits limits, ISessionContext session) : Stream
     {
         private long _read;
 
@@ -133,6 +140,7 @@ public sealed class BoundedListenerFactory(SessionLimits limits, Action<string>?
 
         private int Count(int read)
         {
+            var budget = session.Authentication.IsAuthenticated ? limits.MaxSessionBytes : limits.MaxBytesUntilAuthenticated;
             if ((_read += read) > budget)
                 throw new IOException($"the session sent more than {budget} bytes");
             return read;

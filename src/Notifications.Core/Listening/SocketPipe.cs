@@ -4,7 +4,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using SmtpServer.IO;
 
-namespace Notifications.Inbound.Listening;
+namespace Notifications.Core.Listening;
 
 /// <summary>A socket's stream as the duplex pipe SmtpServer reads and writes; STARTTLS turns it into a TLS stream.</summary>
 public sealed class SocketPipe : ISecurableDuplexPipe
