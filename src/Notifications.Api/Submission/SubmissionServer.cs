@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Security.Authentication;
 using Microsoft.Extensions.Options;
 using Notifications.Core.Listening;
 using Notifications.Core.Submission;
@@ -54,6 +55,7 @@ public sealed partial class SubmissionServer(
             builder.Endpoint(e =>
             {
                 e.Endpoint(endPoint).SessionTimeout(settings.SessionTimeout).AuthenticationRequired(true).IsSecure(tls)
+                    .SupportedSslProtocols(SslProtocols.Tls12 | SslProtocols.Tls13)
                     .AllowUnsecureAuthentication(!tls && settings.AllowPlainTextAuth);
                 if (certificate is not null)
                     e.Certificate(certificate);

@@ -12,6 +12,9 @@ public sealed class PostfixMta : IAsyncDisposable
 {
     public const string Folder = "/tmp/notifications-postfix";
 
+    /// <summary>The test collection of every class that starts one: one instance at a time, in <see cref="Folder"/>.</summary>
+    public const string Collection = "postfix";
+
     private PostfixMta(int port) => Port = port;
 
     public int Port { get; }
@@ -22,7 +25,8 @@ public sealed class PostfixMta : IAsyncDisposable
     public string Log => File.Exists(Path.Combine(Folder, "maillog")) ? File.ReadAllText(Path.Combine(Folder, "maillog")) : "";
 
     /// <param name="routes">domain → the 127.0.0.1 port of its next hop (no DNS).</param>
-    public static async Task<PostfixMta> StartAsync(IReadOnlyDictionary<string, int> routes)
+    /// <param name="mainCf">more main.cf lines, after the others (a later line wins): a relayhost with SASL, say.</param>
+    public static async Task<PostfixMta> StartAsync(IReadOnlyDictionary<string, int> routes, string mainCf = "")
     {
         if (!File.Exists("/usr/sbin/postfix"))
             throw new InvalidOperationException("Postfix is not installed: run the tests through scripts/test.sh, which installs it");
@@ -47,7 +51,7 @@ public sealed class PostfixMta : IAsyncDisposable
             inet_protocols = ipv4
             mynetworks = 127.0.0.0/8
             smtpd_relay_restrictions = permit_mynetworks, reject
-            transport_maps = inline:{ {{transport}} }
+            {{(routes.Count == 0 ? "" : $"transport_maps = inline:{{ {transport} }}")}}
             smtp_dns_support_level = disabled
             maillog_file = {{Folder}}/maillog
             maillog_file_prefixes = {{Folder}}
@@ -60,8 +64,9 @@ public sealed class PostfixMta : IAsyncDisposable
             minimal_backoff_time = 1s
             maximal_backoff_time = 2s
             smtp_connect_timeout = 5s
-            smtp_tls_security_level = none
+            {{(mainCf.Contains("smtp_tls_security_level") ? "" : "smtp_tls_security_level = none")}}
             smtpd_tls_security_level = none
+            {{mainCf}}
 
             """);
         await File.WriteAllTextAsync(Path.Combine(Config, "master.cf"), $"""
@@ -83,6 +88,7 @@ public sealed class PostfixMta : IAsyncDisposable
             retry unix - - n - - error
             discard unix - - n - - discard
             anvil unix - - n - 1 anvil
+            tlsmgr unix - - n 1000? 1 tlsmgr
             scache unix - - n - 1 scache
             postlog unix-dgram n - n - 1 postlogd
 
@@ -123,3 +129,6 @@ public sealed class PostfixMta : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await RunAsync("stop");
 }
+
+[CollectionDefinition(PostfixMta.Collection)]
+public sealed class PostfixCollection;

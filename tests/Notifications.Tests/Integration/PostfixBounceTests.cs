@@ -10,6 +10,7 @@ namespace Notifications.Tests.Integration;
 /// A bounce nobody here wrote: the worker sends through a real Postfix, the recipient's server (the test relay) refuses
 /// the recipient, Postfix writes its own DSN to the job's return path and delivers it to the inbound receiver.
 /// </summary>
+[Collection(PostfixMta.Collection)]
 public sealed class PostfixBounceTests(ITestOutputHelper output)
 {
     [Fact]
