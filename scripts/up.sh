@@ -2,7 +2,8 @@
 # Brings the whole stack up on this machine, everything on 127.0.0.1:
 #   RabbitMQ (AMQP 5672, management UI http://127.0.0.1:15672, login notifications/notifications),
 #   smtp4dev (SMTP 2525, web UI http://127.0.0.1:5000), the worker (metrics on 9464), the API (http://127.0.0.1:8080),
-#   and the inbound receiver of bounces and complaints for bounces.localhost (SMTP 2526, metrics on 9465).
+#   the inbound receiver of bounces and complaints for bounces.localhost (SMTP 2526, metrics on 9465), and SMTP
+#   submission in the API's host (2587 with STARTTLS, 2465 with implicit TLS; a development certificate made here).
 # Installs what is missing (rabbitmq-server from Debian, smtp4dev as a local dotnet tool). Ctrl-C stops all of it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,11 +16,13 @@ SMTP_PORT=${SMTP_PORT:-2525}
 SMTP_UI_PORT=${SMTP_UI_PORT:-5000}
 API_PORT=${API_PORT:-8080}
 INBOUND_PORT=${INBOUND_PORT:-2526}
+SUBMISSION_PORT=${SUBMISSION_PORT:-2587}
+SUBMISSION_TLS_PORT=${SUBMISSION_TLS_PORT:-2465}
 SMTP4DEV_VERSION=3.15.0
 
-for port in "$AMQP_PORT" 15672 15692 "$SMTP_PORT" "$SMTP_UI_PORT" "$API_PORT" "$INBOUND_PORT" 9464 9465; do
+for port in "$AMQP_PORT" 15672 15692 "$SMTP_PORT" "$SMTP_UI_PORT" "$API_PORT" "$INBOUND_PORT" "$SUBMISSION_PORT" "$SUBMISSION_TLS_PORT" 9464 9465; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    echo "port $port on 127.0.0.1 is already in use; stop what holds it (or set AMQP_PORT/SMTP_PORT/SMTP_UI_PORT/API_PORT/INBOUND_PORT)" >&2
+    echo "port $port on 127.0.0.1 is already in use; stop what holds it (or set AMQP_PORT/SMTP_PORT/SMTP_UI_PORT/API_PORT/INBOUND_PORT/SUBMISSION_PORT/SUBMISSION_TLS_PORT)" >&2
     exit 1
   fi
 done
@@ -76,6 +79,16 @@ export Smtp__Host=127.0.0.1 Smtp__Port="$SMTP_PORT" Smtp__Security=None
 export Unsubscribe__BaseUrl="http://127.0.0.1:$API_PORT" Unsubscribe__Secret="$(openssl rand -base64 32)"
 # Every mail's envelope sender is b+<token>@bounces.localhost; what comes back there goes to the inbound receiver.
 export Bounces__Domain=bounces.localhost Bounces__Secret="$(openssl rand -base64 32)" Bounces__Listen="127.0.0.1:$INBOUND_PORT"
+# SMTP submission: a self-signed development certificate for localhost and 127.0.0.1, made once into .tools/submission/.
+if [ ! -s .tools/submission/cert.pem ]; then
+  mkdir -p .tools/submission
+  openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj "/CN=localhost" \
+    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+    -keyout .tools/submission/key.pem -out .tools/submission/cert.pem 2> /dev/null
+  chmod 600 .tools/submission/key.pem
+fi
+export Submission__Listen="127.0.0.1:$SUBMISSION_PORT" Submission__TlsListen="127.0.0.1:$SUBMISSION_TLS_PORT" \
+  Submission__Certificate="$root/.tools/submission/cert.pem" Submission__CertificateKey="$root/.tools/submission/key.pem"
 dotnet src/Notifications.Worker/bin/Release/net10.0/Notifications.Worker.dll &
 pids+=($!)
 dotnet src/Notifications.Inbound/bin/Release/net10.0/Notifications.Inbound.dll &
@@ -99,6 +112,12 @@ cat >&2 <<INFO
     curl -i http://127.0.0.1:$API_PORT/api/send-email -H "Authorization: Bearer $DEV_KEY" \\
       -H 'Content-Type: application/json' \\
       -d '{"to":["Alice <alice@example.com>"],"subject":"Hello","text":"It works."}'
+
+  Send by SMTP (applications that only speak SMTP; docs/submission.md has settings for common ones):
+    host 127.0.0.1, port $SUBMISSION_PORT with STARTTLS (or $SUBMISSION_TLS_PORT with implicit TLS), AUTH PLAIN or LOGIN
+    user name: dev    password: the API key above    certificate: .tools/submission/cert.pem (self-signed, development)
+    swaks --server 127.0.0.1:$SUBMISSION_PORT --tls --auth-user dev --auth-password $DEV_KEY \
+      --from no-reply@example.com --to alice@example.com --header 'Subject: Hello by SMTP'
 
   Ctrl-C stops everything.
 

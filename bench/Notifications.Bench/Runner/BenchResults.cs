@@ -21,6 +21,7 @@ public sealed class BenchResults
     public SigningResult? Signing { get; set; }
     public MessageLogResult? MessageLog { get; set; }
     public InboundResult? Inbound { get; set; }
+    public List<SubmissionFigures>? Submission { get; set; }
     public ConsoleResult? Console { get; set; }
 
     /// <summary>The lower of the broker's and the relay's ceilings, when both were measured.</summary>

@@ -10,7 +10,7 @@ public static class BenchRunner
     public static readonly IReadOnlyList<IBenchStage> Stages =
     [
         new BrokerStage(), new RelayStage(), new PipelineStage(), new FairPeerStage(), new MemoryStage(), new PeerStage(), new DlqStage(), new ThrottleStage(),
-        new PriorityStage(), new SuppressionsStage(), new WebhooksStage(), new MixedStage(), new SigningStage(), new InboundStage(), new ConsoleStage(), new MessageLogStage(), new ClusterStage(),
+        new PriorityStage(), new SuppressionsStage(), new WebhooksStage(), new MixedStage(), new SigningStage(), new InboundStage(), new SubmissionStage(), new ConsoleStage(), new MessageLogStage(), new ClusterStage(),
     ];
 
     /// <returns>the exit code: 0 when every job of every stage arrived exactly once.</returns>
@@ -83,6 +83,7 @@ public static class BenchRunner
             cluster = results.Cluster,
             signing = results.Signing,
             inbound = results.Inbound,
+            submission = results.Submission,
             console = results.Console,
             messageLog = results.MessageLog,
             targets = targets.Select(t => new { target = t.Name, met = t.Met, figures = t.Met is null ? null : t.Figures }),

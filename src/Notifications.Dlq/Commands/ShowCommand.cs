@@ -44,8 +44,26 @@ public static class ShowCommand
             context.Out.WriteLine(line.ToJsonString());
             return ExitCodes.Done;
         }
+        ShowSubmittedMessage(line);
         context.Out.WriteLine(line.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return ExitCodes.Done;
+    }
+
+    /// <summary>A job submitted by SMTP carries its message in base64 (<c>raw</c>): a reader sees the message as text instead.</summary>
+    private static void ShowSubmittedMessage(JsonObject line)
+    {
+        if (line["job"] is not JsonObject job || job["raw"] is not JsonValue raw || !raw.TryGetValue<string>(out var base64))
+            return;
+        try
+        {
+            var bytes = Convert.FromBase64String(base64);
+            job["raw"] = $"({bytes.Length} bytes, the message submitted by SMTP: see \"message\")";
+            line["message"] = System.Text.Encoding.UTF8.GetString(bytes);
+        }
+        catch (FormatException)
+        {
+            // Not base64: shown as it is.
+        }
     }
 
     private static JsonNode? TryParse(string body)

@@ -27,7 +27,11 @@ public sealed class LetterModel(IDeadLetterIndex index, IJobStatuses statuses) :
         if (!Detail.BodyClipped && JobCodec.TryDecode(Encoding.UTF8.GetBytes(Detail.Body), out var job, out _))
             Job = job;
         Status = await statuses.GetStatusAsync(id, cancellationToken);
-        RawBody = Pretty(Detail.Body);
+        // A job submitted by SMTP carries its message in base64: shown as the message's text after the job's fields.
+        RawBody = Job?.Raw is { } raw
+            ? Pretty(Encoding.UTF8.GetString(JobCodec.Encode(Job with { Raw = null }))) + "\n\nThe message as submitted by SMTP (" + raw.Length + " bytes):\n\n"
+                + Encoding.UTF8.GetString(raw, 0, Math.Min(raw.Length, Notifications.Core.Store.DeadLetterDetail.MaxBody))
+            : Pretty(Detail.Body);
         return Page();
     }
 
