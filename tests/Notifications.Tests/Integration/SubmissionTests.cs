@@ -290,6 +290,52 @@ public sealed class SubmissionTests : IDisposable
         return Submitting.JobIdOf(reply);
     }
 
+    [Fact]
+    public async Task A_submitted_message_gets_the_return_path_and_DKIM_signatures_on_top_that_an_independent_verifier_accepts()
+    {
+        using var keys = new DkimTestKeys();
+        await using var pipeline = await Pipeline.StartAsync(configure: Submitting.Listen(_certificate, s =>
+        {
+            keys.Configure(s);
+            s["Bounces:Domain"] = "bounces.example.com";
+            s["Bounces:Secret"] = Convert.ToBase64String(new byte[32]) + "and-some-more";
+        }));
+        var at = await pipeline.SubmissionAsync();
+        using var smtp = await Submitting.ConnectAsync(at);
+        var written = Written();
+
+        var id = Submitting.JobIdOf(await smtp.SendAsync(Load(written), MailboxAddress.Parse("billing@example.com"), [MailboxAddress.Parse("bob@example.com")]));
+
+        await Eventually.TrueAsync(() => pipeline.Relay.Accepted.Count == 1, "the signed mail");
+        var mail = pipeline.Relay.Accepted.Single();
+        Submitting.AssertDeliveredAsWritten(Submitting.AsDelivered(written), mail);
+        Assert.StartsWith("b+", mail.Sender);
+        Assert.EndsWith("@bounces.example.com", mail.Sender);
+        Assert.Equal(mail.Sender, mail.Message.Headers[Notifications.Core.Bounces.InboundHeaders.ReportToken]);
+        var independent = await DkimVerifiers.Independent(mail.Raw, keys.Records);
+        Assert.Equal(2, independent.Count);
+        Assert.All(independent, s => Assert.True(s.Verified, $"python3-dkim: the signature of {s.Selector} does not verify"));
+        Assert.All(DkimVerifiers.MimeKit(mail.Raw, keys.Records), s => Assert.True(s.Verified, $"MimeKit: {s.Algorithm} does not verify"));
+        await StatusWhenAsync(pipeline, id, "sent");
+    }
+
+    [Fact]
+    public async Task An_unreachable_broker_is_451_4_3_0_so_the_sender_tries_again_and_nothing_is_lost()
+    {
+        await using var pipeline = await Pipeline.StartAsync(api: false, worker: false,
+            configure: Submitting.Listen(_certificate, s => s["RabbitMq:Uri"] = "amqp://guest:guest@127.0.0.1:1/"));
+        await pipeline.StartApiAsync(waitForBroker: false);
+        var at = await pipeline.SubmissionAsync();
+        using var smtp = await Submitting.ConnectAsync(at);
+
+        var refused = await Assert.ThrowsAsync<SmtpCommandException>(() =>
+            smtp.SendAsync(Load(Written()), MailboxAddress.Parse("billing@example.com"), [MailboxAddress.Parse("bob@example.com")]));
+
+        Assert.Equal(451, (int)refused.StatusCode);
+        Assert.Contains("4.3.0", refused.Message);
+        Assert.True(smtp.IsConnected, "the session goes on");
+    }
+
     public static TheoryData<string, string, string?, string> BadMessages => new()
     {
         { "bare LF", "From: billing@example.com\r\nTo: bob@example.com\r\nSubject: s\r\n\r\nline one\nline two\r\n", null, "554 5.6.0 Bare LF on line 5" },
@@ -301,6 +347,7 @@ public sealed class SubmissionTests : IDisposable
         { "a second Subject", "From: billing@example.com\r\nTo: bob@example.com\r\nSubject: s\r\nSubject: t\r\n\r\nhi\r\n", null, "554 5.7.0 Header injection: the message has more than one Subject header" },
         { "an unknown control header", "From: billing@example.com\r\nTo: bob@example.com\r\nSubject: s\r\nX-Notifications-Lsit: news\r\n\r\nhi\r\n", null, "554 5.6.0 Unknown control header X-Notifications-Lsit" },
         { "a bad send time", "From: billing@example.com\r\nTo: bob@example.com\r\nSubject: s\r\nX-Notifications-Send-At: tomorrow\r\n\r\nhi\r\n", null, "554 5.6.0 X-Notifications-Send-At:" },
+        { "not MIME at all", "\u0001\u0002 just some bytes\r\n", null, "554 5.6.0" },
         { "a declared size over the limit", "From: billing@example.com\r\nTo: bob@example.com\r\nSubject: s\r\n\r\nhi\r\n", "SIZE=30000000", "552" },
     };
 
