@@ -375,6 +375,35 @@ public sealed class SubmissionTests : IDisposable
         Assert.Equal(1u, await pipeline.Queues.CountAsync(pipeline.Names.SendQueue));
     }
 
+    [Fact]
+    public async Task Garbage_in_AUTH_or_commands_ends_at_most_that_session_and_the_listener_keeps_serving()
+    {
+        await using var pipeline = await Pipeline.StartAsync(worker: false, configure: s =>
+        {
+            s["Submission:Listen"] = "127.0.0.1:0";
+            s["Submission:AllowPlainTextAuth"] = "true"; // raw SMTP without TLS, on loopback
+        });
+        var at = await pipeline.SubmissionAsync();
+        foreach (var garbage in new[] { "AUTH PLAIN %%%not-base64%%%", "AUTH LOGIN ####", "MAIL FROM:<<<>>>", "", new string('A', 5000) })
+        {
+            await using var raw = await RawSmtp.ConnectAsync(at.StartTls!.Port);
+            await raw.CommandAsync("EHLO app.example.com");
+            try
+            {
+                var reply = await raw.CommandAsync(garbage);
+                Assert.False(reply.StartsWith('2'), $"'{garbage[..Math.Min(20, garbage.Length)]}' was taken: {reply}");
+            }
+            catch (IOException)
+            {
+                // The session was ended: all a stranger's garbage may cost it.
+            }
+        }
+        await using var after = await RawSmtp.ConnectAsync(at.StartTls!.Port);
+        Assert.StartsWith("220", after.Greeting);
+        await after.CommandAsync("EHLO app.example.com");
+        Assert.StartsWith("235", await after.CommandAsync("AUTH PLAIN " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"\0{TestClients.Name}\0{TestClients.Key}"))));
+    }
+
     /// <summary>MAIL FROM, RCPT TO, DATA, the bytes as they are (dot-stuffed only) and the final dot; the first refusal ends it.</summary>
     private static async Task<string> SendRawAsync(RawSmtp raw, byte[] message, string? mailParameters)
     {
