@@ -72,7 +72,7 @@ public sealed partial class SubmissionServer(
                 if (bound.Count == endpoints.Count)
                 {
                     var listening = new SubmissionEndPoints(bound[false], bound.GetValueOrDefault(true));
-                    LogListening(listening.ToString(), certificate is null ? "AUTH without TLS (loopback development)" : "STARTTLS", settings.MaxMessageBytes);
+                    LogListening(listening.ToString(), certificate is null ? "AUTH without TLS: loopback development only" : "AUTH only after TLS", settings.MaxMessageBytes);
                     _listening.TrySetResult(listening);
                 }
             }));
@@ -101,7 +101,7 @@ public sealed partial class SubmissionServer(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "SMTP submission on {Endpoints} ({Security}), at most {MaxBytes} bytes a message")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "SMTP submission on {Endpoints}; {Security}; at most {MaxBytes} bytes a message")]
     private partial void LogListening(string endpoints, string security, int maxBytes);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "SMTP submission is off: {Reason}")]
@@ -122,7 +122,7 @@ public sealed record SubmissionEndPoints(IPEndPoint? StartTls, IPEndPoint? Tls)
     public override string ToString() => (StartTls, Tls) switch
     {
         (null, _) => "nothing",
-        (_, null) => $"{StartTls}",
-        _ => $"{StartTls} and {Tls} (implicit TLS)",
+        (_, null) => $"{StartTls} (STARTTLS)",
+        _ => $"{StartTls} (STARTTLS) and {Tls} (implicit TLS)",
     };
 }
