@@ -9,5 +9,6 @@ namespace Notifications.Contracts;
 /// <param name="Status">the enhanced status code, e.g. 5.1.1.</param>
 /// <param name="Diagnostic">the remote server's reply, one line, when the report gave it.</param>
 /// <param name="ReportingMta">the server that wrote the report, when it said.</param>
+/// <param name="Test">true for a test client's job (nothing was mailed); absent (null) for live mail.</param>
 public sealed record EmailBounced(string JobId, string Recipient, string Status, string? Diagnostic, DateTimeOffset BouncedAt,
-    string? Client = null, string? ReportingMta = null);
+    string? Client = null, string? ReportingMta = null, bool? Test = null);

@@ -4,4 +4,5 @@ namespace Notifications.Contracts;
 /// <param name="JobId">the id the API answered with.</param>
 /// <param name="CancelledAt">when the worker dropped it.</param>
 /// <param name="Client">the client that sent it, when the API knows clients.</param>
-public sealed record EmailCancelled(string JobId, DateTimeOffset CancelledAt, string? Client = null);
+/// <param name="Test">true for a test client's job (nothing was mailed); absent (null) for live mail.</param>
+public sealed record EmailCancelled(string JobId, DateTimeOffset CancelledAt, string? Client = null, bool? Test = null);

@@ -6,4 +6,5 @@ namespace Notifications.Contracts;
 /// </summary>
 /// <param name="Recipient">the complainant, when the provider named them (many redact it).</param>
 /// <param name="FeedbackType">abuse, fraud, virus, other…</param>
-public sealed record EmailComplained(string JobId, string? Recipient, string FeedbackType, DateTimeOffset ComplainedAt, string? Client = null);
+/// <param name="Test">true for a test client's job (nothing was mailed); absent (null) for live mail.</param>
+public sealed record EmailComplained(string JobId, string? Recipient, string FeedbackType, DateTimeOffset ComplainedAt, string? Client = null, bool? Test = null);

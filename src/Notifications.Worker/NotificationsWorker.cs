@@ -51,6 +51,8 @@ public static class NotificationsWorker
         builder.Services.AddSingleton<SmtpClientPool>();
         SmtpRelay.AddRelayPipeline(builder.Services);
         builder.Services.AddSingleton<SmtpRelay>();
+        builder.Services.AddOptions<TestModeOptions>().Bind(builder.Configuration.GetSection(TestModeOptions.Section));
+        builder.Services.AddSingleton<RelaySimulator>();
         builder.Services.AddSingleton<RelayPacer>();
         builder.Services.AddSingleton<DomainPacer>();
         builder.Services.AddSingleton<Recipients.RecipientFilter>();

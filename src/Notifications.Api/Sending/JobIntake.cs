@@ -66,7 +66,7 @@ public sealed class JobIntake(
 
         // The same key always names the same job, on any API instance: the worker sends a job id once.
         var job = mail.ToJob(idempotencyKey.Length > 0 ? IdempotencyKey.JobId(scopedKey) : Guid.CreateVersion7().ToString(),
-            clock.GetUtcNow(), client?.DefaultFrom ?? _email.DefaultFrom, client?.Name) with { SendAt = sendAt };
+            clock.GetUtcNow(), client?.DefaultFrom ?? _email.DefaultFrom, client?.Name) with { SendAt = sendAt, Test = client?.IsTest == true ? true : null };
         using var scope = log.Logger.BeginScope(new JobLogScope(job.Id, job.Client));
         if (await publication.PublishAsync(job, via, cancellationToken) is { } notPublished)
             return notPublished;

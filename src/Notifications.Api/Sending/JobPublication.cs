@@ -56,7 +56,7 @@ public sealed class JobPublication(
             log.NotAccepted(job.Id, ex.Message);
             return ex;
         }
-        telemetry.Accepted.Add(1);
+        telemetry.Accepted.Add(1, new KeyValuePair<string, object?>("mode", Core.Clients.ClientModes.Tag(job.IsTest)));
         // Beside its status, as best effort: the job is safe either way, and the worker's entries carry its facts too.
         await Task.WhenAll(RecordStatusAsync(job), messageLog.TryPublishAsync(LogEntries.Accepted(job, via), CancellationToken.None));
         log.Queued(job.Id, job.To.Count + job.Cc.Count + job.Bcc.Count);

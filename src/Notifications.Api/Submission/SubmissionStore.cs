@@ -127,6 +127,7 @@ public sealed partial class SubmissionStore(
             Metadata = message.Metadata,
             SendAt = sendAt,
             Raw = message.Bytes,
+            Test = client.IsTest ? true : null,
         };
     }
 

@@ -2,8 +2,11 @@ namespace Notifications.Core.Clients;
 
 /// <summary>A configured client as the service uses it: its name, its parsed senders and its rate.</summary>
 public sealed class Client(string name, string defaultFrom, IReadOnlySet<string> senderAddresses, int ratePerSecond, int burst,
-    bool isOperator = false, ClientWebhook? webhook = null)
+    bool isOperator = false, ClientWebhook? webhook = null, bool isTest = false)
 {
+    /// <summary><c>Clients:&lt;name&gt;:Mode=Test</c>: its mail never reaches the relay; the worker answers for it.</summary>
+    public bool IsTest => isTest;
+
     /// <summary>Where its jobs' outcomes go, when it has a webhook.</summary>
     public ClientWebhook? Webhook => webhook;
 

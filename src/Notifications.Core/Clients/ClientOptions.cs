@@ -21,8 +21,24 @@ public sealed class ClientOptions
     /// <summary>Where its jobs' outcomes are POSTed, signed with its secret; none when not set.</summary>
     public WebhookTargetOptions? Webhook { get; set; }
 
+    /// <summary>
+    /// <c>Live</c> (the default) or <c>Test</c>: a test client's mail goes through everything but the relay — the worker
+    /// answers for it, simulating outcomes for the simulator's addresses (docs/test-mode.md).
+    /// </summary>
+    public string Mode { get; set; } = ClientModes.Live;
+
     /// <summary>Its own limits for the reputation guard, over those of the <c>Reputation</c> section.</summary>
     public ReputationOverride? Reputation { get; set; }
+}
+
+/// <summary>The values of <c>Clients:&lt;name&gt;:Mode</c>.</summary>
+public static class ClientModes
+{
+    public const string Live = "Live";
+    public const string Test = "Test";
+
+    /// <summary>The metric tag of traffic: <c>live</c> or <c>test</c>.</summary>
+    public static string Tag(bool test) => test ? "test" : "live";
 }
 
 /// <summary><c>Clients:&lt;name&gt;:Webhook</c>.</summary>

@@ -27,7 +27,8 @@ public sealed class ClientRegistry
                 client.Webhook is { Url: { Length: > 0 } url, Secret: { } secret } && WebhookSecret.Problem(secret) is null
                     && Uri.TryCreate(url, UriKind.Absolute, out var target)
                     ? new ClientWebhook(target, WebhookSecret.Key(secret))
-                    : null);
+                    : null,
+                client.Mode.Equals(ClientModes.Test, StringComparison.OrdinalIgnoreCase));
             _byName[name] = entry;
             foreach (var hash in client.KeyHashes)
                 _keys.Add((Convert.FromHexString(hash), entry));
@@ -35,6 +36,12 @@ public sealed class ClientRegistry
     }
 
     public bool IsEmpty => _byName.Count == 0;
+
+    /// <summary>Whether <paramref name="name"/> is a test client (<c>Clients:&lt;name&gt;:Mode=Test</c>).</summary>
+    public bool IsTest(string? name) => Find(name)?.IsTest == true;
+
+    /// <summary>What an outcome event or callback of <paramref name="name"/>'s says in <c>test</c>: true for a test client, else absent.</summary>
+    public bool? TestFlag(string? name) => IsTest(name) ? true : null;
 
     public IEnumerable<Client> All => _byName.Values;
 

@@ -31,6 +31,8 @@ public sealed partial class ClientsOptionsValidator : IValidateOptions<ClientsOp
             for (var i = 0; i < settings.AllowedFrom.Count; i++)
                 if (!EmailAddresses.TryParseMailbox(settings.AllowedFrom[i], out _, out var error))
                     failures.Add($"{at}:AllowedFrom:{i}: {error}");
+            if (!settings.Mode.Equals(ClientModes.Live, StringComparison.OrdinalIgnoreCase) && !settings.Mode.Equals(ClientModes.Test, StringComparison.OrdinalIgnoreCase))
+                failures.Add($"{at}:Mode must be Live or Test, not '{settings.Mode}'");
             if (settings.RatePerSecond < 0 || settings.Burst < 0)
                 failures.Add($"{at}: RatePerSecond and Burst must be 0 (no limit) or more");
         }

@@ -46,6 +46,16 @@ public sealed record EmailJob : IEmailFields
     /// </summary>
     public byte[]? Raw { get; init; }
 
+    /// <summary>
+    /// True for a test client's job (<c>Clients:&lt;name&gt;:Mode=Test</c>), set when it is accepted: the worker answers
+    /// for the relay, whatever the client's mode is by the time it is sent. Absent for live mail.
+    /// </summary>
+    public bool? Test { get; init; }
+
+    /// <summary>Whether it is test traffic (never sent to a relay).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsTest => Test == true;
+
     IReadOnlyList<EmailAttachment?>? IEmailFields.Attachments => Attachments;
 
     /// <summary>"high" for the high lane; absent (or "normal") for the normal one.</summary>

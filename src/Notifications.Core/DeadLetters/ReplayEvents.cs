@@ -108,7 +108,7 @@ public sealed class ReplayEvents(
         // Many confirms in flight at once, as for the replays themselves.
         foreach (var chunk in replayed.Chunk(InFlight))
             await Task.WhenAll(chunk.Select(letter =>
-                publisher.PublishAsync(new EmailReplayed(letter.Id, letter.Replays + 1, now, letter.Client), cancellationToken)));
+                publisher.PublishAsync(new EmailReplayed(letter.Id, letter.Replays + 1, now, letter.Client, webhooks.TestFlag(letter.Client)), cancellationToken)));
     }
 
     /// <summary>

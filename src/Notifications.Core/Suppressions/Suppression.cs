@@ -25,6 +25,13 @@ public sealed record Suppression(string Address, string Reason, string Source, s
     /// <summary>What an unsubscribe says as its reason (and a job held back by one as its status's reason).</summary>
     public const string Unsubscribed = "unsubscribed";
 
+    /// <summary>
+    /// A hard bounce: the address for everyone — but a test client's (simulated) bounce holds it back from that client's
+    /// mail only (keyed like a complaint), so test traffic never suppresses an address for a live client.
+    /// </summary>
+    public static Suppression Bounced(string address, string reason, string? client, DateTimeOffset at, bool test) =>
+        new(address, reason, Bounce, client, at, test ? EveryList : null);
+
     /// <summary>Its key in the store: the address, or for a list the address with the client and list (<see cref="SuppressedAddress.ListKey"/>).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public string Key => List is null ? Address : SuppressedAddress.ListKey(Address, Client, List);

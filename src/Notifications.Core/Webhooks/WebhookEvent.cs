@@ -39,6 +39,7 @@ public sealed record WebhookEvent(string Type, DateTimeOffset Timestamp, Webhook
 /// <param name="BounceStatus">for a bounce or delay: the enhanced status code the remote server reported (5.1.1).</param>
 /// <param name="Diagnostic">for a bounce or delay: the remote server's reply, one line.</param>
 /// <param name="FeedbackType">for a complaint: the report's Feedback-Type (abuse, fraud, …).</param>
+/// <param name="Test">true for a test client's job (<c>Clients:&lt;name&gt;:Mode=Test</c>): nothing was mailed; absent for live mail.</param>
 public sealed record WebhookData(
     string Id,
     string? Client,
@@ -55,7 +56,8 @@ public sealed record WebhookData(
     string? Recipient = null,
     string? BounceStatus = null,
     string? Diagnostic = null,
-    string? FeedbackType = null);
+    string? FeedbackType = null,
+    bool? Test = null);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(WebhookEvent))]

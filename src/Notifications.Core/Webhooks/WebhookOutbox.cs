@@ -17,11 +17,17 @@ public sealed class WebhookOutbox(ConfirmedPublisher publisher, ClientRegistry c
 
     public bool Wants(string? client) => clients.Find(client)?.Webhook is not null;
 
+    /// <summary>The <c>test</c> flag of this client's outcomes (true for a test client, else null), for the events beside its callbacks.</summary>
+    public bool? TestFlag(string? client) => clients.TestFlag(client);
+
     /// <exception cref="PublishFailedException">the broker did not confirm it: do not ack the job.</exception>
     public async Task EnqueueAsync(WebhookEvent outcome, CancellationToken cancellationToken)
     {
-        if (!Wants(outcome.Data.Client))
+        if (clients.Find(outcome.Data.Client) is not { Webhook: not null } client)
             return;
+        // Every callback of a test client says so: its receiver (a staging or CI endpoint) can tell it from live traffic.
+        if (client.IsTest && outcome.Data.Test != true)
+            outcome = outcome with { Data = outcome.Data with { Test = true } };
         var properties = new BasicProperties
         {
             MessageId = outcome.Id,

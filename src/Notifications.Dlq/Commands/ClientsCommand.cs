@@ -42,6 +42,7 @@ public static class ClientsCommand
             output.WriteLine(JsonSerializer.Serialize(rows.Select(r => new
             {
                 client = r.Name,
+                mode = clients.ByName[r.Name].Mode.Equals(ClientModes.Test, StringComparison.OrdinalIgnoreCase) ? "test" : "live",
                 state = State(r.State, r.Settings),
                 recipients = r.State.Judged,
                 bounces = r.State.Bounces,
@@ -57,7 +58,7 @@ public static class ClientsCommand
         }
         var table = new TextTable("CLIENT", "STATE", "RECIPIENTS", "BOUNCES", "COMPLAINTS", "LIMITS", "SINCE", "REASON");
         foreach (var (name, state, settings) in rows)
-            table.Add(name, State(state, settings), $"{state.Judged} of last {settings.Window}",
+            table.Add(clients.ByName[name].Mode.Equals(ClientModes.Test, StringComparison.OrdinalIgnoreCase) ? name + " (test)" : name, State(state, settings), $"{state.Judged} of last {settings.Window}",
                 string.Create(CultureInfo.InvariantCulture, $"{state.Bounces} ({state.BounceRate:P1})"),
                 string.Create(CultureInfo.InvariantCulture, $"{state.Complaints} ({state.ComplaintRate:P2})"),
                 string.Create(CultureInfo.InvariantCulture, $"{settings.MaxBounceRate:P1} / {settings.MaxComplaintRate:P2} from {settings.MinSent}"),

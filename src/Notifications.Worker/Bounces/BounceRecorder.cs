@@ -22,6 +22,7 @@ namespace Notifications.Worker.Bounces;
 /// </summary>
 public sealed partial class BounceRecorder(
     ISuppressions suppressions,
+    Core.Clients.ClientRegistry clients,
     IJobStatuses statuses,
     ReputationGuard reputation,
     Announcer announcer,
@@ -72,7 +73,7 @@ public sealed partial class BounceRecorder(
                 counted.Add(ReputationEvent.ComplaintOf(job.JobId, address));
                 telemetry.Complaints.Add(1, new KeyValuePair<string, object?>("client", job.Client ?? ""));
                 LogComplaint(job.JobId, job.Client, report.FeedbackType);
-                var complained = new EmailComplained(job.JobId, address, report.FeedbackType ?? "abuse", now, job.Client);
+                var complained = new EmailComplained(job.JobId, address, report.FeedbackType ?? "abuse", now, job.Client, clients.TestFlag(job.Client));
                 tell.Add(new Announcement(job.JobId, job.Client, "a complaint")
                 {
                     Log = [LogEntries.Of(job.JobId, job.Client, LogEntryTypes.Complained, now, $"complained:{address}", new JsonObject
@@ -101,13 +102,14 @@ public sealed partial class BounceRecorder(
             }
             if (recipient.IsHardBounce)
             {
-                await suppressions.AddSuppressionAsync(new Suppression(address, "bounced: " + recipient.Describe(), Suppression.Bounce, job.Client, now),
+                await suppressions.AddSuppressionAsync(Suppression.Bounced(address, "bounced: " + recipient.Describe(), job.Client, now, clients.IsTest(job.Client)),
                     cancellationToken);
                 outcomes = RecipientOutcomes.With(outcomes, bounced: new RefusedRecipient(address, recipient.Describe()));
                 counted.Add(ReputationEvent.Bounce(job.JobId, address));
                 telemetry.Bounces.Add(1, new KeyValuePair<string, object?>("type", "hard"));
                 LogBounce(job.JobId, recipient.Status);
-                var bounced = new EmailBounced(job.JobId, address, recipient.Status!, recipient.Diagnostic, now, job.Client, report.ReportingMta);
+                var bounced = new EmailBounced(job.JobId, address, recipient.Status!, recipient.Diagnostic, now, job.Client, report.ReportingMta,
+                    clients.TestFlag(job.Client));
                 tell.Add(new Announcement(job.JobId, job.Client, "a bounce")
                 {
                     Log = [BounceEntry(LogEntryTypes.Bounced, job, address, now, recipient, report.ReportingMta)],

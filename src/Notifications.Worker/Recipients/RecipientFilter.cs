@@ -67,7 +67,7 @@ public sealed class RecipientFilter(ISuppressions suppressions, NotificationsTel
             try
             {
                 await suppressions.AddSuppressionAsync(
-                    new Suppression(address, recipient.Reply, Suppression.Bounce, job.Client, clock.GetUtcNow()), CancellationToken.None);
+                    Suppression.Bounced(address, recipient.Reply, job.Client, clock.GetUtcNow(), job.IsTest), CancellationToken.None);
                 logger.LogInformation("Suppressed {Address}: the relay refused it for good in job {JobId} ({Reply})", address, job.Id, recipient.Reply);
             }
             catch (Exception ex) when (StoreRegistration.IsStoreFailure(ex))

@@ -11,8 +11,14 @@ namespace Notifications.Worker.SendPath;
 /// job waits, costing no attempt, and goes back to the queue if that lasts longer than <c>Smtp:OutageHold</c>. The last
 /// step, it calls no <c>next</c>: nothing that follows the relay's 250 runs in here, so no failure of it can be mistaken for the send's.
 /// </summary>
+/// <remarks>
+/// A test client's mail goes to the <see cref="RelaySimulator"/> instead, through the same pacing, claims and answers: a
+/// job accepted as a test client's never reaches the relay, whatever the client's mode is by the time it is sent.
+/// </remarks>
 public sealed class SendStep(
     SmtpRelay relay,
+    RelaySimulator simulator,
+    Core.Clients.ClientRegistry clients,
     RelayPacer pacer,
     DomainPacer domains,
     RelayOutage outage,
@@ -35,7 +41,7 @@ public sealed class SendStep(
                 using (guard.KeepClaim(job.Id))
                     result = await SendOnceAsync(context, message);
                 outage.Ended();
-                telemetry.Sent.Add(1);
+                telemetry.Sent.Add(1, new KeyValuePair<string, object?>("mode", Core.Clients.ClientModes.Tag(IsTest(job))));
                 telemetry.DeliveryLatency.Record((clock.GetUtcNow() - job.CreatedAt).TotalSeconds);
                 context.Outcome = new JobOutcome.Sent(result, context.Delivery.PreviousAttempts + 1);
                 return; // the last step: what follows the 250 is the settlement's
@@ -103,6 +109,8 @@ public sealed class SendStep(
         return true;
     }
 
+    private bool IsTest(Core.Contract.EmailJob job) => job.IsTest || clients.IsTest(job.Client);
+
     private async Task<SendResult> SendOnceAsync(SendContext context, MimeKit.MimeMessage message)
     {
         await using var turn = await pacer.TakeTurnAsync(context.SendsAborted);
@@ -110,9 +118,13 @@ public sealed class SendStep(
         var started = clock.GetTimestamp();
         var at = clock.GetUtcNow();
         var number = context.Delivery.PreviousAttempts + 1;
+        var job = context.RequireJob();
+        var test = IsTest(job);
         try
         {
-            var result = await relay.SendAsync(message, context.Sender, context.Mailboxes, context.SendsAborted);
+            var result = test
+                ? await simulator.SendAsync(job, context.RequireEnvelope().Send, number, context.SendsAborted)
+                : await relay.SendAsync(message, context.Sender, context.Mailboxes, context.SendsAborted);
             context.Attempt = new RelayAttempt(number, at, result.Relay, result.Tls, clock.GetElapsedTime(started).TotalMilliseconds,
                 Replies(context.RequireEnvelope().Send, result));
             return result;
@@ -121,7 +133,7 @@ public sealed class SendStep(
         {
             activity?.SetStatus(ActivityStatusCode.Error, SmtpFailure.Describe(ex));
             var refused = (ex as RecipientsRefusedException)?.Refused;
-            context.Attempt = new RelayAttempt(number, at, relay.Describe(), null, clock.GetElapsedTime(started).TotalMilliseconds,
+            context.Attempt = new RelayAttempt(number, at, test ? RelaySimulator.Name : relay.Describe(), null, clock.GetElapsedTime(started).TotalMilliseconds,
                 refused is not null ? [.. refused.Select(r => (r.Address, r.Reply))] : [.. context.RequireEnvelope().Send.Select(r => (r, SmtpFailure.Describe(ex)))]);
             throw;
         }

@@ -122,7 +122,7 @@ public sealed partial class SentJobs(
         // Parsing the recipients to filter bcc out of the lists is only needed when there are lists: most jobs have none.
         var visible = outcomes is null ? null : job.VisibleRecipients().Select(AddressOf).ToHashSet(StringComparer.OrdinalIgnoreCase);
         return new EmailSent(job.Id, [.. job.VisibleRecipients()], reply, attempts, clock.GetUtcNow(), delivery.Replays, job.Client,
-            Refusals(outcomes?.Rejected, visible), outcomes?.Suppressed?.Where(visible!.Contains).ToList(), Refusals(outcomes?.Deferred, visible));
+            Refusals(outcomes?.Rejected, visible), outcomes?.Suppressed?.Where(visible!.Contains).ToList(), Refusals(outcomes?.Deferred, visible), job.Test);
     }
 
     /// <summary>

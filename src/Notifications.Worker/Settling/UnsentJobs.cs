@@ -22,7 +22,7 @@ public sealed partial class UnsentJobs(Announcer announcer, NotificationsTelemet
         var now = clock.GetUtcNow();
         var cancelled = new Announcement(job.Id, job.Client, JobStatus.Cancelled)
         {
-            Event = OutcomeEvent.Of(new EmailCancelled(job.Id, now, job.Client)),
+            Event = OutcomeEvent.Of(new EmailCancelled(job.Id, now, job.Client, job.Test)),
             Job = job,
             Log = [Core.MessageLog.LogEntries.Of(job.Id, job.Client, Core.MessageLog.LogEntryTypes.Cancelled, now, "dropped",
                 new System.Text.Json.Nodes.JsonObject { ["dropped"] = "came due after the cancel; nothing was sent" })],
@@ -44,7 +44,7 @@ public sealed partial class UnsentJobs(Announcer announcer, NotificationsTelemet
             Job = job,
             Status = new JobStatus(job.Id, JobStatus.Suppressed, now, delivery.PreviousAttempts + 1, Error: unsubscribed ? Suppression.Unsubscribed : null,
                 Replays: delivery.Replays, Client: job.Client, Recipients: outcomes),
-            Event = OutcomeEvent.Of(new EmailSuppressed(job.Id, [.. addresses.Where(visible.Contains)], now, delivery.Replays, job.Client)),
+            Event = OutcomeEvent.Of(new EmailSuppressed(job.Id, [.. addresses.Where(visible.Contains)], now, delivery.Replays, job.Client, job.Test)),
             Webhook = WebhookEvents.For(WebhookEvent.Suppressed, JobStatus.Suppressed, job.Id, job.Client, job, now, delivery.PreviousAttempts + 1,
                 replays: delivery.Replays, outcomes: outcomes),
         };
