@@ -115,6 +115,53 @@ public sealed class TestModeTests
     }
 
     [Fact]
+    public async Task A_subscriber_hears_a_test_clients_outcome_events_marked_Test_and_a_live_clients_unmarked()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var pipeline = await Pipeline.StartAsync(configure: TestClient(receiver));
+        await using var subscriber = await SampleSubscriber.StartAsync(pipeline.Settings["RabbitMq:Uri"]!, pipeline.Names.Prefix);
+        using var live = pipeline.NewClient(LiveKey);
+
+        var test = await SendAsync(pipeline.Http, $"delivered@{Simulator}");
+        var bounce = await SendAsync(pipeline.Http, $"bounce@{Simulator}");
+        var real = await Jobs.PostAndGetIdAsync(live, new { from = "alerts@example.com", to = new[] { "bob@example.com" }, subject = "live", text = "x" });
+
+        await Eventually.TrueAsync(() => subscriber.Of<Notifications.Contracts.EmailSent>(test).Any()
+            && subscriber.Of<Notifications.Contracts.EmailSent>(real).Any()
+            && subscriber.Of<Notifications.Contracts.EmailDeadLettered>(bounce).Any(), "the three outcome events");
+        Assert.True(subscriber.Of<Notifications.Contracts.EmailSent>(test).Single().Test);
+        Assert.True(subscriber.Of<Notifications.Contracts.EmailDeadLettered>(bounce).Single().Test);
+        Assert.Null(subscriber.Of<Notifications.Contracts.EmailSent>(real).Single().Test);
+    }
+
+    [Fact]
+    public async Task A_test_clients_own_reputation_guard_pauses_it_on_its_simulated_bounces_and_leaves_the_live_client_sending()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var pipeline = await Pipeline.StartAsync(configure: s =>
+        {
+            TestClient(receiver)(s);
+            s["Reputation:Window"] = "10"; // the test is about the guard: judged from the tenth recipient
+            s["Reputation:MinSent"] = "10";
+            s["Reputation:MaxBounceRate"] = "0.2";
+        });
+        using var live = pipeline.NewClient(LiveKey);
+
+        for (var i = 0; i < 10; i++)
+            await SendAsync(pipeline.Http, i < 3 ? $"bounce-later@{Simulator}" : $"delivered@{Simulator}");
+
+        var paused = await Eventually.ReturnsAsync(() => pipeline.Http.PostAsJsonAsync("/api/send-email", Jobs.Valid("while paused")),
+            r => r.StatusCode == HttpStatusCode.Forbidden, "the test client paused by its own guard", TimeSpan.FromSeconds(60));
+        Assert.Equal("sending-paused", (await paused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("type").GetString());
+        var hook = await Eventually.ReturnsAsync(() => Task.FromResult(receiver.Received.FirstOrDefault(c => c.Type == WebhookEvent.ClientPaused)),
+            c => c is not null, "the client.paused webhook");
+        Assert.True(hook!.Data.GetProperty("test").GetBoolean());
+
+        using var fine = await live.PostAsJsonAsync("/api/send-email", new { from = "alerts@example.com", to = new[] { "bob@example.com" }, subject = "live", text = "x" });
+        Assert.Equal(HttpStatusCode.Accepted, fine.StatusCode);
+    }
+
+    [Fact]
     public async Task A_live_client_is_untouched_by_a_test_clients_bounces_and_complaints_and_its_mail_still_goes_to_the_relay()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
