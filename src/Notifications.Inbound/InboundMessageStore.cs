@@ -35,24 +35,12 @@ public sealed partial class InboundMessageStore(
             Count("too-big");
             return new SmtpResponse(SmtpReplyCode.SizeLimitExceeded, $"5.3.4 Message too big: at most {options.Value.MaxMessageBytes} bytes");
         }
-        var id = Guid.CreateVersion7().ToString();
         var remote = context.Properties.TryGetValue(EndpointListener.RemoteEndPointKey, out var endpoint) && endpoint is IPEndPoint ip
             ? ip.Address.ToString()
             : "";
-        var properties = new BasicProperties
-        {
-            MessageId = id,
-            Type = InboundHeaders.Type,
-            ContentType = InboundHeaders.ContentType,
-            DeliveryMode = DeliveryModes.Persistent,
-            Timestamp = new AmqpTimestamp(clock.GetUtcNow().ToUnixTimeSeconds()),
-            Headers = new Dictionary<string, object?>
-            {
-                [InboundHeaders.Recipients] = string.Join(",", transaction.To.Select(m => $"{m.User}@{m.Host}")),
-                [InboundHeaders.MailFrom] = transaction.From is { } from && !string.IsNullOrEmpty(from.User) ? $"{from.User}@{from.Host}" : "",
-                [InboundHeaders.Remote] = remote,
-            },
-        };
+        var properties = InboundHeaders.For(string.Join(",", transaction.To.Select(m => $"{m.User}@{m.Host}")),
+            transaction.From is { } from && !string.IsNullOrEmpty(from.User) ? $"{from.User}@{from.Host}" : "", remote, clock.GetUtcNow());
+        var id = properties.MessageId!;
         try
         {
             await publisher.PublishAsync(TopologyNames.InboundKey, properties, buffer.ToArray(), cancellationToken);

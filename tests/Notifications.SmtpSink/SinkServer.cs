@@ -39,10 +39,16 @@ public sealed class SinkServer : IAsyncDisposable
         if (filter is not null)
             services.Add(filter);
         _server = new SmtpServer.SmtpServer(options, services);
+        _server.SessionCreated += (_, _) => Interlocked.Increment(ref _sessions);
         _running = _server.StartAsync(_stop.Token);
     }
 
+    private int _sessions;
+
     public int Port { get; }
+
+    /// <summary>SMTP sessions it has had (connections that got its greeting).</summary>
+    public int Sessions => Volatile.Read(ref _sessions);
 
     public async ValueTask DisposeAsync()
     {

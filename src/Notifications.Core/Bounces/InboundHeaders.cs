@@ -24,4 +24,15 @@ public static class InboundHeaders
     public const string ReportToken = "X-Report-Token";
 
     public const string Type = "email.inbound.v1";
+
+    /// <summary>The properties of one raw message for <c>email.inbound</c>: persistent, a new id, who sent it to which return paths.</summary>
+    public static RabbitMQ.Client.BasicProperties For(string recipients, string mailFrom, string remote, DateTimeOffset at) => new()
+    {
+        MessageId = Guid.CreateVersion7().ToString(),
+        Type = Type,
+        ContentType = ContentType,
+        DeliveryMode = RabbitMQ.Client.DeliveryModes.Persistent,
+        Timestamp = new RabbitMQ.Client.AmqpTimestamp(at.ToUnixTimeSeconds()),
+        Headers = new Dictionary<string, object?> { [Recipients] = recipients, [MailFrom] = mailFrom, [Remote] = remote },
+    };
 }

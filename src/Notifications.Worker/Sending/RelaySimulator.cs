@@ -6,7 +6,6 @@ using Notifications.Core.Broker;
 using Notifications.Core.Contract;
 using Notifications.Core.Store;
 using Notifications.Core.Topology;
-using RabbitMQ.Client;
 
 namespace Notifications.Worker.Sending;
 
@@ -109,21 +108,7 @@ public sealed partial class RelaySimulator(
             }
             await Task.Delay(_options.ReportDelay, clock);
             var body = complaint ? Complaint(job, address, to) : Bounce(job, address, to);
-            var properties = new BasicProperties
-            {
-                MessageId = Guid.CreateVersion7().ToString(),
-                Type = InboundHeaders.Type,
-                ContentType = InboundHeaders.ContentType,
-                DeliveryMode = DeliveryModes.Persistent,
-                Timestamp = new AmqpTimestamp(clock.GetUtcNow().ToUnixTimeSeconds()),
-                Headers = new Dictionary<string, object?>
-                {
-                    [InboundHeaders.Recipients] = to,
-                    [InboundHeaders.MailFrom] = "",
-                    [InboundHeaders.Remote] = Name,
-                },
-            };
-            await publisher.PublishAsync(TopologyNames.InboundKey, properties, body, CancellationToken.None);
+            await publisher.PublishAsync(TopologyNames.InboundKey, InboundHeaders.For(to, "", Name, clock.GetUtcNow()), body, CancellationToken.None);
         }
         catch (Exception ex)
         {

@@ -26,6 +26,9 @@ public sealed class TestRelay : IAsyncDisposable
 
     public int Port => _server.Port;
 
+    /// <summary>Connections it has had: a test relay that must stay untouched checks that this is 0.</summary>
+    public int Connections => _server.Sessions;
+
     /// <summary>How long the relay takes over each mail before it answers (a remote provider, a slow relay).</summary>
     public TimeSpan Delay { get; set; } = TimeSpan.Zero;
 
