@@ -137,7 +137,8 @@ public sealed partial class SubmissionStore(
         "list" => SubmittedMessage.ListHeader,
         "priority" => SubmittedMessage.PriorityHeader,
         "to" or "bcc" => "recipients",
-        _ when field.StartsWith("metadata", StringComparison.Ordinal) => SubmittedMessage.MetadataPrefix + field[Math.Min(field.Length, 9)..],
+        "metadata" => SubmittedMessage.MetadataPrefix + "*",
+        _ when field.StartsWith("metadata.", StringComparison.Ordinal) => SubmittedMessage.MetadataPrefix + field["metadata.".Length..],
         _ => field,
     };
 

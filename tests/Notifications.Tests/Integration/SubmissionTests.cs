@@ -347,6 +347,9 @@ public sealed class SubmissionTests : IDisposable
         { "a second Subject", "From: billing@example.com\r\nTo: bob@example.com\r\nSubject: s\r\nSubject: t\r\n\r\nhi\r\n", null, "554 5.7.0 Header injection: the message has more than one Subject header" },
         { "an unknown control header", "From: billing@example.com\r\nTo: bob@example.com\r\nSubject: s\r\nX-Notifications-Lsit: news\r\n\r\nhi\r\n", null, "554 5.6.0 Unknown control header X-Notifications-Lsit" },
         { "a bad send time", "From: billing@example.com\r\nTo: bob@example.com\r\nSubject: s\r\nX-Notifications-Send-At: tomorrow\r\n\r\nhi\r\n", null, "554 5.6.0 X-Notifications-Send-At:" },
+        { "51 metadata headers", "From: billing@example.com\r\nTo: bob@example.com\r\nSubject: s\r\n"
+            + string.Concat(Enumerable.Range(0, 51).Select(i => $"X-Notifications-Metadata-k{i}: v\r\n")) + "\r\nhi\r\n", null,
+            "554 5.6.0 X-Notifications-Metadata-*: at most 50 metadata entries" },
         { "not MIME at all", "\u0001\u0002 just some bytes\r\n", null, "554 5.6.0" },
         { "a declared size over the limit", "From: billing@example.com\r\nTo: bob@example.com\r\nSubject: s\r\n\r\nhi\r\n", "SIZE=30000000", "552" },
     };
