@@ -270,6 +270,25 @@ public sealed class DlqToolTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Show_prints_a_message_submitted_by_SMTP_as_its_text_not_base64()
+    {
+        var id = Guid.CreateVersion7().ToString();
+        var raw = System.Text.Encoding.ASCII.GetBytes("From: no-reply@example.com\r\nTo: alice@example.com\r\nSubject: Submitted\r\n\r\nThe body as written.\r\n");
+        var job = Job(id) with { Text = null, Raw = raw, Subject = "Submitted" };
+        var properties = JobProperties.ForNewJob(job);
+        properties.Headers![JobHeaders.FailureKind] = "permanent";
+        properties.Headers[JobHeaders.LastError] = "SMTP 550 no";
+        await _queues.PublishRawAsync(TopologyNames.DeadKey, JobCodec.Encode(job), properties);
+
+        var show = await RunAsync("show", id);
+
+        Assert.Equal(0, show.Exit);
+        Assert.Contains("The body as written.", show.Out);
+        Assert.Contains($"({raw.Length} bytes, the message submitted by SMTP", show.Out);
+        Assert.DoesNotContain(Convert.ToBase64String(raw), show.Out);
+    }
+
+    [Fact]
     public async Task Replay_puts_the_job_back_with_attempts_reset_and_one_replay_and_removes_the_dead_letter()
     {
         var keep = await DeadLetterAsync("permanent", "SMTP 550 no", attempts: 1);
