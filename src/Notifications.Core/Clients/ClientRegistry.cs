@@ -40,6 +40,12 @@ public sealed class ClientRegistry
     /// <summary>Whether <paramref name="name"/> is a test client (<c>Clients:&lt;name&gt;:Mode=Test</c>).</summary>
     public bool IsTest(string? name) => Find(name)?.IsTest == true;
 
+    /// <summary>
+    /// Whether the worker answers for the relay for <paramref name="job"/>: accepted as a test client's, or its client is
+    /// one now. The one decision every step that would touch the relay (or its pace) asks.
+    /// </summary>
+    public bool Simulates(Contract.EmailJob job) => job.IsTest || IsTest(job.Client);
+
     /// <summary>What an outcome event or callback of <paramref name="name"/>'s says in <c>test</c>: true for a test client, else absent.</summary>
     public bool? TestFlag(string? name) => IsTest(name) ? true : null;
 

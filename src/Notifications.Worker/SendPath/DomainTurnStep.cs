@@ -7,11 +7,11 @@ namespace Notifications.Worker.SendPath;
 /// domain waits holding neither a slot nor a connection. The turn is held until the send ended: the domain's window at
 /// the relay counts the mail until then.
 /// </summary>
-public sealed class DomainTurnStep(DomainPacer domains) : ISendStep
+public sealed class DomainTurnStep(DomainPacer domains, Core.Clients.ClientRegistry clients) : ISendStep
 {
     public async Task RunAsync(SendContext context, SendStepDelegate next)
     {
-        if (context.RequireJob().IsTest)
+        if (clients.Simulates(context.RequireJob()))
         {
             // A test client's mail goes to no domain's servers: it takes no turn from live mail to them.
             await next(context);

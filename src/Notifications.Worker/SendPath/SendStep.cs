@@ -32,6 +32,7 @@ public sealed class SendStep(
     {
         var job = context.RequireJob();
         var message = context.Message ?? throw new InvalidOperationException("no message yet: SendStep runs before BuildStep");
+        var simulated = clients.Simulates(job);
         var throttledSince = (DateTimeOffset?)null;
         while (true)
         {
@@ -39,9 +40,9 @@ public sealed class SendStep(
             {
                 SendResult result;
                 using (guard.KeepClaim(job.Id))
-                    result = await SendOnceAsync(context, message);
+                    result = await SendOnceAsync(context, message, simulated);
                 outage.Ended();
-                telemetry.Sent.Add(1, new KeyValuePair<string, object?>("mode", Core.Clients.ClientModes.Tag(IsTest(job))));
+                telemetry.Sent.Add(1, new KeyValuePair<string, object?>("mode", Core.Clients.ClientModes.Tag(simulated)));
                 telemetry.DeliveryLatency.Record((clock.GetUtcNow() - job.CreatedAt).TotalSeconds);
                 context.Outcome = new JobOutcome.Sent(result, context.Delivery.PreviousAttempts + 1);
                 return; // the last step: what follows the 250 is the settlement's
@@ -109,12 +110,9 @@ public sealed class SendStep(
         return true;
     }
 
-    private bool IsTest(Core.Contract.EmailJob job) => job.IsTest || clients.IsTest(job.Client);
-
-    private async Task<SendResult> SendOnceAsync(SendContext context, MimeKit.MimeMessage message)
+    private async Task<SendResult> SendOnceAsync(SendContext context, MimeKit.MimeMessage message, bool test)
     {
         var job = context.RequireJob();
-        var test = IsTest(job);
         // The relay's pace is the relay's: simulated sends take no turn of it, so test traffic never slows live mail.
         await using var turn = test ? null : await pacer.TakeTurnAsync(context.SendsAborted);
         using var activity = NotificationsTelemetry.Source.StartActivity(test ? "simulated send" : "smtp send", ActivityKind.Client);

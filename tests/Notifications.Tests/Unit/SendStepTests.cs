@@ -134,7 +134,7 @@ public sealed class SendStepTests
     {
         var clock = new FakeTimeProvider();
         var pacer = new DomainPacer(Options.Create(new SmtpOptions { Host = "relay.example.net", DomainLimits = new() { ["example.org"] = 1 } }), clock, Telemetry);
-        var step = new DomainTurnStep(pacer);
+        var step = new DomainTurnStep(pacer, new ClientRegistry(Options.Create(new ClientsOptions())));
         using var stopping = new CancellationTokenSource();
         await step.RunAsync(Decoded(), Next()); // takes example.org's turn for this second
         var second = Decoded(holdsAborted: stopping.Token);
