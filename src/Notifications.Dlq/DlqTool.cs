@@ -92,7 +92,8 @@ public static class DlqTool
             return ExitCodes.Failure;
         }
         await using var publisher = new ConfirmedPublisher(broker, names, wrapped, channels: 1);
-        var webhooks = new WebhookOutbox(publisher, new ClientRegistry(Options.Create(clientsOptions)));
+        var clients = new ClientRegistry(Options.Create(clientsOptions));
+        var webhooks = new WebhookOutbox(publisher, clients);
         await using var resources = new ToolResources(Options.Create(storeOptions), Clock);
         // MassTransit's envelopes through a confirmed channel of the tool's own, not a bus: a bus cost more to start than a replay
         // of thousands takes. Not the replays' channel: behind its window of replays awaiting their confirms, the events lagged.
@@ -102,7 +103,7 @@ public static class DlqTool
         {
             await events.PrepareAsync<Contracts.EmailReplayed>(cancel);
             return events;
-        }, resources.StoreAsync, webhooks, line => error.WriteLine($"dlq: {line}"), Clock,
+        }, resources.StoreAsync, webhooks, clients, line => error.WriteLine($"dlq: {line}"), Clock,
             new Core.MessageLog.MessageLogPublisher(eventChannel, null, NullLogger<Core.MessageLog.MessageLogPublisher>.Instance), "dlq (" + Environment.UserName + ")");
         var context = new DlqContext(broker.Current!, publisher, names, output, error,
             readLine ?? Console.ReadLine, isTerminal ?? !Console.IsInputRedirected, Clock, replayEvents, parsed.Queue, resources.StoreAsync,

@@ -167,6 +167,7 @@ public sealed class ConsoleOperations(
     private async Task ReplayAsync(ConsoleOperation operation, DeadLetterQueue dlq, CancellationToken cancellationToken)
     {
         var announcements = new ReplayEvents(_ => Task.FromResult(events), () => Task.FromResult(StoreRegistration.JobStore(services)), webhooks,
+            services.GetRequiredService<Core.Clients.ClientRegistry>(),
             line => logger.LogWarning("Console replay {Operation}: {Problem}", operation.Id, line), clock, messageLog, "console (" + operation.Operator + ")");
         var chosen = Choose(operation, dlq, cancellationToken);
         var (replayed, stop) = await DeadLetterReplay.RunAsync(chosen, InFlight,

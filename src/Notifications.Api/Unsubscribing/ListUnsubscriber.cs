@@ -19,6 +19,7 @@ namespace Notifications.Api.Unsubscribing;
 public sealed partial class ListUnsubscriber(
     ISuppressions suppressions,
     WebhookOutbox webhooks,
+    Core.Clients.ClientRegistry clients,
     IOutcomeEvents events,
     Core.MessageLog.IMessageLog messageLog,
     Core.MessageLog.MessageLogPublisher logEntries,
@@ -42,7 +43,7 @@ public sealed partial class ListUnsubscriber(
             await webhooks.EnqueueAsync(new WebhookEvent(WebhookEvent.Unsubscribed, entry.At,
                 new WebhookData(IdOf(entry), member.Client, Suppression.Unsubscribed, null, null, [member.Address], null, List: member.List)),
                 CancellationToken.None);
-            await events.PublishAsync(new EmailUnsubscribed(member.Address, member.List, entry.At, member.Client, webhooks.TestFlag(member.Client)), CancellationToken.None);
+            await events.PublishAsync(new EmailUnsubscribed(member.Address, member.List, entry.At, member.Client, clients.TestFlag(member.Client)), CancellationToken.None);
             await suppressions.AddSuppressionAsync(entry, CancellationToken.None);
         }
         catch (Exception ex) when (ex is PublishFailedException || StoreRegistration.IsStoreFailure(ex))

@@ -21,6 +21,7 @@ public sealed class ReplayEvents(
     Func<CancellationToken, Task<IOutcomeEvents>> events,
     Func<Task<IJobStore>> store,
     WebhookOutbox webhooks,
+    Clients.ClientRegistry clients,
     Action<string> report,
     TimeProvider clock,
     MessageLog.MessageLogPublisher? log = null,
@@ -108,7 +109,7 @@ public sealed class ReplayEvents(
         // Many confirms in flight at once, as for the replays themselves.
         foreach (var chunk in replayed.Chunk(InFlight))
             await Task.WhenAll(chunk.Select(letter =>
-                publisher.PublishAsync(new EmailReplayed(letter.Id, letter.Replays + 1, now, letter.Client, webhooks.TestFlag(letter.Client)), cancellationToken)));
+                publisher.PublishAsync(new EmailReplayed(letter.Id, letter.Replays + 1, now, letter.Client, clients.TestFlag(letter.Client)), cancellationToken)));
     }
 
     /// <summary>

@@ -17,9 +17,6 @@ public sealed class WebhookOutbox(ConfirmedPublisher publisher, ClientRegistry c
 
     public bool Wants(string? client) => clients.Find(client)?.Webhook is not null;
 
-    /// <summary>The <c>test</c> flag of this client's outcomes (true for a test client, else null), for the events beside its callbacks.</summary>
-    public bool? TestFlag(string? client) => clients.TestFlag(client);
-
     /// <exception cref="PublishFailedException">the broker did not confirm it: do not ack the job.</exception>
     public async Task EnqueueAsync(WebhookEvent outcome, CancellationToken cancellationToken)
     {

@@ -24,6 +24,7 @@ public sealed partial class FailureParker(
     NotificationsTelemetry telemetry,
     IDeadLetterIndex deadLetters,
     WebhookOutbox webhooks,
+    Core.Clients.ClientRegistry clients,
     TimeProvider clock,
     ILogger<FailureParker> logger)
 {
@@ -89,7 +90,7 @@ public sealed partial class FailureParker(
             {
                 Status = new JobStatus(delivery.JobId, JobStatus.Dead, now, decision.Attempts, decision.Kind.ToWire(), error, delivery.Replays, delivery.Client),
                 Event = OutcomeEvent.Of(new EmailDeadLettered(delivery.JobId, decision.Kind.ToWire(), error, decision.Attempts, now, delivery.Replays,
-                    delivery.Client, job?.Test ?? webhooks.TestFlag(delivery.Client))),
+                    delivery.Client, job?.Test ?? clients.TestFlag(delivery.Client))),
                 Webhook = WebhookEvents.For(WebhookEvent.Dead, JobStatus.Dead, delivery.JobId, delivery.Client, job, now, decision.Attempts, error,
                     delivery.Replays, decision.Kind.ToWire()),
             }
@@ -103,7 +104,7 @@ public sealed partial class FailureParker(
                 Status = new JobStatus(delivery.JobId, JobStatus.Retrying, now, decision.Attempts, Error: error, Replays: delivery.Replays,
                     Client: delivery.Client),
                 Event = OutcomeEvent.Of(new EmailRetryScheduled(delivery.JobId, decision.Attempts, decision.Delay ?? TimeSpan.Zero, error, now,
-                    delivery.Replays, delivery.Client, job?.Test ?? webhooks.TestFlag(delivery.Client))),
+                    delivery.Replays, delivery.Client, job?.Test ?? clients.TestFlag(delivery.Client))),
                 Webhook = WebhookEvents.For(WebhookEvent.Retrying, JobStatus.Retrying, delivery.JobId, delivery.Client, job, now, decision.Attempts,
                     error, delivery.Replays),
             };
