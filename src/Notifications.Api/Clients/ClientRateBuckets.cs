@@ -24,6 +24,10 @@ public sealed class ClientRateBuckets
             AutoReplenishment = true,
         }));
 
+    /// <summary>Whole seconds until a refused lease's bucket has a token again (at least 1): what Retry-After and SMTP's 451 say.</summary>
+    public static int RetryAfterSeconds(RateLimitLease refused) =>
+        refused.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 1;
+
     /// <summary>
     /// The middleware's view of a shared bucket: never idle and never disposed by it (its partitions drop limiters that
     /// look idle, which would throw away the bucket the batch endpoint draws from).

@@ -39,9 +39,7 @@ public static class ClientRateLimiting
                 }
                 var client = http.Client(http.RequestServices.GetRequiredService<ClientRegistry>())!;
                 http.RequestServices.GetRequiredService<NotificationsTelemetry>().RateLimited.Add(1, new KeyValuePair<string, object?>("client", client.Name));
-                var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait)
-                    ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds))
-                    : 1;
+                var retryAfter = ClientRateBuckets.RetryAfterSeconds(context.Lease);
                 var window = Math.Max(1, (int)Math.Ceiling((double)client.Burst / client.RatePerSecond));
                 http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
                 http.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);

@@ -42,8 +42,7 @@ public sealed class SubmissionFilter(
             using var lease = bucket.AttemptAcquire();
             if (!lease.IsAcquired)
             {
-                var wait = lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)) : 1;
-                throw Reply(451, $"4.7.1 Rate limit of client '{client.Name}' reached ({client.RatePerSecond}/s); try again in {wait} s");
+                throw Reply(451, $"4.7.1 Rate limit of client '{client.Name}' reached ({client.RatePerSecond}/s); try again in {ClientRateBuckets.RetryAfterSeconds(lease)} s");
             }
         }
         return Task.FromResult(true);

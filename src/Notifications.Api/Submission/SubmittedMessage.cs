@@ -68,7 +68,7 @@ public sealed partial class SubmittedMessage
         bytes[^1] = (byte)'\n';
         if (LineProblem(bytes, eightBit) is { } lineProblem)
         {
-            refusal = Refuse(SmtpReplyCode.TransactionFailed, "5.6.0", lineProblem);
+            refusal = Refuse("5.6.0", lineProblem);
             return null;
         }
 
@@ -80,18 +80,18 @@ public sealed partial class SubmittedMessage
         }
         catch (Exception ex) when (ex is ParseException or FormatException)
         {
-            refusal = Refuse(SmtpReplyCode.TransactionFailed, "5.6.0", $"The message cannot be parsed as MIME: {ex.Message}");
+            refusal = Refuse("5.6.0", $"The message cannot be parsed as MIME: {ex.Message}");
             return null;
         }
         if (HeaderProblem(parsed) is { } headerProblem)
         {
-            refusal = Refuse(SmtpReplyCode.TransactionFailed, "5.7.0", headerProblem);
+            refusal = Refuse("5.7.0", headerProblem);
             return null;
         }
         var fromList = parsed.From;
         if (fromList.Count != 1 || fromList[0] is not MailboxAddress from || string.IsNullOrEmpty(from.Address) || !from.Address.Contains('@'))
         {
-            refusal = Refuse(SmtpReplyCode.TransactionFailed, "5.6.0",
+            refusal = Refuse("5.6.0",
                 fromList.Count == 0 ? "The message has no From header" : "From must name exactly one mailbox");
             return null;
         }
@@ -113,7 +113,7 @@ public sealed partial class SubmittedMessage
                 (metadata ??= new(StringComparer.Ordinal))[header.Field[MetadataPrefix.Length..]] = value;
             else
             {
-                refusal = Refuse(SmtpReplyCode.TransactionFailed, "5.6.0",
+                refusal = Refuse("5.6.0",
                     $"Unknown control header {header.Field}: the service reads {ListHeader}, {PriorityHeader}, {MetadataPrefix}<key> and {SendAtHeader}");
                 return null;
             }
@@ -217,5 +217,6 @@ public sealed partial class SubmittedMessage
     [System.Text.RegularExpressions.GeneratedRegex(@"=\?[^?\s]+\?([QqBb])\?([^?\s]*)\?=")]
     private static partial System.Text.RegularExpressions.Regex EncodedWord();
 
-    private static SmtpResponse Refuse(SmtpReplyCode code, string status, string text) => new(code, $"{status} {text}");
+    /// <summary>A 554 with its enhanced status: the message is refused for what it is, and sending it again will not help.</summary>
+    private static SmtpResponse Refuse(string status, string text) => new(SmtpReplyCode.TransactionFailed, $"{status} {text}");
 }
