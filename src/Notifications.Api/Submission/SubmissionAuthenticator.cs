@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using System.Net;
+using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 using Notifications.Core.Clients;
 using Notifications.Core.Submission;
@@ -14,25 +14,24 @@ namespace Notifications.Api.Submission;
 /// <c>AUTH PLAIN</c> / <c>LOGIN</c>: the user name is a client's name and the password one of its API keys, compared by
 /// hash as the HTTP API does. A remote address that failed <c>Submission:MaxFailedAuth</c> times within
 /// <c>Submission:FailedAuthWindow</c> is answered <c>454 4.7.0</c> and disconnected on every AUTH until the window has
-/// passed, right key or not, so a key cannot be guessed by trying. The key never reaches a log line.
+/// slid past its failures, right key or not, so a key cannot be guessed by trying. The key never reaches a log line.
 /// </summary>
+/// <remarks>Not <see cref="IDisposable"/>: SmtpServer disposes an authenticator after each AUTH that is one.</remarks>
 public sealed partial class SubmissionAuthenticator(
     ClientRegistry clients,
+    FailedAuthentications failures,
     IOptions<SubmissionOptions> options,
-    TimeProvider clock,
     ILogger<SubmissionAuthenticator> logger) : IUserAuthenticator
 {
     /// <summary>The session property that holds the authenticated <see cref="Client"/>.</summary>
     public const string ClientKey = "notifications:client";
 
-    private readonly ConcurrentDictionary<IPAddress, Failures> _failures = new();
     private readonly SubmissionOptions _options = options.Value;
 
     public Task<bool> AuthenticateAsync(ISessionContext context, string user, string password, CancellationToken cancellationToken)
     {
         var address = RemoteAddress(context);
-        var now = clock.GetUtcNow();
-        if (_failures.TryGetValue(address, out var failures) && failures.Count(now, _options.FailedAuthWindow) >= _options.MaxFailedAuth)
+        if (failures.LockedOut(address))
         {
             LogLockedOut(address.ToString());
             throw new SmtpResponseException(new SmtpResponse((SmtpReplyCode)454,
@@ -41,8 +40,7 @@ public sealed partial class SubmissionAuthenticator(
         var client = password.Length is > 0 and <= ClientRegistry.MaxKeyLength ? clients.FindByKey(password) : null;
         if (client is null || !string.Equals(client.Name, user, StringComparison.Ordinal))
         {
-            _failures.GetOrAdd(address, _ => new Failures()).Add(now, _options.FailedAuthWindow);
-            Prune(now);
+            failures.Count(address);
             // The name only when it is a client's: a user name field may hold a key pasted in the wrong place.
             LogFailed(address.ToString(), clients.Find(user) is null ? "an unknown client" : user);
             return Task.FromResult(false);
@@ -58,45 +56,34 @@ public sealed partial class SubmissionAuthenticator(
     public static Client? ClientOf(ISessionContext context) =>
         context.Authentication.IsAuthenticated && context.Properties.TryGetValue(ClientKey, out var client) ? client as Client : null;
 
-    /// <summary>Forgets addresses whose failures all left the window, so strangers cannot grow the table without end.</summary>
-    private void Prune(DateTimeOffset now)
-    {
-        if (_failures.Count < 1_000)
-            return;
-        foreach (var (address, failures) in _failures)
-            if (failures.Count(now, _options.FailedAuthWindow) == 0)
-                _failures.TryRemove(address, out _);
-    }
-
-    /// <summary>One address's failed attempts within the window (at most a bounded number kept).</summary>
-    private sealed class Failures
-    {
-        private readonly Queue<DateTimeOffset> _at = new();
-
-        public int Count(DateTimeOffset now, TimeSpan window)
-        {
-            lock (_at)
-            {
-                while (_at.Count > 0 && now - _at.Peek() >= window)
-                    _at.Dequeue();
-                return _at.Count;
-            }
-        }
-
-        public void Add(DateTimeOffset now, TimeSpan window)
-        {
-            lock (_at)
-            {
-                _at.Enqueue(now);
-                while (_at.Count > 1_000 || (_at.Count > 0 && now - _at.Peek() >= window))
-                    _at.Dequeue();
-            }
-        }
-    }
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "SMTP submission: failed AUTH from {Remote} as {User}")]
     private partial void LogFailed(string remote, string user);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "SMTP submission: AUTH from {Remote} refused, too many failures in the window")]
     private partial void LogLockedOut(string remote);
+}
+
+/// <summary>
+/// Failed AUTH attempts per remote address in a sliding window (<c>Submission:MaxFailedAuth</c> in
+/// <c>Submission:FailedAuthWindow</c>): a permit a failure; none left, the address is locked out. The limiter drops the
+/// partitions of addresses whose failures all left the window, so strangers cannot grow it without end.
+/// </summary>
+public sealed class FailedAuthentications(IOptions<SubmissionOptions> options) : IDisposable
+{
+    private readonly PartitionedRateLimiter<IPAddress> _limiter = PartitionedRateLimiter.Create<IPAddress, IPAddress>(address =>
+        RateLimitPartition.GetSlidingWindowLimiter(address, _ => new SlidingWindowRateLimiterOptions
+        {
+            PermitLimit = options.Value.MaxFailedAuth,
+            Window = options.Value.FailedAuthWindow,
+            SegmentsPerWindow = 5,
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        }));
+
+    public bool LockedOut(IPAddress address) => _limiter.GetStatistics(address)?.CurrentAvailablePermits == 0;
+
+    /// <summary>One more failure from <paramref name="address"/>: its permit comes back only as the window slides past it.</summary>
+    public void Count(IPAddress address) => _limiter.AttemptAcquire(address).Dispose();
+
+    public void Dispose() => _limiter.Dispose();
 }

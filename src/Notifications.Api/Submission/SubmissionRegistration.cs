@@ -14,6 +14,7 @@ public static class SubmissionRegistration
     {
         builder.AddValidatedOptions<SubmissionOptions>(SubmissionOptions.Section);
         builder.Services.AddSingleton<IValidateOptions<SubmissionOptions>, SubmissionOptions.Validator>();
+        builder.Services.AddSingleton<FailedAuthentications>();
         builder.Services.AddSingleton<SubmissionAuthenticator>();
         builder.Services.AddSingleton<SubmissionFilter>();
         builder.Services.AddSingleton<SubmissionStore>();
