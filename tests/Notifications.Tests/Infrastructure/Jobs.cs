@@ -27,4 +27,19 @@ public static class Jobs
             throw new InvalidOperationException($"expected 202, got {(int)response.StatusCode}: {body}");
         return JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()!;
     }
+
+    /// <summary><c>GET /api/emails/{id}</c> until <paramref name="done"/> says so (a 404 meanwhile is "not yet").</summary>
+    public static Task<JsonElement> StatusWhenAsync(HttpClient http, string id, Func<JsonElement, bool> done, string what, TimeSpan? timeout = null) =>
+        WhenAsync(http, $"/api/emails/{id}", done, what, timeout);
+
+    /// <summary><c>GET /api/messages/{id}</c> (the message log) until <paramref name="done"/> says so.</summary>
+    public static Task<JsonElement> MessageWhenAsync(HttpClient http, string id, Func<JsonElement, bool> done, string what, TimeSpan? timeout = null) =>
+        WhenAsync(http, $"/api/messages/{id}", done, what, timeout);
+
+    private static Task<JsonElement> WhenAsync(HttpClient http, string path, Func<JsonElement, bool> done, string what, TimeSpan? timeout) =>
+        Eventually.ReturnsAsync(async () =>
+        {
+            using var response = await http.GetAsync(path);
+            return response.StatusCode == System.Net.HttpStatusCode.OK ? await response.Content.ReadFromJsonAsync<JsonElement>() : default;
+        }, m => m.ValueKind == JsonValueKind.Object && done(m), what, timeout);
 }

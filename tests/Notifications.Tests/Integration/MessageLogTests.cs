@@ -37,11 +37,7 @@ public sealed class MessageLogTests
     }
 
     private static Task<JsonElement> MessageWhenAsync(HttpClient http, string id, Func<JsonElement, bool> done, string what) =>
-        Eventually.ReturnsAsync(async () =>
-        {
-            using var response = await http.GetAsync($"/api/messages/{id}");
-            return response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadFromJsonAsync<JsonElement>() : default;
-        }, m => m.ValueKind == JsonValueKind.Object && done(m), what);
+        Jobs.MessageWhenAsync(http, id, done, what);
 
     private static string[] Types(JsonElement message) => [.. message.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("type").GetString()!)];
 

@@ -70,12 +70,8 @@ public sealed class SubmissionTests : IDisposable
 
     private static MimeMessage Load(byte[] bytes) => MimeMessage.Load(new MemoryStream(bytes));
 
-    private static async Task<JsonElement> StatusWhenAsync(Pipeline pipeline, string id, string status) =>
-        await Eventually.ReturnsAsync(async () =>
-        {
-            using var response = await pipeline.Http.GetAsync($"/api/emails/{id}");
-            return response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadFromJsonAsync<JsonElement>() : default;
-        }, s => s.ValueKind == JsonValueKind.Object && s.GetProperty("status").GetString() == status, $"job {id} {status}");
+    private static Task<JsonElement> StatusWhenAsync(Pipeline pipeline, string id, string status) =>
+        Jobs.StatusWhenAsync(pipeline.Http, id, s => s.GetProperty("status").GetString() == status, $"job {id} {status}");
 
     [Fact]
     public async Task A_message_sent_with_STARTTLS_or_implicit_TLS_and_a_key_reaches_every_envelope_recipient_as_written_Bcc_in_no_header()
@@ -228,11 +224,7 @@ public sealed class SubmissionTests : IDisposable
         Assert.StartsWith("<https://mail.example.com/unsubscribe/", mail.Message.Headers["List-Unsubscribe"]);
         Assert.DoesNotContain(mail.Message.Headers, h => h.Field.StartsWith("X-Notifications-", StringComparison.OrdinalIgnoreCase));
 
-        var logged = await Eventually.ReturnsAsync(async () =>
-        {
-            using var response = await pipeline.Http.GetAsync($"/api/messages/{id}");
-            return response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadFromJsonAsync<JsonElement>() : default;
-        }, m => m.ValueKind == JsonValueKind.Object && m.GetProperty("status").GetString() == "sent"
+        var logged = await Jobs.MessageWhenAsync(pipeline.Http, id, m => m.GetProperty("status").GetString() == "sent"
             && m.GetProperty("events").EnumerateArray().Any(e => e.GetProperty("type").GetString() == "accepted"), "the message logged as accepted and sent");
         Assert.Equal("smtp", logged.GetProperty("via").GetString());
         Assert.Equal("newsletter", logged.GetProperty("list").GetString());
@@ -247,11 +239,7 @@ public sealed class SubmissionTests : IDisposable
         var scheduled = Submitting.JobIdOf(await smtp.SendAsync(Load(Written("Later", "later@app", $"X-Notifications-Send-At: {later}\r\n")),
             MailboxAddress.Parse("billing@example.com"), [MailboxAddress.Parse("bob@example.com")]));
         await StatusWhenAsync(pipeline, scheduled, "scheduled");
-        var waiting = await Eventually.ReturnsAsync(async () =>
-        {
-            using var response = await pipeline.Http.GetAsync($"/api/messages/{scheduled}");
-            return response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadFromJsonAsync<JsonElement>() : default;
-        }, m => m.ValueKind == JsonValueKind.Object && m.TryGetProperty("sendAt", out _), "the scheduled message in the log");
+        var waiting = await Jobs.MessageWhenAsync(pipeline.Http, scheduled, m => m.TryGetProperty("sendAt", out _), "the scheduled message in the log");
         Assert.Equal(DateTimeOffset.Parse(later), waiting.GetProperty("sendAt").GetDateTimeOffset());
         await Eventually.NeverAsync(() => pipeline.Relay.Accepted.Count > 1, "the scheduled mail sent early", TimeSpan.FromSeconds(1));
     }

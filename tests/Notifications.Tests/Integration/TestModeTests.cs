@@ -35,12 +35,8 @@ public sealed class TestModeTests
     private static Task<JsonElement> StatusWhenAsync(HttpClient http, string id, Func<string, bool> done, string what) =>
         StatusWhenAsync(http, id, s => done(s.GetProperty("status").GetString()!), what);
 
-    private static async Task<JsonElement> StatusWhenAsync(HttpClient http, string id, Func<JsonElement, bool> done, string what) =>
-        await Eventually.ReturnsAsync(async () =>
-        {
-            using var response = await http.GetAsync($"/api/emails/{id}");
-            return response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadFromJsonAsync<JsonElement>() : default;
-        }, s => s.ValueKind == JsonValueKind.Object && done(s), what, TimeSpan.FromSeconds(60));
+    private static Task<JsonElement> StatusWhenAsync(HttpClient http, string id, Func<JsonElement, bool> done, string what) =>
+        Jobs.StatusWhenAsync(http, id, done, what, TimeSpan.FromSeconds(60));
 
     private static Task<string> SendAsync(HttpClient http, params string[] to) =>
         Jobs.PostAndGetIdAsync(http, new { to, subject = "Integration test", text = "hello" });
